@@ -1,0 +1,134 @@
+// Calc's build: Pack -> Build -> Test, plus Run and Bench. `./build.sh --target=<Task>` (default: Test).
+// The internal packages (Calc.Core, Calc.Data.Abstractions) get a new version on every pack, recorded in
+// artifacts/internal-packages.props, which Directory.Packages.props imports: the services then restore exactly
+// that version from artifacts/packages, and plain `dotnet build/test/run` use it too.
+
+var target = Argument("target", "Test");
+var configuration = Argument("configuration", "Release");
+var filter = Argument("filter", "");
+
+var root = MakeAbsolute(Directory("."));
+var artifacts = root.Combine("artifacts");
+var feed = artifacts.Combine("packages");
+var testResults = artifacts.Combine("test-results");
+var solution = root.CombineWithFilePath("Calc.slnx");
+var internalPackages = new[] { "Calc.Core/Calc.Core.csproj", "Calc.Data.Abstractions/Calc.Data.Abstractions.csproj", "cache/Calc.Cache.Client/Calc.Cache.Client.csproj" };
+
+void Run(string tool, string arguments, DirectoryPath workingDirectory = null)
+{
+    var exit = StartProcess(tool, new ProcessSettings { Arguments = arguments, WorkingDirectory = workingDirectory ?? root });
+    if (exit != 0) throw new Exception($"'{tool} {arguments}' failed with exit code {exit}.");
+}
+
+bool IsRoot() => Environment.UserName == "root";
+
+// System packages the tests need, by a binary each one provides.
+void EnsureSystemPackages(params (string Binary, string Package)[] needs)
+{
+    var missing = needs.Where(n => !GetFiles(n.Binary).Any()).Select(n => n.Package).Distinct().ToList();
+    if (missing.Count == 0) return;
+    if (!IsRoot())
+        throw new Exception($"Missing system packages: {string.Join(", ", missing)}. Install them (sudo apt-get install -y {string.Join(" ", missing)}) and run again.");
+    Information($"Installing system packages: {string.Join(", ", missing)}");
+    var env = new Dictionary<string, string> { ["DEBIAN_FRONTEND"] = "noninteractive" };
+    if (StartProcess("apt-get", new ProcessSettings { Arguments = "update -q", EnvironmentVariables = env }) != 0)
+        Warning("apt-get update failed; trying the install anyway.");
+    if (StartProcess("apt-get", new ProcessSettings { Arguments = $"install -y -q --no-install-recommends {string.Join(" ", missing)}", EnvironmentVariables = env }) != 0)
+        throw new Exception($"apt-get install {string.Join(" ", missing)} failed.");
+}
+
+Task("Clean")
+    .Does(() =>
+{
+    CleanDirectories("./**/bin");
+    CleanDirectories("./**/obj");
+    CleanDirectory(testResults);
+    DeleteFiles(feed.FullPath + "/*.nupkg");
+    if (FileExists(artifacts.CombineWithFilePath("internal-packages.props")))
+        DeleteFile(artifacts.CombineWithFilePath("internal-packages.props"));
+});
+
+Task("Pack")
+    .Does(() =>
+{
+    EnsureDirectoryExists(feed);
+    // A new version per pack: a consumer can never pick up a stale copy of the same version from the NuGet cache.
+    var suffix = "local." + DateTime.UtcNow.ToString("yyyyMMddHHmmss");
+    foreach (var project in internalPackages.Where(p => FileExists(p)))
+        Run("dotnet", $"pack {project} -c {configuration} -o {feed} --version-suffix {suffix} -p:ContinuousIntegrationBuild=true");
+    System.IO.File.WriteAllText(artifacts.CombineWithFilePath("internal-packages.props").FullPath,
+        "<Project>\n  <PropertyGroup>\n    <CalcPackagesVersion>0.1.0-" + suffix + "</CalcPackagesVersion>\n  </PropertyGroup>\n</Project>\n");
+    // Keep the feed small: only the packages of this pack.
+    foreach (var old in GetFiles(feed.FullPath + "/*.nupkg").Where(f => !f.GetFilename().FullPath.Contains(suffix)))
+        DeleteFile(old);
+    Information($"Packed internal packages 0.1.0-{suffix} into {feed}");
+});
+
+Task("Build")
+    .IsDependentOn("Pack")
+    .Does(() =>
+{
+    Run("dotnet", $"build {solution} -c {configuration}");
+});
+
+Task("Format")
+    .Description("Fails when the code is not formatted as .editorconfig says (as a linter would).")
+    .IsDependentOn("Build")
+    .Does(() =>
+{
+    Run("dotnet", $"format {solution} --verify-no-changes --no-restore");
+});
+
+Task("Prerequisites")
+    .Description("Installs the system packages the tests start real servers from (when run as root).")
+    .Does(() =>
+{
+    EnsureSystemPackages(
+        ("/usr/lib/postgresql/*/bin/initdb", "postgresql"),
+        ("/usr/lib/x86_64-linux-gnu/libgmp.so.10", "libgmp10"));
+});
+
+Task("Test")
+    .IsDependentOn("Prerequisites")
+    .IsDependentOn("Format")
+    .Does(() =>
+{
+    CleanDirectory(testResults);
+    var filterArg = string.IsNullOrEmpty(filter) ? "" : $" --filter \"{filter}\"";
+    var exit = StartProcess("dotnet", new ProcessSettings {
+        Arguments = $"test {solution} -c {configuration} --no-build --logger trx --results-directory {testResults}{filterArg}",
+        WorkingDirectory = root });
+
+    // One summed line over all test projects, for people and CI alike.
+    long passed = 0, failed = 0, skipped = 0;
+    foreach (var trx in GetFiles(testResults.FullPath + "/**/*.trx"))
+    {
+        var counters = System.Xml.Linq.XDocument.Load(trx.FullPath).Descendants().First(e => e.Name.LocalName == "Counters");
+        passed += long.Parse(counters.Attribute("passed")?.Value ?? "0");
+        failed += long.Parse(counters.Attribute("failed")?.Value ?? "0");
+        skipped += long.Parse(counters.Attribute("notExecuted")?.Value ?? "0");
+    }
+    Console.WriteLine($"{passed} passed, {failed} failed, {skipped} skipped");
+    if (exit != 0 || failed > 0) throw new Exception("Tests failed.");
+    if (passed == 0) throw new Exception("No test ran.");
+});
+
+Task("Run")
+    .Description("Runs the Calculations service on its embedded SQLite default.")
+    .IsDependentOn("Build")
+    .Does(() =>
+{
+    var url = Argument("url", EnvironmentVariable("CALC_URL") ?? "http://127.0.0.1:5080");
+    Information($"Calculations service: {url}  (Swagger UI: {url}/swagger, Ctrl+C stops it)");
+    Run("dotnet", $"run --project services/Calc.Calculations -c {configuration} --no-build -- --urls {url}");
+});
+
+Task("Bench")
+    .Description("Runs the benchmark scripts under bench/ (peers side by side, ratios printed).")
+    .Does(() =>
+{
+    foreach (var script in GetFiles("bench/*.sh").Concat(GetFiles("bench/*/run.sh")))
+        Run("bash", script.FullPath);
+});
+
+RunTarget(target);

@@ -1,0 +1,49 @@
+using Calc.Calculations.Domain;
+using Calc.Calculations.Features.Calculations;
+using Calc.Calculations.Features.Status;
+using Calc.Calculations.Processing;
+using Calc.Data;
+using Calc.Hosting;
+using Calc.Scheduling;
+using Calc.Validation;
+
+namespace Calc.Calculations;
+
+/// <summary>The Calculations service's table of contents: what it registers and which endpoints it maps.</summary>
+internal static class CalculationsService
+{
+    public static IHostApplicationBuilder AddCalculations(this IHostApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddValidatedOptions<CalculationsOptions>(CalculationsOptions.SectionName);
+        services.AddValidatedOptions<CapacityOptions>(CapacityOptions.SectionName);
+
+        services.AddDocumentStore(builder.Configuration);
+        services.AddDocumentCollection(CalculationStore.Collection);
+        services.AddHealthChecks().AddDocumentStoreCheck();
+
+        services.AddValidator<CreateCalculationRequest, CreateCalculationValidator>();
+        services.AddValidator<AddTermRequest, AddTermValidator>();
+
+        services.AddSingleton<WorkScheduler>();
+        services.AddSingleton<CalculationProcessor>();
+        services.AddSingleton<AbandonedCalculationRecovery>();
+        services.AddHostedService(sp => sp.GetRequiredService<AbandonedCalculationRecovery>());
+        services.AddHostedService<LeaseRenewer>();
+        services.AddHostedService<SchedulerShutdown>(); // last registered, first stopped
+        return builder;
+    }
+
+    public static WebApplication MapCalculations(this WebApplication app)
+    {
+        var calculations = app.MapGroup("/calculations").WithTags("Calculations");
+        calculations.MapCreateCalculation();
+        calculations.MapAddTerm();
+        calculations.MapFinalizeCalculation();
+        calculations.MapGetCalculation();
+        calculations.MapListCalculations();
+        calculations.MapCancelCalculation();
+        app.MapGetStatus();
+        return app;
+    }
+}

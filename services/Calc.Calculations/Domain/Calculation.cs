@@ -1,0 +1,60 @@
+using Calc.Contracts;
+using Calc.Scheduling;
+
+namespace Calc.Calculations.Domain;
+
+/// <summary>
+/// The stored calculation. Numbers are kept as exact decimal text ("-7/2" for a fraction). While processing, the
+/// instance running it holds a lease (owner + expiry) that it renews; an expired lease means that instance stopped.
+/// </summary>
+internal sealed record Calculation
+{
+    public required string Id { get; init; }
+    public required CalculationType Type { get; init; }
+    public CalculationStatus Status { get; init; } = CalculationStatus.Building;
+    public WorkPriority Priority { get; init; } = WorkPriority.Normal;
+    public required string Init { get; init; }
+    public IReadOnlyList<string> Terms { get; init; } = [];
+    public required int TimeoutSeconds { get; init; }
+    public string? CallbackUrl { get; init; }
+    public required DateTimeOffset CreatedAt { get; init; }
+    public DateTimeOffset? StartedAt { get; init; }
+    public DateTimeOffset? FinishedAt { get; init; }
+    public string? Result { get; init; }
+    public int? ResultDigits { get; init; }
+    public string? Error { get; init; }
+    public int Progress { get; init; }
+    public int Attempts { get; init; }
+    public string? LeaseOwner { get; init; }
+    public DateTimeOffset? LeaseExpiresAt { get; init; }
+
+    public bool IsFinal => Status is CalculationStatus.Done or CalculationStatus.Failed or CalculationStatus.TimedOut or CalculationStatus.Cancelled;
+
+    /// <summary>When processing must end: the timeout counts from the first start, across instances.</summary>
+    public DateTimeOffset? Deadline => StartedAt?.AddSeconds(TimeoutSeconds);
+
+    public Calculation Finish(CalculationStatus status, DateTimeOffset now, string? error = null) => this with
+    {
+        Status = status,
+        Error = error,
+        FinishedAt = now,
+        LeaseOwner = null,
+        LeaseExpiresAt = null,
+    };
+
+    public CalculationResponse ToResponse(int? liveProgress = null, bool includeLongResult = true) => new(
+        Id,
+        Type,
+        Status,
+        Priority,
+        includeLongResult || Result is null || Result.Length <= 1000 ? Result : null,
+        ResultDigits,
+        Error,
+        Status == CalculationStatus.Processing ? liveProgress ?? Progress : null,
+        Terms.Count,
+        TimeoutSeconds,
+        CreatedAt,
+        StartedAt,
+        FinishedAt,
+        CallbackUrl);
+}

@@ -1,0 +1,47 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Calc.Calculations.Domain;
+
+/// <summary>Limits and timings of the Calculations service (configuration section <c>Calculations</c>).</summary>
+internal sealed class CalculationsOptions
+{
+    public const string SectionName = "Calculations";
+
+    /// <summary>Timeout of a calculation that does not give one.</summary>
+    [Range(1, 86_400)]
+    public int DefaultTimeoutSeconds { get; set; } = 60;
+
+    /// <summary>Largest timeout a client may ask for.</summary>
+    [Range(1, 86_400)]
+    public int MaxTimeoutSeconds { get; set; } = 3600;
+
+    /// <summary>Terms one calculation may hold.</summary>
+    [Range(1, 1_000_000)]
+    public int MaxTerms { get; set; } = 1000;
+
+    /// <summary>Digits an initial value or term may have.</summary>
+    [Range(1, 10_000_000)]
+    public int MaxInputDigits { get; set; } = 10_000;
+
+    /// <summary>Largest n for a factorial.</summary>
+    [Range(0, 100_000_000)]
+    public int MaxFactorialN { get; set; } = 2_000_000;
+
+    /// <summary>Largest result, in bits, a power may produce (checked before computing it).</summary>
+    [Range(64, long.MaxValue)]
+    public long MaxResultBits { get; set; } = 64_000_000;
+
+    /// <summary>How long an instance holds a calculation it processes without renewing its lease.</summary>
+    [Range(3, 3600)]
+    public int LeaseSeconds { get; set; } = 30;
+
+    /// <summary>How often an instance looks for calculations whose instance stopped (expired leases).</summary>
+    [Range(1, 3600)]
+    public int RecoveryIntervalSeconds { get; set; } = 10;
+
+    /// <summary>How many times processing may be started for one calculation before it is failed as abandoned.</summary>
+    [Range(1, 100)]
+    public int MaxAttempts { get; set; } = 3;
+
+    public TimeSpan Lease => TimeSpan.FromSeconds(LeaseSeconds);
+}

@@ -1,0 +1,97 @@
+using System.Text.Json;
+using Calc.Calculations.Domain;
+using Calc.Contracts;
+using Calc.Data;
+using Calc.Scheduling;
+using Calc.Validation;
+using FluentValidation;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+
+namespace Calc.Calculations.Features.Calculations;
+
+/// <summary>POST /calculations: a new calculation, building, ready for terms.</summary>
+/// <param name="Type">addition, subtraction, multiplication, division, power or factorial.</param>
+/// <param name="Init">The initial value: an integer (JSON number or string of digits).</param>
+/// <param name="Priority">normal (default) or high.</param>
+/// <param name="TimeoutSeconds">How long processing may take; the service default when absent.</param>
+/// <param name="CallbackUrl">An http(s) URL to post the result to when it is final.</param>
+public sealed record CreateCalculationRequest(string? Type, JsonElement? Init, string? Priority, int? TimeoutSeconds, string? CallbackUrl);
+
+internal static class CreateCalculation
+{
+    public static void MapCreateCalculation(this RouteGroupBuilder group) =>
+        group.MapPost("/", HandleAsync)
+            .Validate<CreateCalculationRequest>()
+            .WithName("CreateCalculation")
+            .WithSummary("Creates a calculation in the building state.");
+
+    private static async Task<Created<CalculationResponse>> HandleAsync(
+        CreateCalculationRequest request,
+        IDocumentRepository<Calculation> repository,
+        IOptions<CalculationsOptions> options,
+        TimeProvider time,
+        CancellationToken cancellationToken)
+    {
+        ExactInteger.TryRead(request.Init, options.Value.MaxInputDigits, out var init, out _);
+        var calculation = new Calculation
+        {
+            Id = Guid.CreateVersion7().ToString("N"),
+            Type = CalculationNames.Types[request.Type!],
+            Init = ExactInteger.Normalize(init),
+            Priority = request.Priority is null ? WorkPriority.Normal : CalculationNames.Priorities[request.Priority],
+            TimeoutSeconds = request.TimeoutSeconds ?? options.Value.DefaultTimeoutSeconds,
+            CallbackUrl = request.CallbackUrl,
+            CreatedAt = time.GetUtcNow(),
+        };
+
+        var write = await repository.InsertAsync(calculation.Id, calculation, cancellationToken: cancellationToken);
+        if (!write.Succeeded)
+        {
+            throw new InvalidOperationException($"A new calculation id collided ({write.Status}).");
+        }
+
+        return TypedResults.Created($"/calculations/{calculation.Id}", calculation.ToResponse());
+    }
+}
+
+internal sealed class CreateCalculationValidator : AbstractValidator<CreateCalculationRequest>
+{
+    public CreateCalculationValidator(IOptions<CalculationsOptions> options)
+    {
+        var limits = options.Value;
+        RuleFor(r => r.Type)
+            .Cascade(CascadeMode.Stop)
+            .NotEmpty()
+            .Must(t => t is not null && CalculationNames.Types.ContainsKey(t))
+            .WithMessage($"'type' must be one of: {string.Join(", ", CalculationNames.Types.Keys)}.");
+
+        RuleFor(r => r.Init).Custom((init, context) =>
+        {
+            if (!ExactInteger.TryRead(init, limits.MaxInputDigits, out var value, out var error))
+            {
+                context.AddFailure("init", $"'init' {error}");
+            }
+            else if (context.InstanceToValidate.Type is { } type
+                && CalculationNames.Types.TryGetValue(type, out var kind) && kind == CalculationType.Factorial
+                && (value.Sign < 0 || value > limits.MaxFactorialN))
+            {
+                context.AddFailure("init", $"'init' of a factorial must be between 0 and {limits.MaxFactorialN} (Calculations:MaxFactorialN).");
+            }
+        });
+
+        RuleFor(r => r.Priority)
+            .Must(p => p is null || CalculationNames.Priorities.ContainsKey(p))
+            .WithMessage("'priority' must be normal or high.");
+
+        RuleFor(r => r.TimeoutSeconds)
+            .InclusiveBetween(1, limits.MaxTimeoutSeconds)
+            .When(r => r.TimeoutSeconds is not null)
+            .WithMessage($"'timeoutSeconds' must be between 1 and {limits.MaxTimeoutSeconds}.");
+
+        RuleFor(r => r.CallbackUrl)
+            .Must(CalculationNames.IsValidCallbackUrl)
+            .When(r => r.CallbackUrl is not null)
+            .WithMessage("'callbackUrl' must be an absolute http or https URL of at most 2048 characters.");
+    }
+}

@@ -1,0 +1,57 @@
+using Calc.Calculations.Domain;
+using Calc.Contracts;
+using Calc.Data;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace Calc.Calculations.Features.Calculations;
+
+/// <summary>GET /calculations?status=done&amp;page=1&amp;pageSize=20: newest first, optionally one status only.</summary>
+internal static class ListCalculations
+{
+    public const int MaxPageSize = 100;
+
+    public static void MapListCalculations(this RouteGroupBuilder group) =>
+        group.MapGet("/", HandleAsync)
+            .WithName("ListCalculations")
+            .WithSummary("Lists calculations, newest first, with an optional status filter and paging.");
+
+    private static async Task<Results<Ok<CalculationPage>, ValidationProblem>> HandleAsync(
+        IDocumentRepository<Calculation> repository,
+        CancellationToken cancellationToken,
+        string? status = null,
+        int page = 1,
+        int pageSize = 20)
+    {
+        var errors = new Dictionary<string, string[]>();
+        if (status is not null && !CalculationStore.ByName.ContainsKey(status))
+        {
+            errors["status"] = [$"'status' must be one of: {string.Join(", ", CalculationStore.ByName.Keys)}."];
+        }
+
+        if (page < 1)
+        {
+            errors["page"] = ["'page' must be 1 or more."];
+        }
+
+        if (pageSize is < 1 or > MaxPageSize)
+        {
+            errors["pageSize"] = [$"'pageSize' must be between 1 and {MaxPageSize}."];
+        }
+
+        if (errors.Count > 0)
+        {
+            return TypedResults.ValidationProblem(errors);
+        }
+
+        var offset = (long)(page - 1) * pageSize;
+        if (offset > int.MaxValue)
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["page"] = ["'page' is too large."] });
+        }
+
+        var items = await repository.QueryAsync(new DocumentQuery(status, (int)offset, pageSize, Descending: true), cancellationToken);
+        var total = await repository.CountAsync(status, cancellationToken);
+        return TypedResults.Ok(new CalculationPage(
+            [.. items.Select(s => s.Document.ToResponse(includeLongResult: false))], page, pageSize, total));
+    }
+}

@@ -1,0 +1,42 @@
+using Calc.Calculations.Domain;
+using Calc.Data;
+using Calc.Hosting;
+using Calc.Numerics;
+using Calc.Scheduling;
+
+namespace Calc.Calculations.Features.Status;
+
+/// <summary>GET /status: this instance's capacity and load, and how many calculations are in each status.</summary>
+/// <param name="Service">The service name.</param>
+/// <param name="InstanceId">This instance.</param>
+/// <param name="Capacity">Slots, reserved slots and what is processing here now.</param>
+/// <param name="Queued">Tasks waiting for a slot here: always 0, a task without a slot is refused with 503, not queued.</param>
+/// <param name="Calculations">Calculations per status, across all instances sharing the database.</param>
+/// <param name="MathEngine">The big-number engine in use (GMP or managed).</param>
+public sealed record StatusResponse(
+    string Service,
+    string InstanceId,
+    CapacitySnapshot Capacity,
+    int Queued,
+    IReadOnlyDictionary<string, long> Calculations,
+    string MathEngine);
+
+internal static class GetStatus
+{
+    public static void MapGetStatus(this IEndpointRouteBuilder app) =>
+        app.MapGet("/status", HandleAsync)
+            .WithTags("Status")
+            .WithName("GetStatus")
+            .WithSummary("Capacity, load and calculations per status.");
+
+    private static async Task<Microsoft.AspNetCore.Http.HttpResults.Ok<StatusResponse>> HandleAsync(
+        IDocumentRepository<Calculation> repository,
+        WorkScheduler scheduler,
+        ServiceIdentity identity,
+        CancellationToken cancellationToken)
+    {
+        var counts = await repository.CountByIndexAsync(cancellationToken);
+        var all = CalculationStore.ByName.Keys.ToDictionary(s => s, s => counts.GetValueOrDefault(s), StringComparer.Ordinal);
+        return TypedResults.Ok(new StatusResponse(identity.ServiceName, identity.InstanceId, scheduler.Snapshot(), 0, all, BigMath.EngineDescription));
+    }
+}

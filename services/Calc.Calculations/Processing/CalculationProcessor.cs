@@ -1,0 +1,145 @@
+using System.Collections.Concurrent;
+using Calc.Calculations.Domain;
+using Calc.Contracts;
+using Calc.Data;
+using Calc.Hosting;
+using Calc.Scheduling;
+using Microsoft.Extensions.Options;
+
+namespace Calc.Calculations.Processing;
+
+/// <summary>
+/// Takes a calculation into processing on a scheduler slot and records how it ends. The calculation is first stored
+/// as processing under this instance's lease, and only then started, so a crash at any point leaves it recoverable.
+/// </summary>
+internal sealed partial class CalculationProcessor(
+    IDocumentRepository<Calculation> repository,
+    ServiceIdentity identity,
+    IOptions<CalculationsOptions> options,
+    TimeProvider time,
+    ILogger<CalculationProcessor> logger)
+{
+    private readonly ConcurrentDictionary<string, LiveProgress> _progress = new(StringComparer.Ordinal);
+
+    /// <summary>Progress of a calculation running on this instance, or null.</summary>
+    public int? LocalProgress(string id) => _progress.TryGetValue(id, out var p) ? p.Value : null;
+
+    /// <summary>
+    /// Stores <paramref name="calculation"/> as processing under this instance's lease (only if it is still in the
+    /// state <paramref name="isStillEligible"/> accepts) and starts it on <paramref name="slot"/>. On any refusal the
+    /// slot is given back. Returns the stored calculation, or null when it changed meanwhile.
+    /// </summary>
+    public async Task<Calculation?> TryStartAsync(WorkSlot slot, string id, Func<Calculation, bool> isStillEligible, CancellationToken cancellationToken)
+    {
+        using (slot)
+        {
+            var now = time.GetUtcNow();
+            var taken = await repository.ChangeAsync(id, c => isStillEligible(c)
+                ? c with
+                {
+                    Status = CalculationStatus.Processing,
+                    StartedAt = c.StartedAt ?? now,
+                    Attempts = c.Attempts + 1,
+                    LeaseOwner = identity.InstanceId,
+                    LeaseExpiresAt = now + options.Value.Lease,
+                }
+                : null, cancellationToken);
+            if (taken is not { Changed: true })
+            {
+                return null;
+            }
+
+            var calculation = taken.Calculation;
+            var remaining = calculation.Deadline!.Value - now;
+            LogStarted(logger, id, calculation.Type, calculation.Attempts, identity.InstanceId);
+            _ = slot.Start(id, remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero, context => RunAsync(context, calculation));
+            return calculation;
+        }
+    }
+
+    private async Task RunAsync(WorkContext context, Calculation calculation)
+    {
+        var progress = _progress[calculation.Id] = new LiveProgress();
+        try
+        {
+            Evaluation evaluation;
+            try
+            {
+                evaluation = CalculationEngine.Evaluate(calculation, options.Value, progress, context.CancellationToken);
+            }
+            catch (OperationCanceledException) when (context.CancellationToken.IsCancellationRequested)
+            {
+                await RecordStopAsync(calculation, context.StopReason);
+                return;
+            }
+            catch (Exception ex) when (ex is OutOfMemoryException or ArithmeticException or FormatException or OverflowException)
+            {
+                evaluation = Evaluation.Failure($"The calculation could not be computed: {ex.Message}");
+            }
+
+            var now = time.GetUtcNow();
+            var finished = await FinishAsync(calculation.Id, c => evaluation.Error is null
+                ? c.Finish(CalculationStatus.Done, now) with { Result = evaluation.Value, ResultDigits = evaluation.Digits, Progress = 100 }
+                : c.Finish(CalculationStatus.Failed, now, evaluation.Error));
+            if (finished)
+            {
+                LogFinished(logger, calculation.Id, evaluation.Error is null ? "done" : "failed", evaluation.Error);
+            }
+        }
+        finally
+        {
+            _progress.TryRemove(calculation.Id, out _);
+        }
+    }
+
+    private async Task RecordStopAsync(Calculation calculation, StopReason reason)
+    {
+        var now = time.GetUtcNow();
+        switch (reason)
+        {
+            case StopReason.TimedOut:
+                await FinishAsync(calculation.Id, c => c.Finish(
+                    CalculationStatus.TimedOut, now, $"Processing took longer than the timeout of {c.TimeoutSeconds} s and was stopped."));
+                LogFinished(logger, calculation.Id, "timed_out", null);
+                break;
+            case StopReason.Shutdown:
+                // Leave it processing with an expired lease: the next instance to look takes it up at once.
+                await FinishAsync(calculation.Id, c => c with { LeaseExpiresAt = now });
+                LogHandedBack(logger, calculation.Id);
+                break;
+            default:
+                // Cancelled: the DELETE that asked for it has already stored the cancelled status.
+                LogFinished(logger, calculation.Id, "cancelled", null);
+                break;
+        }
+    }
+
+    // Writes only while this instance still holds the calculation: a cancel or a takeover by another instance wins.
+    private async Task<bool> FinishAsync(string id, Func<Calculation, Calculation> finish)
+    {
+        var result = await repository.ChangeAsync(
+            id,
+            c => c.Status == CalculationStatus.Processing && c.LeaseOwner == identity.InstanceId ? finish(c) : null,
+            CancellationToken.None);
+        return result is { Changed: true };
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Calculation {CalculationId} ({Type}) started, attempt {Attempt}, on {InstanceId}")]
+    private static partial void LogStarted(ILogger logger, string calculationId, CalculationType type, int attempt, string instanceId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Calculation {CalculationId} ended {Status} {Error}")]
+    private static partial void LogFinished(ILogger logger, string calculationId, string status, string? error);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Calculation {CalculationId} stopped for shutdown; left for another instance")]
+    private static partial void LogHandedBack(ILogger logger, string calculationId);
+
+    /// <summary>Progress written by the computing thread, read by GET and the lease renewer.</summary>
+    private sealed class LiveProgress : IProgress<int>
+    {
+        private int _value;
+
+        public int Value => Volatile.Read(ref _value);
+
+        public void Report(int value) => Volatile.Write(ref _value, Math.Clamp(value, 0, 100));
+    }
+}

@@ -1,0 +1,11 @@
+using Calc.Calculations;
+using Calc.Hosting;
+
+var builder = WebApplication.CreateBuilder(args);
+builder.AddServiceDefaults("calculations");
+builder.AddCalculations();
+
+var app = builder.Build();
+app.UseServiceDefaults();
+app.MapCalculations();
+app.Run();
