@@ -1,4 +1,4 @@
-// Calc's build: Pack -> Build -> Test, plus Run and Bench. `./build.sh --target=<Task>` (default: Test).
+// Calc's build: Pack -> Build (with format check) -> Test, plus Run, Bench, Format and Clean. `./build.sh --target=<Task>` (default: Test).
 // The internal packages (Calc.Core, Calc.Data.Abstractions) get a new version on every pack, recorded in
 // artifacts/internal-packages.props, which Directory.Packages.props imports: the services then restore exactly
 // that version from artifacts/packages, and plain `dotnet build/test/run` use it too.
@@ -44,39 +44,70 @@ Task("Clean")
     CleanDirectories("./**/obj");
     CleanDirectory(testResults);
     DeleteFiles(feed.FullPath + "/*.nupkg");
-    if (FileExists(artifacts.CombineWithFilePath("internal-packages.props")))
-        DeleteFile(artifacts.CombineWithFilePath("internal-packages.props"));
+    DeleteFiles(artifacts.FullPath + "/internal-packages.*");
 });
 
 Task("Pack")
     .Does(() =>
 {
     EnsureDirectoryExists(feed);
+    var versionFile = artifacts.CombineWithFilePath("internal-packages.props");
+    var hashFile = artifacts.CombineWithFilePath("internal-packages.hash");
+    var projects = internalPackages.Where(p => FileExists(p)).ToList();
+    var hash = SourceHash(projects);
+    if (FileExists(versionFile) && FileExists(hashFile) && System.IO.File.ReadAllText(hashFile.FullPath) == hash
+        && GetFiles(feed.FullPath + "/*.nupkg").Count >= projects.Count)
+    {
+        Information("Internal packages unchanged since the last pack; keeping them.");
+        return;
+    }
+
     // A new version per pack: a consumer can never pick up a stale copy of the same version from the NuGet cache.
     var suffix = "local." + DateTime.UtcNow.ToString("yyyyMMddHHmmss");
-    foreach (var project in internalPackages.Where(p => FileExists(p)))
-        Run("dotnet", $"pack {project} -c {configuration} -o {feed} --version-suffix {suffix} -p:ContinuousIntegrationBuild=true");
-    System.IO.File.WriteAllText(artifacts.CombineWithFilePath("internal-packages.props").FullPath,
+    foreach (var project in projects)
+        Run("dotnet", $"pack {project} -c {configuration} -o {feed} --version-suffix {suffix} -p:ContinuousIntegrationBuild=true -v quiet -nologo");
+    System.IO.File.WriteAllText(versionFile.FullPath,
         "<Project>\n  <PropertyGroup>\n    <CalcPackagesVersion>0.1.0-" + suffix + "</CalcPackagesVersion>\n  </PropertyGroup>\n</Project>\n");
+    System.IO.File.WriteAllText(hashFile.FullPath, hash);
     // Keep the feed small: only the packages of this pack.
     foreach (var old in GetFiles(feed.FullPath + "/*.nupkg").Where(f => !f.GetFilename().FullPath.Contains(suffix)))
         DeleteFile(old);
     Information($"Packed internal packages 0.1.0-{suffix} into {feed}");
 });
 
+// A hash of everything that goes into the internal packages, to skip packing when nothing changed.
+string SourceHash(IEnumerable<string> projects)
+{
+    using var sha = System.Security.Cryptography.SHA256.Create();
+    var files = projects.SelectMany(p => System.IO.Directory.EnumerateFiles(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(p)), "*", System.IO.SearchOption.AllDirectories))
+        .Where(f => !f.Contains("/bin/") && !f.Contains("/obj/"))
+        .Concat(new[] { "Directory.Build.props", "Directory.Packages.props", ".editorconfig" }.Select(System.IO.Path.GetFullPath))
+        .OrderBy(f => f, StringComparer.Ordinal);
+    foreach (var file in files)
+    {
+        var name = System.Text.Encoding.UTF8.GetBytes(file);
+        sha.TransformBlock(name, 0, name.Length, null, 0);
+        var content = System.IO.File.ReadAllBytes(file);
+        sha.TransformBlock(content, 0, content.Length, null, 0);
+    }
+    sha.TransformFinalBlock(Array.Empty<byte>(), 0, 0);
+    return Convert.ToHexString(sha.Hash);
+}
+
 Task("Build")
+    .Description("Compiles everything (analyzer warnings are errors) and fails when the code is not formatted as .editorconfig says.")
     .IsDependentOn("Pack")
     .Does(() =>
 {
-    Run("dotnet", $"build {solution} -c {configuration}");
+    Run("dotnet", $"build {solution} -c {configuration} -nologo");
+    Run("dotnet", $"format {solution} --verify-no-changes --no-restore");
 });
 
 Task("Format")
-    .Description("Fails when the code is not formatted as .editorconfig says (as a linter would).")
-    .IsDependentOn("Build")
+    .Description("Rewrites the code as .editorconfig says (what the Build's check asks for).")
     .Does(() =>
 {
-    Run("dotnet", $"format {solution} --verify-no-changes --no-restore");
+    Run("dotnet", $"format {solution}");
 });
 
 Task("Prerequisites")
@@ -90,7 +121,7 @@ Task("Prerequisites")
 
 Task("Test")
     .IsDependentOn("Prerequisites")
-    .IsDependentOn("Format")
+    .IsDependentOn("Build")
     .Does(() =>
 {
     CleanDirectory(testResults);
@@ -115,12 +146,18 @@ Task("Test")
 
 Task("Run")
     .Description("Runs the Calculations service on its embedded SQLite default.")
-    .IsDependentOn("Build")
+    .IsDependentOn("Pack")
     .Does(() =>
 {
     var url = Argument("url", EnvironmentVariable("CALC_URL") ?? "http://127.0.0.1:5080");
-    Information($"Calculations service: {url}  (Swagger UI: {url}/swagger, Ctrl+C stops it)");
-    Run("dotnet", $"run --project services/Calc.Calculations -c {configuration} --no-build -- --urls {url}");
+    Run("dotnet", $"build services/Calc.Calculations -c {configuration} -v quiet -nologo");
+    Console.WriteLine($"Calculations service: {url}  (Swagger UI: {url}/swagger; Ctrl+C stops it)");
+    var exit = StartProcess("dotnet", new ProcessSettings {
+        Arguments = $"run --project services/Calc.Calculations -c {configuration} --no-build --no-launch-profile -- --urls {url}",
+        WorkingDirectory = root,
+        EnvironmentVariables = new Dictionary<string, string> { ["Logging__Console__FormatterName"] = "simple" } });
+    // 130/143: stopped with Ctrl+C or a TERM signal, which is how a user ends it.
+    if (exit != 0 && exit != 130 && exit != 143) throw new Exception($"The service exited with code {exit}.");
 });
 
 Task("Bench")

@@ -138,6 +138,46 @@ public sealed class ProcessingTests(PostgresServer postgres)
         survivor.Output.ShouldContain("taken up again");
     }
 
+    [Fact]
+    public async Task A_calculation_stopped_by_a_clean_shutdown_is_handed_back_at_once_not_after_its_lease()
+    {
+        var database = await postgres.CreateDatabaseAsync();
+        var longLease = new[] { ("Calculations:LeaseSeconds", "600"), ("Calculations:RecoveryIntervalSeconds", "1") };
+        var (stopping, stoppingApi) = await StartAsync(database, managedMath: true, longLease);
+        string id;
+        await using (stopping)
+        {
+            id = await StartSlowAsync(stoppingApi);
+            await stoppingApi.WaitForAsync(id, c => c["status"]!.GetValue<string>() == "processing", Generous);
+            await stopping.StopAsync();
+        }
+
+        var (survivor, api) = await StartAsync(database, managedMath: false, longLease);
+        await using var _ = survivor;
+
+        // Had the lease not been handed back, the survivor would wait 600 s for it to expire.
+        var done = await api.WaitForFinalAsync(id, Generous);
+        done["status"]!.GetValue<string>().ShouldBe("done", survivor.Output);
+    }
+
+    [Fact]
+    public async Task Cancelling_through_one_instance_stops_the_calculation_running_on_another()
+    {
+        var database = await postgres.CreateDatabaseAsync();
+        var quickRenewal = ("Calculations:LeaseSeconds", "3");
+        var (runner, runnerApi) = await StartAsync(database, managedMath: true, quickRenewal);
+        await using var _ = runner;
+        var (other, otherApi) = await StartAsync(database, managedMath: true, quickRenewal);
+        await using var __ = other;
+
+        var id = await StartSlowAsync(runnerApi);
+        (await otherApi.CancelAsync(id))["status"]!.GetValue<string>().ShouldBe("cancelled");
+
+        // The runner notices at its next lease renewal (every LeaseSeconds / 3) and frees the slot.
+        await WaitUntilAsync(async () => (await StatusAsync(runnerApi))["capacity"]!["processing"]!.GetValue<int>() == 0, runner);
+        (await runnerApi.GetAsync(id))["status"]!.GetValue<string>().ShouldBe("cancelled");
+    }
+
     private static async Task WaitUntilAsync(Func<Task<bool>> condition, ServiceProcess service)
     {
         var deadline = DateTime.UtcNow + Generous;

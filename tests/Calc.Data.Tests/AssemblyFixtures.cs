@@ -1,0 +1,3 @@
+using Calc.Testing;
+
+[assembly: AssemblyFixture(typeof(PostgresServer))]

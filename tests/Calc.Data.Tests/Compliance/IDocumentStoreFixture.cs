@@ -1,0 +1,8 @@
+namespace Calc.Data.Tests.Compliance;
+
+/// <summary>A database a provider's compliance tests run against, as the configuration a service would be given.</summary>
+public interface IDocumentStoreFixture
+{
+    /// <summary>The <c>Database</c> section: provider and connection string.</summary>
+    IReadOnlyDictionary<string, string?> Settings { get; }
+}
