@@ -116,6 +116,8 @@ Task("Prerequisites")
 {
     EnsureSystemPackages(
         ("/usr/lib/postgresql/*/bin/initdb", "postgresql"),
+        ("/usr/bin/redis-server", "redis-server"),
+        ("/usr/bin/redis-cli", "redis-tools"),
         ("/usr/lib/x86_64-linux-gnu/libgmp.so.10", "libgmp10"));
 });
 

@@ -1,3 +1,4 @@
+using Calc.Data.Redis;
 using Microsoft.Extensions.Options;
 
 namespace Calc.Data;
@@ -15,6 +16,15 @@ internal sealed class DatabaseOptionsValidator : IValidateOptions<DatabaseOption
         else if (provider == DatabaseProviders.Postgres && string.IsNullOrWhiteSpace(options.ConnectionString))
         {
             failures.Add("Database:ConnectionString is required when Database:Provider is 'postgres' (e.g. 'Host=localhost;Username=calc;Password=...;Database=calc').");
+        }
+        else if (provider == DatabaseProviders.Redis && string.IsNullOrWhiteSpace(options.ConnectionString))
+        {
+            failures.Add($"Database:ConnectionString is required when Database:Provider is 'redis' (e.g. '127.0.0.1:6379' or '{RedisConnectionString.Format}').");
+        }
+        else if (provider == DatabaseProviders.Redis && !RedisConnectionString.TryParse(options.ConnectionString, out _, out var error))
+        {
+            // The message leaves the connection string out: it may hold a password.
+            failures.Add($"Database:ConnectionString is not a valid redis connection string: {error} (format: {RedisConnectionString.Format}).");
         }
 
         if (options.PurgeInterval <= TimeSpan.Zero)

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Calc.Data.Postgres;
+using Calc.Data.Redis;
 using Calc.Data.Sqlite;
 
 namespace Calc.Data;
@@ -9,9 +10,10 @@ internal static class DatabaseProviders
 {
     public const string Sqlite = "sqlite";
     public const string Postgres = "postgres";
+    public const string Redis = "redis";
     public const string SqliteDefaultConnectionString = "Data Source=calc.db";
 
-    public static IReadOnlyList<string> All { get; } = [Sqlite, Postgres];
+    public static IReadOnlyList<string> All { get; } = [Sqlite, Postgres, Redis];
 
     /// <summary>Returns the canonical (lower case) name of a known provider, matched case-insensitively.</summary>
     public static string? Find(string? name) =>
@@ -22,6 +24,7 @@ internal static class DatabaseProviders
         {
             Sqlite => new SqliteDocumentStore(options.ConnectionString ?? SqliteDefaultConnectionString, serializerOptions, time),
             Postgres => new PostgresDocumentStore(options.ConnectionString!, serializerOptions, time),
+            Redis => new RedisDocumentStore(options.ConnectionString!, serializerOptions, time),
             _ => throw new InvalidOperationException($"Database:Provider '{options.Provider}' is not supported."),
         };
 }

@@ -63,7 +63,7 @@ public static class DocumentStoreServiceCollectionExtensions
 
     /// <summary>
     /// Registers <see cref="IDocumentRepository{T}"/> (a singleton) for one collection, on the provider configured by
-    /// <see cref="AddDocumentStore(IServiceCollection, IConfiguration)"/>. Its table is created on first use.
+    /// <see cref="AddDocumentStore(IServiceCollection, IConfiguration)"/>. On the SQL providers its table is created on first use; Redis needs no schema.
     /// </summary>
     /// <typeparam name="T">The document type.</typeparam>
     /// <param name="services">The service collection.</param>

@@ -1,3 +1,4 @@
 using Calc.Testing;
 
 [assembly: AssemblyFixture(typeof(PostgresServer))]
+[assembly: AssemblyFixture(typeof(RedisServer))]

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Calc.Cache.Client;
 using Calc.Data.Tests.Compliance;
 using Calc.Testing;
 using Microsoft.Data.Sqlite;
@@ -12,7 +13,7 @@ using Npgsql;
 namespace Calc.Data.Tests;
 
 /// <summary>How services wire the store: provider selection from configuration, validation, JSON, health, purging.</summary>
-public sealed class DocumentStoreRegistrationTests(PostgresServer server) : IDisposable
+public sealed class DocumentStoreRegistrationTests(PostgresServer server, RedisServer redis) : IDisposable
 {
     private readonly TempDirectory _directory = new("calc-registration-");
     private readonly List<ServiceProvider> _services = [];
@@ -47,6 +48,56 @@ public sealed class DocumentStoreRegistrationTests(PostgresServer server) : IDis
     }
 
     [Fact]
+    public async Task Provider_redis_stores_camel_case_json_under_the_collection_keys()
+    {
+        var prefix = redis.CreateKeyPrefix();
+        var orders = Orders(Redis(prefix)).GetRequiredService<IDocumentRepository<Order>>();
+
+        await orders.InsertAsync("o1", Order.Sample(status: OrderStatus.InTransit), cancellationToken: Ct);
+
+        await using var client = await ConnectRedisAsync();
+        var body = await client.HashGetAsync($"{prefix}{{orders}}:doc:o1", "body", Ct);
+        body.ShouldNotBeNull();
+        body.ShouldContain("\"status\":\"inTransit\"");
+        body.ShouldContain("\"shipTo\":{\"street\":\"1 Analytical Row\"");
+        (await client.HashGetAsync($"{prefix}{{orders}}:doc:o1", "version", Ct)).ShouldBe("1");
+        (await client.ExecuteAsync("ZCARD", [$"{prefix}{{orders}}:ids"], Ct)).AsInt64().ShouldBe(1);
+    }
+
+    [Fact]
+    public async Task Provider_redis_gives_the_document_key_its_expiry_as_a_ttl()
+    {
+        var prefix = redis.CreateKeyPrefix();
+        var orders = Orders(Redis(prefix)).GetRequiredService<IDocumentRepository<Order>>();
+        await using var client = await ConnectRedisAsync();
+        var key = $"{prefix}{{orders}}:doc:o1";
+
+        await orders.InsertAsync("o1", Order.Sample(), DateTimeOffset.UtcNow.AddHours(1), Ct);
+        var ttl = await client.PTtlAsync(key, Ct);
+        await orders.UpdateAsync("o1", Order.Sample(), expectedVersion: 1, expiresAt: null, Ct);
+        var persistent = await client.PTtlAsync(key, Ct);
+        await orders.UpdateAsync("o1", Order.Sample(), expectedVersion: 2, DateTimeOffset.UtcNow.AddMinutes(-1), Ct);
+
+        ttl.ShouldBeInRange((long)TimeSpan.FromMinutes(59).TotalMilliseconds, (long)TimeSpan.FromHours(1).TotalMilliseconds);
+        persistent.ShouldBe(-1);
+        (await client.ExistsAsync(key, Ct)).ShouldBeFalse();
+    }
+
+    [Fact]
+    public async Task Provider_redis_sends_its_scripts_again_after_the_server_forgot_them()
+    {
+        var orders = Orders(Redis(redis.CreateKeyPrefix())).GetRequiredService<IDocumentRepository<Order>>();
+        await orders.InsertAsync("o1", Order.Sample(), cancellationToken: Ct);
+        await using var client = await ConnectRedisAsync();
+
+        // As after a server restart; other tests running meanwhile take the same path, which is what it is for.
+        await client.ExecuteAsync("SCRIPT", ["FLUSH"], Ct);
+
+        (await orders.UpdateAsync("o1", Order.Sample("grace"), expectedVersion: 1, cancellationToken: Ct)).Status.ShouldBe(WriteStatus.Written);
+        (await orders.LoadAsync("o1", Ct))!.Document.Customer.ShouldBe("grace");
+    }
+
+    [Fact]
     public void Without_a_database_section_the_provider_is_sqlite_on_calc_db()
     {
         var options = Orders([]).GetRequiredService<IOptions<DatabaseOptions>>().Value;
@@ -66,13 +117,22 @@ public sealed class DocumentStoreRegistrationTests(PostgresServer server) : IDis
     }
 
     [Fact]
+    public void Provider_redis_is_matched_regardless_of_case()
+    {
+        var options = Orders(new() { ["Database:Provider"] = "Redis", ["Database:ConnectionString"] = "127.0.0.1:6379" })
+            .GetRequiredService<IOptions<DatabaseOptions>>().Value;
+
+        options.Provider.ShouldBe("redis");
+    }
+
+    [Fact]
     public void An_unknown_provider_fails_with_a_message_naming_the_key_and_the_allowed_values()
     {
         var services = Orders(new() { ["Database:Provider"] = "bogus" });
 
         var error = Should.Throw<OptionsValidationException>(() => services.GetRequiredService<IDocumentRepository<Order>>());
 
-        error.Message.ShouldBe("Database:Provider 'bogus' is not supported; allowed values: sqlite, postgres.");
+        error.Message.ShouldBe("Database:Provider 'bogus' is not supported; allowed values: sqlite, postgres, redis.");
     }
 
     [Fact]
@@ -83,6 +143,33 @@ public sealed class DocumentStoreRegistrationTests(PostgresServer server) : IDis
         var error = Should.Throw<OptionsValidationException>(() => services.GetRequiredService<IDocumentRepository<Order>>());
 
         error.Message.ShouldStartWith("Database:ConnectionString is required when Database:Provider is 'postgres'");
+    }
+
+    [Fact]
+    public void Redis_without_a_connection_string_fails_with_a_message_naming_the_key_and_the_format()
+    {
+        var services = Orders(new() { ["Database:Provider"] = "redis" });
+
+        var error = Should.Throw<OptionsValidationException>(() => services.GetRequiredService<IDocumentRepository<Order>>());
+
+        error.Message.ShouldStartWith("Database:ConnectionString is required when Database:Provider is 'redis'");
+        error.Message.ShouldContain("host:port[,password=...][,user=...][,prefix=...]");
+    }
+
+    [Theory]
+    [InlineData("127.0.0.1:6379,password=hunter2,bogus=x", "option 'bogus' is unknown")]
+    [InlineData("127.0.0.1,password=hunter2", "host:port")]
+    [InlineData("127.0.0.1:70000,password=hunter2", "port")]
+    [InlineData("127.0.0.1:6379,password=hunter2,prefix={calc}", "prefix")]
+    public void An_invalid_redis_connection_string_fails_with_the_reason_and_without_its_values(string connectionString, string reason)
+    {
+        var services = Orders(new() { ["Database:Provider"] = "redis", ["Database:ConnectionString"] = connectionString });
+
+        var error = Should.Throw<OptionsValidationException>(() => services.GetRequiredService<IDocumentRepository<Order>>());
+
+        error.Message.ShouldStartWith("Database:ConnectionString is not a valid redis connection string:");
+        error.Message.ShouldContain(reason);
+        error.Message.ShouldNotContain("hunter2");
     }
 
     [Fact]
@@ -181,6 +268,61 @@ public sealed class DocumentStoreRegistrationTests(PostgresServer server) : IDis
     }
 
     [Fact]
+    public async Task The_ready_health_check_is_healthy_when_redis_answers()
+    {
+        var report = await CheckHealthAsync(Redis(redis.CreateKeyPrefix()));
+
+        report.Status.ShouldBe(HealthStatus.Healthy);
+    }
+
+    [Fact]
+    public async Task The_ready_health_check_is_unhealthy_when_redis_does_not_answer()
+    {
+        // Port 1 on the loopback has no listener: every connect attempt is refused at once.
+        var report = await CheckHealthAsync(new() { ["Database:Provider"] = "redis", ["Database:ConnectionString"] = "127.0.0.1:1" });
+
+        report.Status.ShouldBe(HealthStatus.Unhealthy);
+        report.Entries[DocumentStoreHealthChecksBuilderExtensions.CheckName].Exception.ShouldBeOfType<CacheConnectionException>();
+    }
+
+    [Fact]
+    public async Task The_background_purger_removes_expired_documents_from_redis()
+    {
+        var prefix = redis.CreateKeyPrefix();
+        var settings = Redis(prefix);
+        settings["Database:PurgeInterval"] = "00:00:00.050";
+        var services = Orders(settings);
+        var orders = services.GetRequiredService<IDocumentRepository<Order>>();
+        await orders.InsertAsync("expired", Order.Sample(), DateTimeOffset.UtcNow.AddMinutes(-1), Ct);
+        await orders.InsertAsync("live", Order.Sample(), cancellationToken: Ct);
+        await using var client = await ConnectRedisAsync();
+        var ids = $"{prefix}{{orders}}:ids";
+        var hostedServices = services.GetServices<IHostedService>().ToArray();
+        foreach (var hosted in hostedServices)
+        {
+            await hosted.StartAsync(Ct);
+        }
+
+        try
+        {
+            for (var attempt = 0; attempt < 100 && (await client.ExecuteAsync("ZCARD", [ids], Ct)).AsInt64() > 1; attempt++)
+            {
+                await Task.Delay(50, Ct);
+            }
+
+            (await client.ExecuteAsync("ZCARD", [ids], Ct)).AsInt64().ShouldBe(1);
+            (await client.ExecuteAsync("ZCARD", [$"{prefix}{{orders}}:expiry"], Ct)).AsInt64().ShouldBe(0);
+        }
+        finally
+        {
+            foreach (var hosted in hostedServices)
+            {
+                await hosted.StopAsync(Ct);
+            }
+        }
+    }
+
+    [Fact]
     public async Task The_background_purger_deletes_expired_documents()
     {
         var settings = Sqlite();
@@ -234,6 +376,14 @@ public sealed class DocumentStoreRegistrationTests(PostgresServer server) : IDis
         ["Database:Provider"] = "postgres",
         ["Database:ConnectionString"] = connectionString,
     };
+
+    private Dictionary<string, string?> Redis(string keyPrefix) => new()
+    {
+        ["Database:Provider"] = "redis",
+        ["Database:ConnectionString"] = $"{redis.Endpoint},prefix={keyPrefix}",
+    };
+
+    private Task<CacheClient> ConnectRedisAsync() => CacheClient.ConnectAsync(CacheClientOptions.FromEndpoint(redis.Endpoint), Ct);
 
     private ServiceProvider Orders(Dictionary<string, string?> settings, JsonSerializerOptions? serializerOptions = null)
     {

@@ -271,6 +271,27 @@ public abstract class RepositoryComplianceTests<TFixture>(TFixture fixture) : IC
     }
 
     [Fact]
+    public async Task Paging_and_counting_skip_expired_documents_not_purged_yet()
+    {
+        var orders = Orders();
+        for (var i = 0; i < 5; i++)
+        {
+            (await orders.InsertAsync($"o{i}", Order.Sample(rank: i), i % 2 == 1 ? Past : null, Ct)).Status.ShouldBe(WriteStatus.Written);
+        }
+
+        var indexed = await orders.QueryAsync(new DocumentQuery(nameof(OrderStatus.Open), Offset: 1, Limit: 2), Ct);
+        var all = await orders.QueryAsync(new DocumentQuery(Offset: 1, Limit: 5), Ct);
+        var newest = await orders.QueryAsync(new DocumentQuery(nameof(OrderStatus.Open), Limit: 2, Descending: true), Ct);
+
+        indexed.Select(stored => stored.Id).ShouldBe(["o2", "o4"]);
+        all.Select(stored => stored.Id).ShouldBe(["o2", "o4"]);
+        newest.Select(stored => stored.Id).ShouldBe(["o4", "o2"]);
+        (await orders.CountAsync(cancellationToken: Ct)).ShouldBe(3);
+        (await orders.CountAsync(nameof(OrderStatus.Open), Ct)).ShouldBe(3);
+        (await orders.CountByIndexAsync(Ct)).ShouldBe(new Dictionary<string, long> { [nameof(OrderStatus.Open)] = 3 });
+    }
+
+    [Fact]
     public async Task Inserting_over_an_expired_document_succeeds_at_version_1()
     {
         var orders = Orders();

@@ -1,0 +1,24 @@
+namespace Calc.Cache.Commands;
+
+/// <summary>Every command the server implements; <see cref="RespSession"/> dispatches on it with one switch.</summary>
+internal enum CommandKind
+{
+    // Strings
+    Get, Set, SetNx, SetEx, PSetEx, MGet, MSet, MSetNx, Incr, Decr, IncrBy, DecrBy, IncrByFloat, Append, StrLen,
+    GetDel, GetEx, GetSet, GetRange, SetRange,
+
+    // Keys
+    Del, Unlink, Exists, Keys, Scan, RandomKey, Rename, RenameNx, Type, DbSize, FlushDb, FlushAll, Select,
+
+    // Expiry
+    Expire, PExpire, ExpireAt, PExpireAt, Ttl, PTtl, ExpireTime, PExpireTime, Persist,
+
+    // Hashes
+    HSet, HSetNx, HMSet, HGet, HMGet, HGetAll, HDel, HExists, HLen, HIncrBy, HIncrByFloat, HKeys, HVals, HStrLen,
+
+    // Connection
+    Ping, Echo, Quit, Reset, Auth, Hello, Client,
+
+    // Server
+    Info, Config, Command, Debug, Object, Time,
+}

@@ -1,0 +1,228 @@
+using System.Globalization;
+using Calc.Cache.Protocol;
+using Calc.Cache.Storage;
+
+namespace Calc.Cache.Commands;
+
+// Generic key commands.
+internal sealed partial class RespSession
+{
+    private void Del()
+    {
+        long deleted = 0;
+        for (var i = 1; i < _req.Count; i++)
+        {
+            var key = _req[i];
+            var shard = _keyspace.ShardFor(key);
+            lock (shard)
+            {
+                var entry = shard.Find(key, _now);
+                if (entry is not null)
+                {
+                    shard.Remove(entry);
+                    deleted++;
+                }
+            }
+        }
+
+        _w.WriteInteger(deleted);
+    }
+
+    private void Exists()
+    {
+        long found = 0;
+        for (var i = 1; i < _req.Count; i++)
+        {
+            var key = _req[i];
+            var shard = _keyspace.ShardFor(key);
+            lock (shard)
+            {
+                if (shard.Find(key, _now) is not null)
+                {
+                    found++;
+                }
+            }
+        }
+
+        _w.WriteInteger(found);
+    }
+
+    private void Keys()
+    {
+        var pattern = _req[1];
+        var matchAll = pattern.SequenceEqual("*"u8);
+        var keys = new List<byte[]>();
+        var patternCopy = pattern.ToArray();
+        for (var s = 0; s < Keyspace.ShardCount; s++)
+        {
+            var shard = _keyspace[s];
+            lock (shard)
+            {
+                shard.CollectKeys(_now, keys, matchAll ? null : e => Glob.IsMatch(patternCopy, e.Key));
+            }
+        }
+
+        WriteKeyArray(keys);
+    }
+
+    private void WriteKeyArray(List<byte[]> keys)
+    {
+        _w.WriteArrayHeader(keys.Count);
+        foreach (var key in keys)
+        {
+            _w.WriteBulk(key);
+        }
+    }
+
+    /// <summary>
+    /// SCAN: the cursor is a stripe index. Each call returns whole stripes until COUNT keys were examined, so every
+    /// key present for the whole iteration is returned at least once, as Redis guarantees.
+    /// </summary>
+    private void Scan()
+    {
+        if (!ulong.TryParse(_req.GetString(1), NumberStyles.None, CultureInfo.InvariantCulture, out var cursor))
+        {
+            _w.WriteRaw(Replies.InvalidCursor);
+            return;
+        }
+
+        byte[]? pattern = null;
+        long count = 10;
+        string? type = null;
+        for (var i = 2; i < _req.Count; i++)
+        {
+            if (Is(i, "MATCH"u8) && i + 1 < _req.Count)
+            {
+                pattern = _req.ToArray(++i);
+            }
+            else if (Is(i, "COUNT"u8) && i + 1 < _req.Count)
+            {
+                if (!TryArgInteger(++i, out count))
+                {
+                    return;
+                }
+
+                if (count < 1)
+                {
+                    _w.WriteRaw(Replies.SyntaxError);
+                    return;
+                }
+            }
+            else if (Is(i, "TYPE"u8) && i + 1 < _req.Count)
+            {
+                type = _req.GetString(++i).ToLowerInvariant();
+            }
+            else
+            {
+                _w.WriteRaw(Replies.SyntaxError);
+                return;
+            }
+        }
+
+        var keys = new List<byte[]>();
+        var examined = 0L;
+        var index = cursor >= Keyspace.ShardCount ? Keyspace.ShardCount : (int)cursor;
+        Func<CacheEntry, bool>? accept = pattern is null && type is null
+            ? null
+            : e => (pattern is null || Glob.IsMatch(pattern, e.Key)) && (type is null || TypeName(e) == type);
+        while (index < Keyspace.ShardCount && examined < count)
+        {
+            var shard = _keyspace[index++];
+            lock (shard)
+            {
+                examined += shard.Count;
+                shard.CollectKeys(_now, keys, accept);
+            }
+        }
+
+        _w.WriteArrayHeader(2);
+        _w.WriteBulk(index >= Keyspace.ShardCount ? 0 : index);
+        WriteKeyArray(keys);
+    }
+
+    private void RandomKey()
+    {
+        var key = _keyspace.RandomKey(_now);
+        if (key is null)
+        {
+            _w.WriteNull();
+        }
+        else
+        {
+            _w.WriteBulk(key);
+        }
+    }
+
+    private void Rename(bool onlyIfNew)
+    {
+        var from = _req[1];
+        var to = _req[2];
+        using var locks = _keyspace.LockShards([Keyspace.ShardIndex(from), Keyspace.ShardIndex(to)]);
+        var source = _keyspace.ShardFor(from);
+        var entry = source.Find(from, _now);
+        if (entry is null)
+        {
+            _w.WriteRaw(Replies.NoSuchKey);
+            return;
+        }
+
+        if (from.SequenceEqual(to))
+        {
+            _w.WriteRaw(onlyIfNew ? Replies.Zero : Replies.Ok);
+            return;
+        }
+
+        var target = _keyspace.ShardFor(to);
+        var existing = target.Find(to, _now);
+        if (existing is not null)
+        {
+            if (onlyIfNew)
+            {
+                _w.WriteRaw(Replies.Zero);
+                return;
+            }
+
+            target.Remove(existing);
+        }
+
+        source.Remove(entry);
+        target.Add(to.ToArray(), entry.Value, entry.ExpiresAt);
+        _w.WriteRaw(onlyIfNew ? Replies.One : Replies.Ok);
+    }
+
+    private static string TypeName(CacheEntry entry) => entry.Value is HashValue ? "hash" : "string";
+
+    private void TypeOf()
+    {
+        var key = _req[1];
+        var shard = _keyspace.ShardFor(key);
+        lock (shard)
+        {
+            var entry = shard.Find(key, _now);
+            _w.WriteRaw(entry is null ? "+none\r\n"u8 : entry.Value is HashValue ? "+hash\r\n"u8 : "+string\r\n"u8);
+        }
+    }
+
+    private void Flush()
+    {
+        if (_req.Count > 2 || (_req.Count == 2 && !Is(1, "ASYNC"u8) && !Is(1, "SYNC"u8)))
+        {
+            _w.WriteRaw(Replies.SyntaxError);
+            return;
+        }
+
+        _keyspace.FlushAll();
+        _w.WriteRaw(Replies.Ok);
+    }
+
+    private void Select()
+    {
+        if (!TryArgInteger(1, out var index))
+        {
+            return;
+        }
+
+        // One database: a registry needs no more, and it keeps every key in one striped table.
+        _w.WriteRaw(index == 0 ? Replies.Ok : Replies.DbIndexOutOfRange);
+    }
+}

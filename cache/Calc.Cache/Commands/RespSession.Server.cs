@@ -1,0 +1,466 @@
+using System.Globalization;
+using System.Text;
+using Calc.Cache.Protocol;
+using Calc.Cache.Server;
+using Calc.Cache.Storage;
+
+namespace Calc.Cache.Commands;
+
+// Server commands: INFO, CONFIG, COMMAND, DEBUG, OBJECT, TIME.
+internal sealed partial class RespSession
+{
+    private static readonly string[] DefaultInfoSections = ["server", "clients", "memory", "persistence", "stats", "keyspace"];
+
+    private void Info()
+    {
+        var sections = new List<string>();
+        for (var i = 1; i < _req.Count; i++)
+        {
+            sections.Add(_req.GetString(i).ToLowerInvariant());
+        }
+
+        if (sections.Count == 0 || sections.Contains("all") || sections.Contains("default") || sections.Contains("everything"))
+        {
+            sections = [.. DefaultInfoSections];
+        }
+
+        var text = new StringBuilder();
+        foreach (var section in DefaultInfoSections.Where(sections.Contains))
+        {
+            if (text.Length > 0)
+            {
+                text.Append("\r\n");
+            }
+
+            AppendInfoSection(text, section);
+        }
+
+        _w.WriteBulk(text.ToString());
+    }
+
+    private void AppendInfoSection(StringBuilder text, string section)
+    {
+        var options = _server.Options;
+        void Line(string name, object value) => text.Append(name).Append(':').Append(Convert.ToString(value, CultureInfo.InvariantCulture)).Append("\r\n");
+        switch (section)
+        {
+            case "server":
+                var uptime = (long)(DateTimeOffset.UtcNow - _server.Started).TotalSeconds;
+                text.Append("# Server\r\n");
+                Line("redis_version", CompatibleRedisVersion);
+                Line("calc_cache_version", typeof(RespSession).Assembly.GetName().Version?.ToString() ?? "0");
+                Line("redis_mode", "standalone");
+                Line("os", System.Runtime.InteropServices.RuntimeInformation.OSDescription);
+                Line("arch_bits", IntPtr.Size * 8);
+                Line("runtime", System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription);
+                Line("process_id", Environment.ProcessId);
+                Line("run_id", _server.RunId);
+                Line("tcp_port", _server.Port);
+                Line("uptime_in_seconds", uptime);
+                Line("uptime_in_days", uptime / 86400);
+                Line("executable", Environment.ProcessPath ?? "");
+                break;
+            case "clients":
+                text.Append("# Clients\r\n");
+                Line("connected_clients", _server.ConnectedClients);
+                Line("maxclients", options.MaxClients);
+                Line("blocked_clients", 0);
+                break;
+            case "memory":
+                var used = _keyspace.UsedMemory;
+                var rss = Environment.WorkingSet;
+                text.Append("# Memory\r\n");
+                Line("used_memory", used);
+                Line("used_memory_human", Human(used));
+                Line("used_memory_rss", rss);
+                Line("used_memory_rss_human", Human(rss));
+                Line("used_memory_gc_heap", GC.GetTotalMemory(forceFullCollection: false));
+                Line("maxmemory", options.MaxMemory);
+                Line("maxmemory_human", Human(options.MaxMemory));
+                Line("maxmemory_policy", CacheServerOptions.PolicyName(options.MaxMemoryPolicy));
+                Line("mem_fragmentation_ratio", used == 0 ? "0.00" : ((double)rss / used).ToString("F2", CultureInfo.InvariantCulture));
+                Line("mem_allocator", "dotnet-gc");
+                Line("gc_collections", $"{GC.CollectionCount(0)},{GC.CollectionCount(1)},{GC.CollectionCount(2)}");
+                break;
+            case "persistence":
+                text.Append("# Persistence\r\n");
+                Line("loading", 0);
+                Line("aof_enabled", _server.AppendOnlyFile is null ? 0 : 1);
+                Line("rdb_bgsave_in_progress", 0);
+                break;
+            case "stats":
+                var (hits, misses, expired, evicted) = _keyspace.Stats();
+                text.Append("# Stats\r\n");
+                Line("total_connections_received", _server.TotalConnections);
+                Line("total_commands_processed", _server.CommandsProcessed);
+                Line("rejected_connections", _server.RejectedConnections);
+                Line("expired_keys", expired);
+                Line("evicted_keys", evicted);
+                Line("keyspace_hits", hits);
+                Line("keyspace_misses", misses);
+                break;
+            case "keyspace":
+                text.Append("# Keyspace\r\n");
+                var keys = _keyspace.Count();
+                if (keys > 0)
+                {
+                    text.Append(CultureInfo.InvariantCulture, $"db0:keys={keys},expires={_keyspace.VolatileCount()},avg_ttl=0\r\n");
+                }
+
+                break;
+        }
+    }
+
+    private static string Human(long bytes)
+    {
+        string[] units = ["B", "K", "M", "G", "T"];
+        double value = bytes;
+        var unit = 0;
+        while (value >= 1024 && unit < units.Length - 1)
+        {
+            value /= 1024;
+            unit++;
+        }
+
+        return unit == 0 ? $"{bytes}B" : value.ToString("F2", CultureInfo.InvariantCulture) + units[unit];
+    }
+
+    private static readonly string[] ConfigNames =
+        ["port", "bind", "requirepass", "maxmemory", "maxmemory-policy", "maxclients", "proto-max-bulk-len", "client-output-timeout", "save", "appendonly", "appendfsync", "dir", "databases", "timeout"];
+
+    private string ConfigValue(string name)
+    {
+        var o = _server.Options;
+        return name switch
+        {
+            "port" => _server.Port.ToString(CultureInfo.InvariantCulture),
+            "bind" => o.Bind,
+            "requirepass" => o.RequirePass ?? "",
+            "maxmemory" => o.MaxMemory.ToString(CultureInfo.InvariantCulture),
+            "maxmemory-policy" => CacheServerOptions.PolicyName(o.MaxMemoryPolicy),
+            "maxclients" => o.MaxClients.ToString(CultureInfo.InvariantCulture),
+            "proto-max-bulk-len" => o.Limits.MaxBulkLength.ToString(CultureInfo.InvariantCulture),
+            "client-output-timeout" => ((long)o.ClientOutputTimeout.TotalSeconds).ToString(CultureInfo.InvariantCulture),
+            "save" => "",
+            "appendonly" => o.AppendOnly ? "yes" : "no",
+            "appendfsync" => o.AppendFsync,
+            "dir" => Path.GetFullPath(o.Dir),
+            "databases" => "1",
+            "timeout" => "0",
+            _ => "",
+        };
+    }
+
+    private void Config()
+    {
+        var sub = _req.GetString(1).ToLowerInvariant();
+        switch (sub)
+        {
+            case "get" when _req.Count >= 3:
+                var matched = new List<string>();
+                for (var i = 2; i < _req.Count; i++)
+                {
+                    var pattern = Encoding.UTF8.GetBytes(_req.GetString(i).ToLowerInvariant());
+                    matched.AddRange(ConfigNames.Where(n => !matched.Contains(n) && Glob.IsMatch(pattern, Encoding.ASCII.GetBytes(n), ignoreCase: true)));
+                }
+
+                _w.WriteMapHeader(matched.Count);
+                foreach (var name in matched)
+                {
+                    _w.WriteBulk(name);
+                    _w.WriteBulk(ConfigValue(name));
+                }
+
+                break;
+            case "set" when _req.Count >= 4 && _req.Count % 2 == 0:
+                // Validate all first, then apply: CONFIG SET with several parameters is all or nothing.
+                var probe = new CacheServerOptions();
+                for (var i = 2; i < _req.Count; i += 2)
+                {
+                    var name = _req.GetString(i).ToLowerInvariant();
+                    var error = ConfigNames.Contains(name) ? probe.Set(name, _req.GetString(i + 1), atRuntime: true) : "unknown option";
+                    if (error == "unknown option")
+                    {
+                        _w.WriteError($"ERR Unknown option or number of arguments for CONFIG SET - '{Printable(name)}'");
+                        return;
+                    }
+
+                    if (error is not null)
+                    {
+                        _w.WriteError($"ERR CONFIG SET failed (possibly related to argument '{name}') - {error}");
+                        return;
+                    }
+                }
+
+                for (var i = 2; i < _req.Count; i += 2)
+                {
+                    _server.Options.Set(_req.GetString(i), _req.GetString(i + 1), atRuntime: true);
+                }
+
+                _w.WriteRaw(Replies.Ok);
+                break;
+            case "resetstat" when _req.Count == 2:
+                _server.ResetStats();
+                _w.WriteRaw(Replies.Ok);
+                break;
+            case "rewrite" when _req.Count == 2:
+                _w.WriteError("ERR The server is running without a config file");
+                break;
+            case "help":
+                WriteLines(
+                    "CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+                    "GET <pattern>", "    Return parameters matching the glob-like <pattern> and their values.",
+                    "SET <directive> <value>", "    Set the configuration <directive> to <value>.",
+                    "RESETSTAT", "    Reset statistics reported by the INFO command.");
+                break;
+            case "get" or "set" or "resetstat" or "rewrite":
+                WrongArity($"config|{sub}");
+                break;
+            default:
+                _w.WriteError($"ERR unknown subcommand '{Printable(_req.GetString(1))}'. Try CONFIG HELP.");
+                break;
+        }
+    }
+
+    private void Command()
+    {
+        if (_req.Count == 1)
+        {
+            _w.WriteArrayHeader(CommandTable.All.Length);
+            foreach (var info in CommandTable.All)
+            {
+                WriteCommandInfo(info);
+            }
+
+            return;
+        }
+
+        var sub = _req.GetString(1).ToLowerInvariant();
+        switch (sub)
+        {
+            case "count" when _req.Count == 2:
+                _w.WriteInteger(CommandTable.All.Length);
+                break;
+            case "list" when _req.Count == 2:
+                _w.WriteArrayHeader(CommandTable.All.Length);
+                foreach (var info in CommandTable.All)
+                {
+                    _w.WriteBulk(info.Name);
+                }
+
+                break;
+            case "info":
+                var requested = _req.Count == 2 ? CommandTable.All : Enumerable.Range(2, _req.Count - 2).Select(i => CommandTable.Find(_req[i])).ToArray();
+                _w.WriteArrayHeader(requested.Length);
+                foreach (var info in requested)
+                {
+                    if (info is null)
+                    {
+                        _w.WriteNullArray();
+                    }
+                    else
+                    {
+                        WriteCommandInfo(info);
+                    }
+                }
+
+                break;
+            case "docs":
+                var docs = (_req.Count == 2 ? CommandTable.All : Enumerable.Range(2, _req.Count - 2).Select(i => CommandTable.Find(_req[i])))
+                    .OfType<CommandInfo>().ToArray();
+                _w.WriteMapHeader(docs.Length);
+                foreach (var info in docs)
+                {
+                    _w.WriteBulk(info.Name);
+                    _w.WriteMapHeader(3);
+                    _w.WriteBulk("summary"u8);
+                    _w.WriteBulk(info.Summary);
+                    _w.WriteBulk("since"u8);
+                    _w.WriteBulk("1.0.0"u8);
+                    _w.WriteBulk("group"u8);
+                    _w.WriteBulk(info.Group);
+                }
+
+                break;
+            case "count" or "list":
+                WrongArity($"command|{sub}");
+                break;
+            default:
+                _w.WriteError($"ERR unknown subcommand '{Printable(_req.GetString(1))}'. Try COMMAND HELP.");
+                break;
+        }
+    }
+
+    private void WriteCommandInfo(CommandInfo info)
+    {
+        _w.WriteArrayHeader(10);
+        _w.WriteBulk(info.Name);
+        _w.WriteInteger(info.Arity);
+        var flags = new List<string>();
+        if ((info.Flags & CommandFlags.Write) != 0)
+        {
+            flags.Add("write");
+        }
+
+        if ((info.Flags & CommandFlags.ReadOnly) != 0)
+        {
+            flags.Add("readonly");
+        }
+
+        if ((info.Flags & CommandFlags.DenyOom) != 0)
+        {
+            flags.Add("denyoom");
+        }
+
+        if ((info.Flags & CommandFlags.Admin) != 0)
+        {
+            flags.Add("admin");
+        }
+
+        if ((info.Flags & CommandFlags.NoAuth) != 0)
+        {
+            flags.Add("no_auth");
+        }
+
+        if ((info.Flags & CommandFlags.Fast) != 0)
+        {
+            flags.Add("fast");
+        }
+
+        _w.WriteArrayHeader(flags.Count);
+        foreach (var flag in flags)
+        {
+            _w.WriteSimpleString(Encoding.ASCII.GetBytes(flag));
+        }
+
+        _w.WriteInteger(info.FirstKey);
+        _w.WriteInteger(info.LastKey);
+        _w.WriteInteger(info.Step);
+        _w.WriteArrayHeader(1);
+        _w.WriteSimpleString(Encoding.ASCII.GetBytes("@" + info.Group));
+        _w.WriteRaw(Replies.EmptyArray); // tips
+        _w.WriteRaw(Replies.EmptyArray); // key specs
+        _w.WriteRaw(Replies.EmptyArray); // subcommands
+    }
+
+    private void Debug()
+    {
+        var sub = _req.GetString(1).ToLowerInvariant();
+        switch (sub)
+        {
+            case "sleep" when _req.Count == 3:
+                if (!TryParseDouble(_req[2], out var seconds) || seconds < 0 || seconds > 60)
+                {
+                    _w.WriteError("ERR DEBUG SLEEP takes 0 to 60 seconds here");
+                    return;
+                }
+
+                Thread.Sleep(TimeSpan.FromSeconds(seconds));
+                _w.WriteRaw(Replies.Ok);
+                break;
+            case "populate" when _req.Count is >= 3 and <= 5:
+                Populate();
+                break;
+            default:
+                _w.WriteError($"ERR unknown subcommand '{Printable(_req.GetString(1))}'. Calc.Cache supports DEBUG SLEEP and DEBUG POPULATE.");
+                break;
+        }
+    }
+
+    /// <summary>DEBUG POPULATE count [prefix] [size]: keys prefix:N with values value:N (padded to size), as in Redis.</summary>
+    private void Populate()
+    {
+        if (!TryArgInteger(2, out var count))
+        {
+            return;
+        }
+
+        var prefix = _req.Count > 3 ? _req.ToArray(3) : "key"u8.ToArray();
+        long size = -1;
+        if (_req.Count > 4 && !TryArgInteger(4, out size))
+        {
+            return;
+        }
+
+        // Builds the bytes directly: the only allocations are the stored key and value (no garbage per key).
+        Span<byte> keyBuffer = stackalloc byte[prefix.Length + 21];
+        Span<byte> valueBuffer = stackalloc byte[26];
+        prefix.CopyTo(keyBuffer);
+        keyBuffer[prefix.Length] = (byte)':';
+        "value:"u8.CopyTo(valueBuffer);
+        for (long n = 0; n < count; n++)
+        {
+            System.Buffers.Text.Utf8Formatter.TryFormat(n, keyBuffer[(prefix.Length + 1)..], out var keyDigits);
+            System.Buffers.Text.Utf8Formatter.TryFormat(n, valueBuffer[6..], out var valueDigits);
+            var key = keyBuffer[..(prefix.Length + 1 + keyDigits)];
+            var shard = _keyspace.ShardFor(key);
+            lock (shard)
+            {
+                if (shard.Find(key, _now) is null)
+                {
+                    var value = valueBuffer[..(6 + valueDigits)].ToArray();
+                    if (size >= 0)
+                    {
+                        Array.Resize(ref value, (int)size);
+                    }
+
+                    shard.Add(key.ToArray(), value);
+                }
+            }
+        }
+
+        _w.WriteRaw(Replies.Ok);
+    }
+
+    private void ObjectCommand()
+    {
+        var sub = _req.GetString(1).ToLowerInvariant();
+        if (sub is not ("encoding" or "idletime" or "freq" or "refcount") || _req.Count != 3)
+        {
+            _w.WriteError(sub is "encoding" or "idletime" or "freq" or "refcount"
+                ? $"ERR wrong number of arguments for 'object|{sub}' command"
+                : $"ERR unknown subcommand '{Printable(_req.GetString(1))}'. Try OBJECT HELP.");
+            return;
+        }
+
+        var key = _req[2];
+        var shard = _keyspace.ShardFor(key);
+        lock (shard)
+        {
+            var ticks = Environment.TickCount64;
+            var entry = shard.Find(key, _now, touch: false);
+            if (entry is null)
+            {
+                _w.WriteNull();
+                return;
+            }
+
+            switch (sub)
+            {
+                case "encoding":
+                    _w.WriteBulk(entry.Value switch
+                    {
+                        HashValue => "hashtable",
+                        byte[] bytes when bytes.Length <= 20 && TryParseInteger(bytes, out _) => "int",
+                        byte[] bytes when bytes.Length <= 44 => "embstr",
+                        _ => "raw",
+                    });
+                    break;
+                case "idletime":
+                    _w.WriteInteger(Math.Max(0, ticks - entry.LastAccess) / 1000);
+                    break;
+                default:
+                    _w.WriteInteger(1);
+                    break;
+            }
+        }
+    }
+
+    private void Time()
+    {
+        var micros = (DateTimeOffset.UtcNow - DateTimeOffset.UnixEpoch).Ticks / 10;
+        _w.WriteArrayHeader(2);
+        _w.WriteBulk(micros / 1_000_000);
+        _w.WriteBulk(micros % 1_000_000);
+    }
+}

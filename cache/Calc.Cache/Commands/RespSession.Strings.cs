@@ -1,0 +1,691 @@
+using System.Buffers.Text;
+using Calc.Cache.Protocol;
+using Calc.Cache.Storage;
+
+namespace Calc.Cache.Commands;
+
+// String commands. Invariant: a byte[] value is only read or written under its shard's lock and never shared between
+// two entries, so SET may overwrite a same-length value in place (no allocation when redis-benchmark rewrites keys).
+internal sealed partial class RespSession
+{
+    private const int MaxStringLength = 512 * 1024 * 1024;
+
+    private void Get()
+    {
+        var key = _req[1];
+        var shard = _keyspace.ShardFor(key);
+        lock (shard)
+        {
+            var entry = shard.Lookup(key, _now);
+            if (entry is null)
+            {
+                _w.WriteNull();
+            }
+            else if (entry.Value is byte[] value)
+            {
+                _w.WriteBulk(value);
+            }
+            else
+            {
+                _w.WriteRaw(Replies.WrongType);
+            }
+        }
+    }
+
+    private void Set()
+    {
+        bool nx = false, xx = false, get = false, keepTtl = false;
+        var expireKind = ExpireKind.None;
+        long expiresAt = 0;
+        for (var i = 3; i < _req.Count; i++)
+        {
+            ExpireKind kind;
+            if (Is(i, "NX"u8) && !xx)
+            {
+                nx = true;
+            }
+            else if (Is(i, "XX"u8) && !nx)
+            {
+                xx = true;
+            }
+            else if (Is(i, "GET"u8))
+            {
+                get = true;
+            }
+            else if (Is(i, "KEEPTTL"u8) && expireKind == ExpireKind.None)
+            {
+                keepTtl = true;
+            }
+            else if ((kind = ParseExpireKind(i)) != ExpireKind.None && expireKind == ExpireKind.None && !keepTtl && i + 1 < _req.Count)
+            {
+                if (!TryComputeExpiry(kind, i + 1, "set", out expiresAt))
+                {
+                    return;
+                }
+
+                expireKind = kind;
+                i++;
+            }
+            else
+            {
+                _w.WriteRaw(Replies.SyntaxError);
+                return;
+            }
+        }
+
+        var key = _req[1];
+        var shard = _keyspace.ShardFor(key);
+        lock (shard)
+        {
+            var entry = shard.Find(key, _now);
+            if (get)
+            {
+                if (entry is not null && entry.Value is not byte[])
+                {
+                    _w.WriteRaw(Replies.WrongType);
+                    return;
+                }
+
+                if (entry is null)
+                {
+                    _w.WriteNull();
+                }
+                else
+                {
+                    _w.WriteBulk((byte[])entry.Value);
+                }
+            }
+
+            if ((nx && entry is not null) || (xx && entry is null))
+            {
+                if (!get)
+                {
+                    _w.WriteNull();
+                }
+
+                return;
+            }
+
+            if (entry is null)
+            {
+                shard.Add(_req.ToArray(1), _req.ToArray(2), expiresAt);
+            }
+            else
+            {
+                StoreString(shard, entry, _req[2]);
+                if (!keepTtl)
+                {
+                    shard.SetExpiry(entry, expiresAt);
+                }
+            }
+
+            if (!get)
+            {
+                _w.WriteRaw(Replies.Ok);
+            }
+        }
+    }
+
+    /// <summary>Replaces an entry's value with a string, reusing the old array when the length matches.</summary>
+    private static void StoreString(Shard shard, CacheEntry entry, ReadOnlySpan<byte> value)
+    {
+        if (entry.Value is byte[] old && old.Length == value.Length)
+        {
+            value.CopyTo(old);
+            return;
+        }
+
+        shard.SetValue(entry, value.ToArray());
+    }
+
+    private void SetNx()
+    {
+        var key = _req[1];
+        var shard = _keyspace.ShardFor(key);
+        lock (shard)
+        {
+            if (shard.Find(key, _now) is not null)
+            {
+                _w.WriteRaw(Replies.Zero);
+                return;
+            }
+
+            shard.Add(_req.ToArray(1), _req.ToArray(2));
+            _w.WriteRaw(Replies.One);
+        }
+    }
+
+    private void SetEx(long unitMs)
+    {
+        if (!TryArgInteger(2, out var amount))
+        {
+            return;
+        }
+
+        var name = unitMs == 1 ? "psetex" : "setex";
+        if (amount <= 0 || amount > long.MaxValue / unitMs || amount * unitMs > long.MaxValue - _now)
+        {
+            _w.WriteError($"ERR invalid expire time in '{name}' command");
+            return;
+        }
+
+        var expiresAt = _now + (amount * unitMs);
+        var key = _req[1];
+        var shard = _keyspace.ShardFor(key);
+        lock (shard)
+        {
+            var entry = shard.Find(key, _now);
+            if (entry is null)
+            {
+                shard.Add(_req.ToArray(1), _req.ToArray(3), expiresAt);
+            }
+            else
+            {
+                StoreString(shard, entry, _req[3]);
+                shard.SetExpiry(entry, expiresAt);
+            }
+        }
+
+        _w.WriteRaw(Replies.Ok);
+    }
+
+    private void MGet()
+    {
+        _w.WriteArrayHeader(_req.Count - 1);
+        for (var i = 1; i < _req.Count; i++)
+        {
+            var key = _req[i];
+            var shard = _keyspace.ShardFor(key);
+            lock (shard)
+            {
+                if (shard.Lookup(key, _now)?.Value is byte[] value)
+                {
+                    _w.WriteBulk(value);
+                }
+                else
+                {
+                    _w.WriteNull();
+                }
+            }
+        }
+    }
+
+    private void MSet(bool onlyIfNoneExist)
+    {
+        if (_req.Count % 2 == 0)
+        {
+            WrongArity(onlyIfNoneExist ? "msetnx" : "mset");
+            return;
+        }
+
+        var pairs = (_req.Count - 1) / 2;
+        var indices = new int[pairs];
+        for (var p = 0; p < pairs; p++)
+        {
+            indices[p] = Keyspace.ShardIndex(_req[1 + (2 * p)]);
+        }
+
+        // All stripes held at once: other clients see all of the keys set or none (MSET is atomic in Redis).
+        using var locks = _keyspace.LockShards(indices);
+        if (onlyIfNoneExist)
+        {
+            for (var p = 0; p < pairs; p++)
+            {
+                if (_keyspace[indices[p]].Find(_req[1 + (2 * p)], _now) is not null)
+                {
+                    _w.WriteRaw(Replies.Zero);
+                    return;
+                }
+            }
+        }
+
+        for (var p = 0; p < pairs; p++)
+        {
+            var shard = _keyspace[indices[p]];
+            var key = _req[1 + (2 * p)];
+            var entry = shard.Find(key, _now);
+            if (entry is null)
+            {
+                shard.Add(key.ToArray(), _req.ToArray(2 + (2 * p)));
+            }
+            else
+            {
+                StoreString(shard, entry, _req[2 + (2 * p)]);
+                shard.SetExpiry(entry, 0);
+            }
+        }
+
+        _w.WriteRaw(onlyIfNoneExist ? Replies.One : Replies.Ok);
+    }
+
+    private void IncrByArgument(bool negate)
+    {
+        if (!TryArgInteger(2, out var delta))
+        {
+            return;
+        }
+
+        if (negate && delta == long.MinValue)
+        {
+            _w.WriteError("ERR decrement would overflow");
+            return;
+        }
+
+        IncrBy(negate ? -delta : delta);
+    }
+
+    private void IncrBy(long delta)
+    {
+        var key = _req[1];
+        var shard = _keyspace.ShardFor(key);
+        lock (shard)
+        {
+            var entry = shard.Find(key, _now);
+            long current = 0;
+            if (entry is not null)
+            {
+                if (entry.Value is not byte[] bytes)
+                {
+                    _w.WriteRaw(Replies.WrongType);
+                    return;
+                }
+
+                if (!TryParseInteger(bytes, out current))
+                {
+                    _w.WriteRaw(Replies.NotInteger);
+                    return;
+                }
+            }
+
+            if ((delta > 0 && current > long.MaxValue - delta) || (delta < 0 && current < long.MinValue - delta))
+            {
+                _w.WriteRaw(Replies.Overflow);
+                return;
+            }
+
+            var result = current + delta;
+            Span<byte> digits = stackalloc byte[20];
+            Utf8Formatter.TryFormat(result, digits, out var written);
+            if (entry is null)
+            {
+                shard.Add(key.ToArray(), digits[..written].ToArray());
+            }
+            else
+            {
+                StoreString(shard, entry, digits[..written]);
+            }
+
+            _w.WriteInteger(result);
+        }
+    }
+
+    private void IncrByFloat()
+    {
+        if (!TryParseDouble(_req[2], out var delta))
+        {
+            _w.WriteRaw(Replies.NotFloat);
+            return;
+        }
+
+        var key = _req[1];
+        var shard = _keyspace.ShardFor(key);
+        lock (shard)
+        {
+            var entry = shard.Find(key, _now);
+            double current = 0;
+            if (entry is not null)
+            {
+                if (entry.Value is not byte[] bytes)
+                {
+                    _w.WriteRaw(Replies.WrongType);
+                    return;
+                }
+
+                if (!TryParseDouble(bytes, out current))
+                {
+                    _w.WriteRaw(Replies.NotFloat);
+                    return;
+                }
+            }
+
+            var result = current + delta;
+            if (double.IsNaN(result) || double.IsInfinity(result))
+            {
+                _w.WriteError("ERR increment would produce NaN or Infinity");
+                return;
+            }
+
+            var text = System.Text.Encoding.ASCII.GetBytes(RespWriter.FormatDouble(result));
+            if (entry is null)
+            {
+                shard.Add(key.ToArray(), text);
+            }
+            else
+            {
+                shard.SetValue(entry, text);
+            }
+
+            _w.WriteBulk(text);
+        }
+    }
+
+    private void Append()
+    {
+        var key = _req[1];
+        var shard = _keyspace.ShardFor(key);
+        lock (shard)
+        {
+            var entry = shard.Find(key, _now);
+            if (entry is null)
+            {
+                shard.Add(key.ToArray(), _req.ToArray(2));
+                _w.WriteInteger(_req[2].Length);
+                return;
+            }
+
+            if (entry.Value is not byte[] old)
+            {
+                _w.WriteRaw(Replies.WrongType);
+                return;
+            }
+
+            var suffix = _req[2];
+            if ((long)old.Length + suffix.Length > MaxStringLength)
+            {
+                _w.WriteRaw(Replies.StringTooLong);
+                return;
+            }
+
+            var combined = new byte[old.Length + suffix.Length];
+            old.CopyTo(combined, 0);
+            suffix.CopyTo(combined.AsSpan(old.Length));
+            shard.SetValue(entry, combined);
+            _w.WriteInteger(combined.Length);
+        }
+    }
+
+    private void StrLen()
+    {
+        var key = _req[1];
+        var shard = _keyspace.ShardFor(key);
+        lock (shard)
+        {
+            var entry = shard.Lookup(key, _now);
+            if (entry is null)
+            {
+                _w.WriteRaw(Replies.Zero);
+            }
+            else if (entry.Value is byte[] value)
+            {
+                _w.WriteInteger(value.Length);
+            }
+            else
+            {
+                _w.WriteRaw(Replies.WrongType);
+            }
+        }
+    }
+
+    private void GetDel()
+    {
+        var key = _req[1];
+        var shard = _keyspace.ShardFor(key);
+        lock (shard)
+        {
+            var entry = shard.Lookup(key, _now);
+            if (entry is null)
+            {
+                _w.WriteNull();
+            }
+            else if (entry.Value is byte[] value)
+            {
+                _w.WriteBulk(value);
+                shard.Remove(entry);
+            }
+            else
+            {
+                _w.WriteRaw(Replies.WrongType);
+            }
+        }
+    }
+
+    private void GetEx()
+    {
+        var persist = false;
+        var kind = ExpireKind.None;
+        long expiresAt = 0;
+        for (var i = 2; i < _req.Count; i++)
+        {
+            ExpireKind k;
+            if (Is(i, "PERSIST"u8) && kind == ExpireKind.None && !persist)
+            {
+                persist = true;
+            }
+            else if ((k = ParseExpireKind(i)) != ExpireKind.None && kind == ExpireKind.None && !persist && i + 1 < _req.Count)
+            {
+                if (!TryComputeExpiry(k, i + 1, "getex", out expiresAt))
+                {
+                    return;
+                }
+
+                kind = k;
+                i++;
+            }
+            else
+            {
+                _w.WriteRaw(Replies.SyntaxError);
+                return;
+            }
+        }
+
+        var key = _req[1];
+        var shard = _keyspace.ShardFor(key);
+        lock (shard)
+        {
+            var entry = shard.Lookup(key, _now);
+            if (entry is null)
+            {
+                _w.WriteNull();
+                return;
+            }
+
+            if (entry.Value is not byte[] value)
+            {
+                _w.WriteRaw(Replies.WrongType);
+                return;
+            }
+
+            _w.WriteBulk(value);
+            if (persist)
+            {
+                shard.SetExpiry(entry, 0);
+            }
+            else if (kind != ExpireKind.None)
+            {
+                shard.SetExpiry(entry, expiresAt);
+            }
+        }
+    }
+
+    private void GetSet()
+    {
+        var key = _req[1];
+        var shard = _keyspace.ShardFor(key);
+        lock (shard)
+        {
+            var entry = shard.Find(key, _now);
+            if (entry is null)
+            {
+                _w.WriteNull();
+                shard.Add(key.ToArray(), _req.ToArray(2));
+                return;
+            }
+
+            if (entry.Value is not byte[] old)
+            {
+                _w.WriteRaw(Replies.WrongType);
+                return;
+            }
+
+            _w.WriteBulk(old);
+            StoreString(shard, entry, _req[2]);
+            shard.SetExpiry(entry, 0);
+        }
+    }
+
+    private void GetRange()
+    {
+        if (!TryArgInteger(2, out var start) || !TryArgInteger(3, out var end))
+        {
+            return;
+        }
+
+        var key = _req[1];
+        var shard = _keyspace.ShardFor(key);
+        lock (shard)
+        {
+            var entry = shard.Lookup(key, _now);
+            if (entry is null)
+            {
+                _w.WriteRaw(Replies.EmptyBulk);
+                return;
+            }
+
+            if (entry.Value is not byte[] value)
+            {
+                _w.WriteRaw(Replies.WrongType);
+                return;
+            }
+
+            long length = value.Length;
+            if (start < 0 && end < 0 && start > end)
+            {
+                _w.WriteRaw(Replies.EmptyBulk);
+                return;
+            }
+
+            if (start < 0)
+            {
+                start = Math.Max(0, length + start);
+            }
+
+            if (end < 0)
+            {
+                end = Math.Max(0, length + end);
+            }
+
+            end = Math.Min(end, length - 1);
+            if (length == 0 || start > end)
+            {
+                _w.WriteRaw(Replies.EmptyBulk);
+                return;
+            }
+
+            _w.WriteBulk(value.AsSpan((int)start, (int)(end - start + 1)));
+        }
+    }
+
+    private void SetRange()
+    {
+        if (!TryArgInteger(2, out var offset))
+        {
+            return;
+        }
+
+        if (offset < 0)
+        {
+            _w.WriteError("ERR offset is out of range");
+            return;
+        }
+
+        var patch = _req[3];
+        if (offset + patch.Length > MaxStringLength)
+        {
+            _w.WriteRaw(Replies.StringTooLong);
+            return;
+        }
+
+        var key = _req[1];
+        var shard = _keyspace.ShardFor(key);
+        lock (shard)
+        {
+            var entry = shard.Find(key, _now);
+            if (entry is not null && entry.Value is not byte[])
+            {
+                _w.WriteRaw(Replies.WrongType);
+                return;
+            }
+
+            var old = entry?.Value as byte[] ?? [];
+            if (patch.Length == 0)
+            {
+                _w.WriteInteger(old.Length); // nothing to write: the key is not created
+                return;
+            }
+
+            var length = (int)Math.Max(old.Length, offset + patch.Length);
+            var value = length == old.Length ? old : new byte[length];
+            if (!ReferenceEquals(value, old))
+            {
+                old.CopyTo(value, 0);
+            }
+
+            patch.CopyTo(value.AsSpan((int)offset));
+            if (entry is null)
+            {
+                shard.Add(key.ToArray(), value);
+            }
+            else
+            {
+                shard.SetValue(entry, value);
+            }
+
+            _w.WriteInteger(value.Length);
+        }
+    }
+
+    // --- expiry options shared by SET, GETEX ----------------------------------------------------------------------
+
+    private enum ExpireKind
+    {
+        None,
+        Seconds,
+        Milliseconds,
+        UnixSeconds,
+        UnixMilliseconds,
+    }
+
+    private ExpireKind ParseExpireKind(int index) =>
+        Is(index, "EX"u8) ? ExpireKind.Seconds
+        : Is(index, "PX"u8) ? ExpireKind.Milliseconds
+        : Is(index, "EXAT"u8) ? ExpireKind.UnixSeconds
+        : Is(index, "PXAT"u8) ? ExpireKind.UnixMilliseconds
+        : ExpireKind.None;
+
+    private bool TryComputeExpiry(ExpireKind kind, int valueIndex, string command, out long expiresAt)
+    {
+        expiresAt = 0;
+        if (!TryArgInteger(valueIndex, out var amount))
+        {
+            return false;
+        }
+
+        var seconds = kind is ExpireKind.Seconds or ExpireKind.UnixSeconds;
+        var relative = kind is ExpireKind.Seconds or ExpireKind.Milliseconds;
+        if (amount <= 0 || (seconds && amount > long.MaxValue / 1000))
+        {
+            _w.WriteError($"ERR invalid expire time in '{command}' command");
+            return false;
+        }
+
+        var ms = seconds ? amount * 1000 : amount;
+        if (relative && ms > long.MaxValue - _now)
+        {
+            _w.WriteError($"ERR invalid expire time in '{command}' command");
+            return false;
+        }
+
+        expiresAt = relative ? _now + ms : ms;
+        return true;
+    }
+}

@@ -1,0 +1,339 @@
+using System.Globalization;
+using System.Text;
+using Calc.Cache.Protocol;
+using Calc.Cache.Server;
+using Calc.Cache.Storage;
+
+namespace Calc.Cache.Commands;
+
+/// <summary>
+/// One client connection's state and its command handlers (one partial file per command family). Not thread-safe:
+/// the connection loop calls <see cref="Execute"/> for one command at a time, and replies go out in request order.
+/// </summary>
+internal sealed partial class RespSession
+{
+    private readonly ServerContext _server;
+    private readonly Keyspace _keyspace;
+    private readonly RespWriter _w;
+    private RespRequest _req = null!;
+    private long _now;
+    private CommandInfo? _lastCommand;
+    private readonly bool _replaying;
+
+    public RespSession(ServerContext server, RespWriter writer, string address, string localAddress, bool replaying = false)
+    {
+        _replaying = replaying;
+        _server = server;
+        _keyspace = server.Keyspace;
+        _w = writer;
+        Id = server.NextClientId();
+        Address = address;
+        LocalAddress = localAddress;
+        Authenticated = replaying || string.IsNullOrEmpty(server.Options.RequirePass);
+    }
+
+    public long Id { get; }
+
+    public string Address { get; }
+
+    public string LocalAddress { get; }
+
+    public string? Name { get; private set; }
+
+    public string? LibName { get; private set; }
+
+    public string? LibVersion { get; private set; }
+
+    public bool Authenticated { get; private set; }
+
+    public long CreatedTicks { get; } = Environment.TickCount64;
+
+    public long LastInteractionTicks { get; private set; } = Environment.TickCount64;
+
+    public long CommandsProcessed { get; set; }
+
+    /// <summary>Set by QUIT: the connection closes once this reply is flushed.</summary>
+    public bool CloseRequested { get; private set; }
+
+    public int Protocol => _w.Protocol;
+
+    /// <summary>Runs one parsed command and writes its reply.</summary>
+    public void Execute(RespRequest request)
+    {
+        _req = request;
+        CommandsProcessed++;
+        LastInteractionTicks = Environment.TickCount64;
+        var info = CommandTable.Find(request[0]);
+        if (info is null)
+        {
+            UnknownCommand();
+            return;
+        }
+
+        _lastCommand = info;
+        if (!info.ArityOk(request.Count))
+        {
+            WrongArity(info.Name);
+            return;
+        }
+
+        if (!Authenticated && (info.Flags & CommandFlags.NoAuth) == 0 && !string.IsNullOrEmpty(_server.Options.RequirePass))
+        {
+            _w.WriteRaw(Replies.NoAuth);
+            return;
+        }
+
+        if ((info.Flags & CommandFlags.DenyOom) != 0 && _server.Options.MaxMemory > 0 && !MakeRoom())
+        {
+            _w.WriteRaw(Replies.Oom);
+            return;
+        }
+
+        _now = Clock.UnixMs;
+        var aof = _server.AppendOnlyFile;
+        if (aof is not null && !_replaying && (info.Flags & CommandFlags.Write) != 0)
+        {
+            // WARNING: the log must hold writes in the order they hit the keyspace, so with persistence on, write
+            // commands run one at a time under the log's lock (reads still run in parallel).
+            lock (aof.Gate)
+            {
+                _w.ClearErrorFlag();
+                Dispatch(info);
+                if (!_w.ErrorWritten)
+                {
+                    LogWrite(aof, info);
+                }
+            }
+
+            return;
+        }
+
+        Dispatch(info);
+    }
+
+    private void Dispatch(CommandInfo info)
+    {
+        switch (info.Kind)
+        {
+            case CommandKind.Get: Get(); break;
+            case CommandKind.Set: Set(); break;
+            case CommandKind.SetNx: SetNx(); break;
+            case CommandKind.SetEx: SetEx(1000); break;
+            case CommandKind.PSetEx: SetEx(1); break;
+            case CommandKind.MGet: MGet(); break;
+            case CommandKind.MSet: MSet(onlyIfNoneExist: false); break;
+            case CommandKind.MSetNx: MSet(onlyIfNoneExist: true); break;
+            case CommandKind.Incr: IncrBy(1); break;
+            case CommandKind.Decr: IncrBy(-1); break;
+            case CommandKind.IncrBy: IncrByArgument(negate: false); break;
+            case CommandKind.DecrBy: IncrByArgument(negate: true); break;
+            case CommandKind.IncrByFloat: IncrByFloat(); break;
+            case CommandKind.Append: Append(); break;
+            case CommandKind.StrLen: StrLen(); break;
+            case CommandKind.GetDel: GetDel(); break;
+            case CommandKind.GetEx: GetEx(); break;
+            case CommandKind.GetSet: GetSet(); break;
+            case CommandKind.GetRange: GetRange(); break;
+            case CommandKind.SetRange: SetRange(); break;
+            case CommandKind.Del: Del(); break;
+            case CommandKind.Unlink: Del(); break;
+            case CommandKind.Exists: Exists(); break;
+            case CommandKind.Keys: Keys(); break;
+            case CommandKind.Scan: Scan(); break;
+            case CommandKind.RandomKey: RandomKey(); break;
+            case CommandKind.Rename: Rename(onlyIfNew: false); break;
+            case CommandKind.RenameNx: Rename(onlyIfNew: true); break;
+            case CommandKind.Type: TypeOf(); break;
+            case CommandKind.DbSize: _w.WriteInteger(_keyspace.Count()); break;
+            case CommandKind.FlushDb: Flush(); break;
+            case CommandKind.FlushAll: Flush(); break;
+            case CommandKind.Select: Select(); break;
+            case CommandKind.Expire: Expire(1000, relative: true); break;
+            case CommandKind.PExpire: Expire(1, relative: true); break;
+            case CommandKind.ExpireAt: Expire(1000, relative: false); break;
+            case CommandKind.PExpireAt: Expire(1, relative: false); break;
+            case CommandKind.Ttl: Ttl(1000); break;
+            case CommandKind.PTtl: Ttl(1); break;
+            case CommandKind.ExpireTime: ExpireTime(1000); break;
+            case CommandKind.PExpireTime: ExpireTime(1); break;
+            case CommandKind.Persist: Persist(); break;
+            case CommandKind.HSet: HSet(HashSetReply.Count); break;
+            case CommandKind.HMSet: HSet(HashSetReply.Ok); break;
+            case CommandKind.HSetNx: HSetNx(); break;
+            case CommandKind.HGet: HGet(); break;
+            case CommandKind.HMGet: HMGet(); break;
+            case CommandKind.HGetAll: HGetAll(keys: true, values: true); break;
+            case CommandKind.HKeys: HGetAll(keys: true, values: false); break;
+            case CommandKind.HVals: HGetAll(keys: false, values: true); break;
+            case CommandKind.HDel: HDel(); break;
+            case CommandKind.HExists: HExists(); break;
+            case CommandKind.HLen: HLen(); break;
+            case CommandKind.HStrLen: HStrLen(); break;
+            case CommandKind.HIncrBy: HIncrBy(); break;
+            case CommandKind.HIncrByFloat: HIncrByFloat(); break;
+            case CommandKind.Ping: Ping(); break;
+            case CommandKind.Echo: _w.WriteBulk(_req[1]); break;
+            case CommandKind.Quit: _w.WriteRaw(Replies.Ok); CloseRequested = true; break;
+            case CommandKind.Reset: Reset(); break;
+            case CommandKind.Auth: Auth(); break;
+            case CommandKind.Hello: Hello(); break;
+            case CommandKind.Client: Client(); break;
+            case CommandKind.Info: Info(); break;
+            case CommandKind.Config: Config(); break;
+            case CommandKind.Command: Command(); break;
+            case CommandKind.Debug: Debug(); break;
+            case CommandKind.Object: ObjectCommand(); break;
+            case CommandKind.Time: Time(); break;
+            default: _w.WriteError($"ERR command '{info.Name}' is not implemented"); break;
+        }
+    }
+
+    /// <summary>Evicts by policy until used memory is under maxmemory; false when that is not possible (OOM).</summary>
+    private bool MakeRoom()
+    {
+        var options = _server.Options;
+        var limit = options.MaxMemory;
+        if (_keyspace.UsedMemory <= limit)
+        {
+            return true;
+        }
+
+        if (options.MaxMemoryPolicy == EvictionPolicy.NoEviction)
+        {
+            return false;
+        }
+
+        // Bounded, like Redis's eviction time limit: a command never waits for a whole sweep of the keyspace.
+        for (var i = 0; i < 10_000 && _keyspace.UsedMemory > limit; i++)
+        {
+            if (!_keyspace.EvictOne(options.MaxMemoryPolicy))
+            {
+                break;
+            }
+        }
+
+        return _keyspace.UsedMemory <= limit;
+    }
+
+    private void UnknownCommand()
+    {
+        var name = Printable(_req.GetString(0));
+        var args = new StringBuilder();
+        for (var i = 1; i < _req.Count && args.Length < 128; i++)
+        {
+            var text = Printable(_req.GetString(i));
+            args.Append('\'').Append(text.Length > 128 ? text[..128] : text).Append("' ");
+        }
+
+        _w.WriteError(CommandTable.IsKnownUnsupported(name)
+            ? $"ERR unknown command '{name}', with args beginning with: {args}(Calc.Cache does not support this Redis command; see cache/README.md)"
+            : $"ERR unknown command '{(name.Length > 128 ? name[..128] : name)}', with args beginning with: {args}");
+    }
+
+    private void WrongArity(string name) => _w.WriteError($"ERR wrong number of arguments for '{name}' command");
+
+    private static string Printable(string text) => text.Replace('\r', ' ').Replace('\n', ' ');
+
+    // --- argument helpers ---------------------------------------------------------------------------------------
+
+    private bool Is(int index, ReadOnlySpan<byte> word) => Ascii.EqualsIgnoreCase(_req[index], word);
+
+    /// <summary>Parses a strict Redis integer (no spaces, no '+', no leading zeros); replies with the error on failure.</summary>
+    private bool TryArgInteger(int index, out long value)
+    {
+        if (TryParseInteger(_req[index], out value))
+        {
+            return true;
+        }
+
+        _w.WriteRaw(Replies.NotInteger);
+        return false;
+    }
+
+    /// <summary>Redis's string2ll: the exact text of a 64-bit integer.</summary>
+    internal static bool TryParseInteger(ReadOnlySpan<byte> text, out long value)
+    {
+        value = 0;
+        if (text.Length is 0 or > 20)
+        {
+            return false;
+        }
+
+        if (text.Length == 1 && text[0] == (byte)'0')
+        {
+            return true;
+        }
+
+        var negative = text[0] == (byte)'-';
+        var i = negative ? 1 : 0;
+        if (i >= text.Length || text[i] < (byte)'1' || text[i] > (byte)'9')
+        {
+            return false;
+        }
+
+        ulong magnitude = 0;
+        for (; i < text.Length; i++)
+        {
+            var digit = (uint)(text[i] - '0');
+            if (digit > 9 || magnitude > (ulong.MaxValue - digit) / 10)
+            {
+                return false;
+            }
+
+            magnitude = (magnitude * 10) + digit;
+        }
+
+        if (negative)
+        {
+            if (magnitude > (ulong)long.MaxValue + 1)
+            {
+                return false;
+            }
+
+            value = (long)(0 - magnitude);
+            return true;
+        }
+
+        if (magnitude > long.MaxValue)
+        {
+            return false;
+        }
+
+        value = (long)magnitude;
+        return true;
+    }
+
+    /// <summary>A finite double written without spaces, as Redis's string2ld accepts.</summary>
+    internal static bool TryParseDouble(ReadOnlySpan<byte> text, out double value)
+    {
+        value = 0;
+        if (text.Length is 0 or > 5000 || IsSpace(text[0]) || IsSpace(text[^1]))
+        {
+            return false;
+        }
+
+        Span<char> chars = text.Length <= 256 ? stackalloc char[text.Length] : new char[text.Length];
+        for (var i = 0; i < text.Length; i++)
+        {
+            chars[i] = (char)text[i];
+        }
+
+        if (chars.Equals("inf", StringComparison.OrdinalIgnoreCase) || chars.Equals("+inf", StringComparison.OrdinalIgnoreCase))
+        {
+            value = double.PositiveInfinity;
+            return true;
+        }
+
+        if (chars.Equals("-inf", StringComparison.OrdinalIgnoreCase))
+        {
+            value = double.NegativeInfinity;
+            return true;
+        }
+
+        return double.TryParse(chars, NumberStyles.Float, CultureInfo.InvariantCulture, out value) && !double.IsNaN(value) && !double.IsInfinity(value);
+
+        static bool IsSpace(byte b) => b is (byte)' ' or (byte)'\t' or (byte)'\r' or (byte)'\n';
+    }
+
+    private static byte[] FormatInteger(long value) => Encoding.ASCII.GetBytes(value.ToString(CultureInfo.InvariantCulture));
+}

@@ -1,0 +1,21 @@
+namespace Calc.Cache.Server;
+
+/// <summary>
+/// Active expiry (Redis's activeExpireCycle at hz 10): every 100 ms, spend at most 25 ms deleting expired keys found
+/// by sampling, so keys nobody reads again still free their memory.
+/// </summary>
+internal sealed class ActiveExpiryService(ServerContext server) : BackgroundService
+{
+    private static readonly TimeSpan Period = TimeSpan.FromMilliseconds(100);
+    private static readonly TimeSpan Budget = TimeSpan.FromMilliseconds(25);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(Period);
+        var next = 0;
+        while (await timer.WaitForNextTickAsync(stoppingToken))
+        {
+            next = server.Keyspace.ActiveExpireCycle(next, Budget, out _);
+        }
+    }
+}

@@ -1,0 +1,246 @@
+using System.Globalization;
+using System.Net;
+using Calc.Cache.Protocol;
+using Calc.Cache.Storage;
+
+namespace Calc.Cache.Server;
+
+/// <summary>
+/// Server settings, taken from redis-server style arguments (<c>--port 6380 --maxmemory 100mb</c>). The ones marked
+/// runtime-settable change through CONFIG SET while the server runs.
+/// </summary>
+public sealed class CacheServerOptions
+{
+    /// <summary>TCP port (0 picks a free one). Default 6379.</summary>
+    public int Port { get; set; } = 6379;
+
+    /// <summary>Addresses to listen on, space separated. Default 127.0.0.1.</summary>
+    public string Bind { get; set; } = "127.0.0.1";
+
+    /// <summary>Password of the default user; null or empty means no AUTH is needed. Runtime-settable.</summary>
+    public string? RequirePass { get; set; }
+
+    /// <summary>Memory limit in bytes for keys and values (0 = none). Runtime-settable.</summary>
+    public long MaxMemory { get; set; }
+
+    /// <summary>What happens at <see cref="MaxMemory"/>. Runtime-settable.</summary>
+    public EvictionPolicy MaxMemoryPolicy { get; set; } = EvictionPolicy.NoEviction;
+
+    /// <summary>Most simultaneous clients; past it a new connection gets an error and is closed. Runtime-settable.</summary>
+    public int MaxClients { get; set; } = 10000;
+
+    /// <summary>A client whose pending replies cannot be sent for this long is disconnected (output limit).</summary>
+    public TimeSpan ClientOutputTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Persistence: append every write to <see cref="AppendFileName"/> in <see cref="Dir"/> and replay it at start.</summary>
+    public bool AppendOnly { get; set; }
+
+    /// <summary>Directory of the append-only file. Default: the working directory.</summary>
+    public string Dir { get; set; } = ".";
+
+    /// <summary>Name of the append-only file. Default appendonly.aof.</summary>
+    public string AppendFileName { get; set; } = "appendonly.aof";
+
+    /// <summary>"everysec" (fsync once a second, the default) or "no" (leave it to the kernel).</summary>
+    public string AppendFsync { get; set; } = "everysec";
+
+    /// <summary>Parser limits (bulk length, argument count, inline length, request size).</summary>
+    public RespLimits Limits { get; set; } = new();
+
+    /// <summary>Parses redis-server style arguments; throws <see cref="ArgumentException"/> with a readable message.</summary>
+    public static CacheServerOptions Parse(IReadOnlyList<string> args)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        var options = new CacheServerOptions();
+        for (var i = 0; i < args.Count; i++)
+        {
+            var arg = args[i];
+            if (!arg.StartsWith("--", StringComparison.Ordinal))
+            {
+                throw new ArgumentException($"Unexpected argument '{arg}'. Options look like --port 6379.");
+            }
+
+            string name, value;
+            var eq = arg.IndexOf('=', StringComparison.Ordinal);
+            if (eq > 0)
+            {
+                (name, value) = (arg[2..eq], arg[(eq + 1)..]);
+            }
+            else
+            {
+                if (i + 1 >= args.Count)
+                {
+                    throw new ArgumentException($"Option '{arg}' needs a value.");
+                }
+
+                (name, value) = (arg[2..], args[++i]);
+            }
+
+            var error = options.Set(name, value);
+            if (error is not null)
+            {
+                throw new ArgumentException($"Bad option --{name} '{value}': {error}");
+            }
+        }
+
+        return options;
+    }
+
+    /// <summary>Sets one option by its redis.conf name; returns an error text, or null on success.</summary>
+    public string? Set(string name, string value, bool atRuntime = false)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        ArgumentNullException.ThrowIfNull(value);
+        switch (name.ToLowerInvariant())
+        {
+            case "port" when !atRuntime:
+                if (!int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var port) || port > 65535)
+                {
+                    return "argument must be a port number";
+                }
+
+                Port = port;
+                return null;
+            case "bind" when !atRuntime:
+                foreach (var address in value.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+                {
+                    if (address != "*" && !IPAddress.TryParse(address.TrimStart('-'), out _))
+                    {
+                        return "argument must be IP addresses";
+                    }
+                }
+
+                Bind = value;
+                return null;
+            case "requirepass":
+                RequirePass = value.Length == 0 ? null : value;
+                return null;
+            case "maxmemory":
+                if (!TryParseMemory(value, out var bytes))
+                {
+                    return "argument must be a memory value";
+                }
+
+                MaxMemory = bytes;
+                return null;
+            case "maxmemory-policy":
+                if (!TryParsePolicy(value, out var policy))
+                {
+                    return "argument(s) must be one of the following: noeviction, allkeys-lru, allkeys-random, volatile-lru, volatile-random";
+                }
+
+                MaxMemoryPolicy = policy;
+                return null;
+            case "maxclients":
+                if (!int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var max) || max < 1)
+                {
+                    return "argument must be between 1 and 2147483647 inclusive";
+                }
+
+                MaxClients = max;
+                return null;
+            case "proto-max-bulk-len" when !atRuntime:
+                if (!TryParseMemory(value, out var bulk) || bulk < 1024 * 1024)
+                {
+                    return "argument must be a memory value of at least 1mb";
+                }
+
+                Limits = Limits with { MaxBulkLength = bulk };
+                return null;
+            case "client-output-timeout":
+                if (!int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var seconds) || seconds < 1)
+                {
+                    return "argument must be a number of seconds";
+                }
+
+                ClientOutputTimeout = TimeSpan.FromSeconds(seconds);
+                return null;
+            case "appendonly" when !atRuntime:
+                if (value is not ("yes" or "no"))
+                {
+                    return "argument must be 'yes' or 'no'";
+                }
+
+                AppendOnly = value == "yes";
+                return null;
+            case "dir" when !atRuntime:
+                Dir = value;
+                return null;
+            case "appendfilename" when !atRuntime:
+                if (value.Length == 0 || value.Contains('/', StringComparison.Ordinal))
+                {
+                    return "appendfilename can't be a path, just a filename";
+                }
+
+                AppendFileName = value;
+                return null;
+            case "appendfsync" when !atRuntime:
+                if (value is not ("everysec" or "no"))
+                {
+                    return "argument must be 'everysec' or 'no' (Calc.Cache has no 'always')";
+                }
+
+                AppendFsync = value;
+                return null;
+            case "save":
+                return null; // no snapshots here; accepted (also by CONFIG SET) so redis tooling that sets it works
+            case "daemonize" or "protected-mode" or "loglevel" or "databases" when !atRuntime:
+                return null; // accepted for drop-in compatibility with redis-server command lines; no effect
+            case "port" or "bind" or "proto-max-bulk-len" or "appendonly" or "dir" or "appendfilename" or "appendfsync":
+                return "can't set immutable config";
+            default:
+                return "unknown option";
+        }
+    }
+
+    /// <summary>Redis memory units: 1k = 1000, 1kb = 1024, 1m = 1000000, 1mb = 1048576, 1g, 1gb.</summary>
+    public static bool TryParseMemory(string text, out long bytes)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var lower = text.Trim().ToLowerInvariant();
+        long unit = 1;
+        foreach (var (suffix, factor) in new (string, long)[] { ("kb", 1024), ("mb", 1024 * 1024), ("gb", 1024 * 1024 * 1024), ("k", 1000), ("m", 1000_000), ("g", 1000_000_000), ("b", 1) })
+        {
+            if (lower.EndsWith(suffix, StringComparison.Ordinal))
+            {
+                unit = factor;
+                lower = lower[..^suffix.Length];
+                break;
+            }
+        }
+
+        bytes = 0;
+        if (!long.TryParse(lower, NumberStyles.None, CultureInfo.InvariantCulture, out var number) || number > long.MaxValue / unit)
+        {
+            return false;
+        }
+
+        bytes = number * unit;
+        return true;
+    }
+
+    /// <summary>Parses a maxmemory-policy name.</summary>
+    public static bool TryParsePolicy(string text, out EvictionPolicy policy)
+    {
+        policy = text?.ToLowerInvariant() switch
+        {
+            "noeviction" => EvictionPolicy.NoEviction,
+            "allkeys-lru" => EvictionPolicy.AllKeysLru,
+            "allkeys-random" => EvictionPolicy.AllKeysRandom,
+            "volatile-lru" => EvictionPolicy.VolatileLru,
+            "volatile-random" => EvictionPolicy.VolatileRandom,
+            _ => (EvictionPolicy)(-1),
+        };
+        return Enum.IsDefined(policy);
+    }
+
+    /// <summary>The redis.conf name of a policy.</summary>
+    public static string PolicyName(EvictionPolicy policy) => policy switch
+    {
+        EvictionPolicy.AllKeysLru => "allkeys-lru",
+        EvictionPolicy.AllKeysRandom => "allkeys-random",
+        EvictionPolicy.VolatileLru => "volatile-lru",
+        EvictionPolicy.VolatileRandom => "volatile-random",
+        _ => "noeviction",
+    };
+}

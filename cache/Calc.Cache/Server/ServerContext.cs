@@ -1,0 +1,76 @@
+using System.Collections.Concurrent;
+using Calc.Cache.Commands;
+using Calc.Cache.Storage;
+
+namespace Calc.Cache.Server;
+
+/// <summary>State shared by every connection: options, the keyspace, the connected clients and counters.</summary>
+internal sealed class ServerContext(CacheServerOptions options)
+{
+    private readonly ConcurrentDictionary<long, RespSession> _clients = new();
+    private long _nextClientId;
+    private int _connected;
+    private long _totalConnections;
+    private long _rejectedConnections;
+    private long _commandsOfClosedClients;
+
+    public CacheServerOptions Options { get; } = options;
+
+    public Keyspace Keyspace { get; } = new();
+
+    public DateTimeOffset Started { get; } = DateTimeOffset.UtcNow;
+
+    public string RunId { get; } = Convert.ToHexStringLower(Guid.NewGuid().ToByteArray()) + Convert.ToHexStringLower(BitConverter.GetBytes(Environment.TickCount64))[..8];
+
+    /// <summary>The append-only file when persistence is on; null otherwise.</summary>
+    public AppendOnlyFile? AppendOnlyFile { get; set; }
+
+    /// <summary>The port actually bound (differs from the option when it was 0).</summary>
+    public int Port { get; set; }
+
+    public int ConnectedClients => Volatile.Read(ref _connected);
+
+    public long TotalConnections => Interlocked.Read(ref _totalConnections);
+
+    public long RejectedConnections => Interlocked.Read(ref _rejectedConnections);
+
+    public long CommandsProcessed => Interlocked.Read(ref _commandsOfClosedClients) + _clients.Values.Sum(c => c.CommandsProcessed);
+
+    public IEnumerable<RespSession> Clients => _clients.Values.OrderBy(c => c.Id);
+
+    /// <summary>Takes a client slot; false (and counted as rejected) when maxclients is reached.</summary>
+    public bool TryAdmit()
+    {
+        Interlocked.Increment(ref _totalConnections);
+        if (Interlocked.Increment(ref _connected) > Options.MaxClients)
+        {
+            Interlocked.Decrement(ref _connected);
+            Interlocked.Increment(ref _rejectedConnections);
+            return false;
+        }
+
+        return true;
+    }
+
+    public long NextClientId() => Interlocked.Increment(ref _nextClientId);
+
+    public void Register(RespSession session) => _clients[session.Id] = session;
+
+    public void Unregister(RespSession session)
+    {
+        if (_clients.TryRemove(session.Id, out _))
+        {
+            Interlocked.Add(ref _commandsOfClosedClients, session.CommandsProcessed);
+            Interlocked.Decrement(ref _connected);
+        }
+    }
+
+    public void ResetStats()
+    {
+        Interlocked.Exchange(ref _commandsOfClosedClients, 0);
+        foreach (var client in _clients.Values)
+        {
+            client.CommandsProcessed = 0;
+        }
+    }
+}

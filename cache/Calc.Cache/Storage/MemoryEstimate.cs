@@ -1,0 +1,27 @@
+namespace Calc.Cache.Storage;
+
+/// <summary>
+/// Approximate managed-heap cost of what the store holds. Approximate but honest: it counts the objects we allocate
+/// per key (entry, dictionary slot with typical slack, key and value arrays), not the process's fixed overhead.
+/// </summary>
+internal static class MemoryEstimate
+{
+    /// <summary>CacheEntry object (64) + dictionary entry with ~1.5x slack (42) + dense list slot with slack (12).</summary>
+    public const long Entry = 120;
+
+    /// <summary>Dictionary entry with slack inside a hash value.</summary>
+    public const long HashField = 42;
+
+    /// <summary>The hash's own Dictionary and HashValue objects.</summary>
+    public const long HashObject = 120;
+
+    /// <summary>A byte[] of <paramref name="length"/>: 24 bytes of header, data rounded up to 8.</summary>
+    public static long Array(int length) => 24 + ((length + 7L) & ~7L);
+
+    public static long Of(CacheEntry entry) => Entry + Array(entry.Key.Length) + entry.Value switch
+    {
+        byte[] bytes => Array(bytes.Length),
+        HashValue hash => HashObject + hash.DataBytes,
+        _ => 0,
+    };
+}

@@ -1,0 +1,197 @@
+namespace Calc.Cache.Storage;
+
+/// <summary>
+/// One stripe of the keyspace: a dictionary plus dense lists for O(1) random sampling. Every member must be called
+/// with the shard locked (<c>lock (shard)</c>); the shard is its own lock object.
+/// </summary>
+internal sealed class Shard
+{
+    private readonly Dictionary<byte[], CacheEntry> _map = new(ByteArrayComparer.Instance);
+    private readonly Dictionary<byte[], CacheEntry>.AlternateLookup<ReadOnlySpan<byte>> _lookup;
+    private readonly List<CacheEntry> _all = [];
+    private readonly List<CacheEntry> _volatile = [];
+    private readonly Keyspace _owner;
+
+    public Shard(Keyspace owner)
+    {
+        _owner = owner;
+        _lookup = _map.GetAlternateLookup<ReadOnlySpan<byte>>();
+    }
+
+    public int Count => _map.Count;
+
+    public int VolatileCount => _volatile.Count;
+
+    // Statistics, written under the shard lock and summed without it (INFO tolerates a torn read).
+    public long Hits;
+    public long Misses;
+    public long ExpiredKeys;
+    public long EvictedKeys;
+
+    /// <summary>Finds a live key; an expired key is deleted on the way (lazy expiry).</summary>
+    public CacheEntry? Find(ReadOnlySpan<byte> key, long now, bool touch = true)
+    {
+        if (!_lookup.TryGetValue(key, out var entry))
+        {
+            return null;
+        }
+
+        if (entry.IsExpired(now))
+        {
+            Remove(entry);
+            ExpiredKeys++;
+            return null;
+        }
+
+        if (touch)
+        {
+            entry.LastAccess = Environment.TickCount64;
+        }
+
+        return entry;
+    }
+
+    /// <summary>Finds a live key and counts a keyspace hit or miss (read commands).</summary>
+    public CacheEntry? Lookup(ReadOnlySpan<byte> key, long now)
+    {
+        var entry = Find(key, now);
+        if (entry is null)
+        {
+            Misses++;
+        }
+        else
+        {
+            Hits++;
+        }
+
+        return entry;
+    }
+
+    /// <summary>Adds a key that <see cref="Find"/> just reported missing.</summary>
+    public CacheEntry Add(byte[] key, object value, long expiresAt = 0)
+    {
+        var entry = new CacheEntry(key, value) { LastAccess = Environment.TickCount64, Slot = _all.Count };
+        _map.Add(key, entry);
+        _all.Add(entry);
+        SetExpiry(entry, expiresAt);
+        entry.Size = MemoryEstimate.Of(entry);
+        _owner.AddMemory(entry.Size);
+        return entry;
+    }
+
+    /// <summary>Replaces the value of a key and fixes the memory accounting.</summary>
+    public void SetValue(CacheEntry entry, object value)
+    {
+        entry.Value = value;
+        Resized(entry);
+    }
+
+    /// <summary>Call after changing an entry's value in place (APPEND, SETRANGE, HSET).</summary>
+    public void Resized(CacheEntry entry)
+    {
+        var size = MemoryEstimate.Of(entry);
+        _owner.AddMemory(size - entry.Size);
+        entry.Size = size;
+    }
+
+    public void Remove(CacheEntry entry)
+    {
+        _map.Remove(entry.Key);
+        RemoveAt(_all, entry.Slot, static (e, i) => e.Slot = i);
+        entry.Slot = -1;
+        if (entry.VolatileSlot >= 0)
+        {
+            RemoveAt(_volatile, entry.VolatileSlot, static (e, i) => e.VolatileSlot = i);
+            entry.VolatileSlot = -1;
+        }
+
+        _owner.AddMemory(-entry.Size);
+    }
+
+    public bool Contains(CacheEntry entry) => entry.Slot >= 0 && entry.Slot < _all.Count && ReferenceEquals(_all[entry.Slot], entry);
+
+    /// <summary>Sets (or with 0 clears) the absolute expiry of a key.</summary>
+    public void SetExpiry(CacheEntry entry, long expiresAt)
+    {
+        entry.ExpiresAt = expiresAt;
+        if (expiresAt != 0 && entry.VolatileSlot < 0)
+        {
+            entry.VolatileSlot = _volatile.Count;
+            _volatile.Add(entry);
+        }
+        else if (expiresAt == 0 && entry.VolatileSlot >= 0)
+        {
+            RemoveAt(_volatile, entry.VolatileSlot, static (e, i) => e.VolatileSlot = i);
+            entry.VolatileSlot = -1;
+        }
+    }
+
+    public CacheEntry? Sample(bool volatileOnly)
+    {
+        var list = volatileOnly ? _volatile : _all;
+        return list.Count == 0 ? null : list[Random.Shared.Next(list.Count)];
+    }
+
+    /// <summary>One round of Redis's active expiry on this shard: test up to <paramref name="samples"/> keys with a TTL.</summary>
+    public (int Sampled, int Expired) ExpireSample(long now, int samples)
+    {
+        var sampled = Math.Min(samples, _volatile.Count);
+        var expired = 0;
+        for (var i = 0; i < sampled && _volatile.Count > 0; i++)
+        {
+            var entry = _volatile[Random.Shared.Next(_volatile.Count)];
+            if (entry.IsExpired(now))
+            {
+                Remove(entry);
+                ExpiredKeys++;
+                expired++;
+            }
+        }
+
+        return (sampled, expired);
+    }
+
+    /// <summary>Adds the live keys of this shard to <paramref name="keys"/>, filtered by <paramref name="accept"/>.</summary>
+    public void CollectKeys(long now, List<byte[]> keys, Func<CacheEntry, bool>? accept)
+    {
+        foreach (var entry in _all)
+        {
+            if (!entry.IsExpired(now) && (accept is null || accept(entry)))
+            {
+                keys.Add(entry.Key);
+            }
+        }
+    }
+
+    public void Clear()
+    {
+        long freed = 0;
+        foreach (var entry in _all)
+        {
+            freed += entry.Size;
+            entry.Slot = -1;
+        }
+
+        _map.Clear();
+        _all.Clear();
+        _volatile.Clear();
+        _map.TrimExcess();
+        _all.TrimExcess();
+        _volatile.TrimExcess();
+        _owner.AddMemory(-freed);
+    }
+
+    // Swap-with-last removal keeps the list dense; the moved entry's index is fixed up.
+    private static void RemoveAt(List<CacheEntry> list, int index, Action<CacheEntry, int> setIndex)
+    {
+        var last = list.Count - 1;
+        if (index != last)
+        {
+            var moved = list[last];
+            list[index] = moved;
+            setIndex(moved, index);
+        }
+
+        list.RemoveAt(last);
+    }
+}

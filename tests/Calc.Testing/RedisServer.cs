@@ -1,0 +1,320 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using Xunit;
+
+namespace Calc.Testing;
+
+/// <summary>
+/// A throwaway Redis server for one test run, started from Debian's <c>/usr/bin/redis-server</c> on a free loopback
+/// port with persistence off, or the server named by the <c>CALC_TEST_REDIS</c> environment variable
+/// (<c>host:port</c>) when it is set. Use it as an xunit.v3 assembly fixture:
+/// <c>[assembly: AssemblyFixture(typeof(RedisServer))]</c>, then give each test class its own keys with
+/// <see cref="CreateKeyPrefix"/> (no SELECT: a prefix also isolates on a shared or clustered server).
+/// </summary>
+public sealed class RedisServer : IAsyncLifetime
+{
+    /// <summary>Environment variable holding <c>host:port</c> of an existing server to use instead.</summary>
+    public const string ExternalServerVariable = "CALC_TEST_REDIS";
+
+    /// <summary>Where the server binary is looked for.</summary>
+    public const string BinaryPath = "/usr/bin/redis-server";
+
+    private const string BinaryNotFound =
+        "redis-server not found: install the Debian package 'redis-server' (apt-get install -y redis-server)";
+
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(20);
+
+    private readonly StringBuilder _output = new();
+    private readonly Lock _gate = new();
+    private readonly List<string> _prefixes = [];
+    private Process? _process;
+    private Process? _watchdog;
+    private int _stopped;
+
+    /// <summary><c>host:port</c> of the server.</summary>
+    public string Endpoint { get; private set; } = "";
+
+    /// <summary>True when the server comes from <see cref="ExternalServerVariable"/> rather than being started here.</summary>
+    public bool IsExternal { get; private set; }
+
+    /// <summary>What the started server printed (for failure messages).</summary>
+    public string Output
+    {
+        get
+        {
+            lock (_output)
+            {
+                return _output.ToString();
+            }
+        }
+    }
+
+    /// <summary>
+    /// A key prefix no other caller gets (<c>calc-test:{guid}:</c>), for a test class's keys. On an external server the
+    /// keys under every prefix handed out are deleted on dispose.
+    /// </summary>
+    public string CreateKeyPrefix()
+    {
+        var prefix = $"calc-test:{Guid.NewGuid():N}:";
+        lock (_gate)
+        {
+            _prefixes.Add(prefix);
+        }
+
+        return prefix;
+    }
+
+    /// <summary>Starts the server (or takes the external one) and waits until it answers PING.</summary>
+    public async ValueTask InitializeAsync()
+    {
+        var external = Environment.GetEnvironmentVariable(ExternalServerVariable);
+        if (!string.IsNullOrWhiteSpace(external))
+        {
+            IsExternal = true;
+            Endpoint = external.Trim();
+            await PingAsync(TimeSpan.FromSeconds(5));
+            return;
+        }
+
+        if (!File.Exists(BinaryPath))
+        {
+            throw new InvalidOperationException(BinaryNotFound);
+        }
+
+        try
+        {
+            await StartAsync();
+        }
+        catch
+        {
+            // Clean up now rather than rely on the runner disposing a fixture that failed to start (Stop runs once).
+            Stop();
+            throw;
+        }
+    }
+
+    /// <summary>Stops the started server by its PID; on an external server, deletes the keys of the prefixes handed out.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (IsExternal)
+        {
+            string[] prefixes;
+            lock (_gate)
+            {
+                prefixes = [.. _prefixes];
+            }
+
+            foreach (var prefix in prefixes)
+            {
+                // Best effort: a shared server keeps stray test keys rather than failing the run.
+                try
+                {
+                    await SendAsync(DeleteKeysCommand(prefix), TimeSpan.FromSeconds(10));
+                }
+                catch (Exception exception) when (exception is IOException or SocketException or OperationCanceledException or InvalidOperationException)
+                {
+                }
+            }
+
+            return;
+        }
+
+        await Task.Run(Stop);
+    }
+
+    private async Task StartAsync()
+    {
+        AppDomain.CurrentDomain.ProcessExit += OnProcessExit;
+        Console.CancelKeyPress += OnCancelKeyPress;
+        const int attempts = 3;
+        for (var attempt = 1; ; attempt++)
+        {
+            var port = FindFreePort();
+            Endpoint = string.Create(CultureInfo.InvariantCulture, $"127.0.0.1:{port}");
+            StartProcess(port);
+            try
+            {
+                await PingAsync(StartTimeout);
+                StartWatchdog();
+                return;
+            }
+            catch (InvalidOperationException) when (attempt < attempts && _process!.HasExited)
+            {
+                // Another process took the port between the probe and the server's bind.
+                _process.Dispose();
+                _process = null;
+            }
+        }
+    }
+
+    private void StartProcess(int port)
+    {
+        var start = new ProcessStartInfo(BinaryPath)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        string[] arguments =
+        [
+            "--port", port.ToString(CultureInfo.InvariantCulture), "--bind", "127.0.0.1",
+            "--save", "", "--appendonly", "no", "--daemonize", "no",
+        ];
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        var process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start {BinaryPath}.");
+        process.OutputDataReceived += (_, e) => Append(e.Data);
+        process.ErrorDataReceived += (_, e) => Append(e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        _process = process;
+    }
+
+    private async Task PingAsync(TimeSpan within)
+    {
+        var clock = Stopwatch.StartNew();
+        while (true)
+        {
+            try
+            {
+                var reply = await SendAsync("*1\r\n$4\r\nPING\r\n", TimeSpan.FromSeconds(2));
+                if (reply.StartsWith("+PONG", StringComparison.Ordinal))
+                {
+                    return;
+                }
+
+                throw new InvalidOperationException($"Redis at {Endpoint} answered PING with '{reply.TrimEnd()}'.");
+            }
+            catch (Exception exception) when (exception is SocketException or IOException or OperationCanceledException)
+            {
+                if (_process is { HasExited: true } || clock.Elapsed > within)
+                {
+                    throw new InvalidOperationException($"Redis did not answer on {Endpoint} within {within.TotalSeconds} s:\n{Output}", exception);
+                }
+
+                await Task.Delay(50);
+            }
+        }
+    }
+
+    /// <summary>Sends one encoded command on a new connection and returns the first line of the reply.</summary>
+    private async Task<string> SendAsync(string command, TimeSpan timeout)
+    {
+        using var cancel = new CancellationTokenSource(timeout);
+        var colon = Endpoint.LastIndexOf(':');
+        using var client = new TcpClient();
+        await client.ConnectAsync(Endpoint[..colon], int.Parse(Endpoint[(colon + 1)..], CultureInfo.InvariantCulture), cancel.Token);
+        var stream = client.GetStream();
+        await stream.WriteAsync(Encoding.UTF8.GetBytes(command), cancel.Token);
+        var buffer = new byte[512];
+        var read = await stream.ReadAsync(buffer, cancel.Token);
+        return read == 0 ? throw new IOException("The server closed the connection.") : Encoding.UTF8.GetString(buffer, 0, read);
+    }
+
+    private static string DeleteKeysCommand(string prefix)
+    {
+        const string script = "local n = 0 for _, k in ipairs(redis.call('KEYS', ARGV[1])) do redis.call('DEL', k) n = n + 1 end return n";
+        var pattern = prefix + "*";
+        return $"*4\r\n$4\r\nEVAL\r\n${Encoding.UTF8.GetByteCount(script)}\r\n{script}\r\n$1\r\n0\r\n${Encoding.UTF8.GetByteCount(pattern)}\r\n{pattern}\r\n";
+    }
+
+    private void Stop()
+    {
+        if (Interlocked.Exchange(ref _stopped, 1) == 1)
+        {
+            return;
+        }
+
+        AppDomain.CurrentDomain.ProcessExit -= OnProcessExit;
+        Console.CancelKeyPress -= OnCancelKeyPress;
+        KillByPid(ref _process);
+        KillByPid(ref _watchdog);
+    }
+
+    private static void KillByPid(ref Process? process)
+    {
+        if (process is null)
+        {
+            return;
+        }
+
+        try
+        {
+            if (!process.HasExited)
+            {
+                process.Kill();
+                process.WaitForExit(5000);
+            }
+        }
+        catch (InvalidOperationException)
+        {
+            // It had already ended.
+        }
+
+        process.Dispose();
+        process = null;
+    }
+
+    // ProcessExit does not run when the test process is killed (SIGKILL, a crashed test host): a detached shell
+    // watches this process and, once it is gone, stops the server by its PID. It ends on its own with the server.
+    private void StartWatchdog()
+    {
+        const string script = """
+            exec </dev/null >/dev/null 2>&1
+            i=0
+            while [ "$i" -lt 86400 ] && [ -d "/proc/$1" ] && [ -d "/proc/$2" ]; do sleep 1; i=$((i+1)); done
+            if [ -d "/proc/$2" ]; then kill "$2"; fi
+            """;
+        var setsid = File.Exists("/usr/bin/setsid");
+        var start = new ProcessStartInfo(setsid ? "/usr/bin/setsid" : "/bin/sh") { UseShellExecute = false };
+        string[] arguments =
+        [
+            .. setsid ? ["/bin/sh"] : Array.Empty<string>(),
+            "-c", script, "calc-redis-watchdog",
+            Environment.ProcessId.ToString(CultureInfo.InvariantCulture),
+            _process!.Id.ToString(CultureInfo.InvariantCulture),
+        ];
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        _watchdog = Process.Start(start);
+    }
+
+    private void OnProcessExit(object? sender, EventArgs e) => Stop();
+
+    private void OnCancelKeyPress(object? sender, ConsoleCancelEventArgs e) => Stop();
+
+    private static int FindFreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private void Append(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (_output)
+        {
+            // Keep the tail only: a chatty server must not grow the test's memory without bound.
+            if (_output.Length > 100_000)
+            {
+                _output.Remove(0, 50_000);
+            }
+
+            _output.AppendLine(line);
+        }
+    }
+}
