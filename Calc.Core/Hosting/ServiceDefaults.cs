@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Calc.Discovery;
 using FluentValidation;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
@@ -72,6 +73,7 @@ public static class ServiceDefaults
 
         builder.Services.AddHealthChecks().AddCheck("self", () => HealthCheckResult.Healthy(), tags: ["live"]);
         builder.Services.AddOpenApi();
+        builder.AddGatewayRegistration();
         return builder;
     }
 
@@ -84,6 +86,7 @@ public static class ServiceDefaults
     {
         ArgumentNullException.ThrowIfNull(app);
         app.UseMiddleware<RequestIdMiddleware>();
+        app.UseLoadHeader();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
 

@@ -3,6 +3,7 @@ using Calc.Calculations.Features.Calculations;
 using Calc.Calculations.Features.Status;
 using Calc.Calculations.Processing;
 using Calc.Data;
+using Calc.Discovery;
 using Calc.Hosting;
 using Calc.Scheduling;
 using Calc.Validation;
@@ -26,6 +27,7 @@ internal static class CalculationsService
         services.AddValidator<AddTermRequest, AddTermValidator>();
 
         services.AddSingleton<WorkScheduler>();
+        services.AddLoadReporter<WorkSchedulerLoadReporter>();
         services.AddSingleton<CalculationProcessor>();
         services.AddSingleton<AbandonedCalculationRecovery>();
         services.AddHostedService(sp => sp.GetRequiredService<AbandonedCalculationRecovery>());

@@ -1,0 +1,113 @@
+using Calc.Discovery;
+using Calc.Gateway.Forwarding;
+using Calc.Gateway.Registry;
+using Polly;
+using Polly.CircuitBreaker;
+
+namespace Calc.Gateway.Balancing;
+
+/// <summary>
+/// One registered instance as the gateway routes to it: its latest entry, the load it last reported (heartbeat or
+/// <c>X-Calc-Load</c> header), the gateway's own in-flight requests to it, and its circuit breaker + timeout pipeline.
+/// The pipeline lives as long as the instance stays registered, so its breaker state survives registry refreshes.
+/// </summary>
+internal sealed class UpstreamInstance
+{
+    private readonly CircuitBreakerStateProvider _breaker;
+    private int _inFlight;
+    private int _openings;
+    private long _probeAfter;
+    private long _forwarded;
+    private long _failures;
+    private InstanceLoad _load;
+
+    public UpstreamInstance(RegistryEntry entry, ResiliencePipeline<UpstreamResponse> pipeline, CircuitBreakerStateProvider breaker)
+    {
+        Entry = entry;
+        Pipeline = pipeline;
+        _breaker = breaker;
+        _load = new InstanceLoad(entry.Capacity, entry.Processing);
+        Key = KeyOf(entry.Service, entry.InstanceId);
+    }
+
+    public string Key { get; }
+
+    public RegistryEntry Entry { get; private set; }
+
+    /// <summary>Absolute URL prefix of the instance without a trailing slash, e.g. <c>http://127.0.0.1:5081</c>.</summary>
+    public string BaseUrl => Entry.BaseUrl.GetLeftPart(UriPartial.Authority);
+
+    public ResiliencePipeline<UpstreamResponse> Pipeline { get; }
+
+    public CircuitState Circuit => _breaker.CircuitState;
+
+    /// <summary>
+    /// False while the breaker is open. Polly moves an open breaker to half-open only when a call is tried after the
+    /// break, so an open instance whose break has passed counts as available again: the next call is its probe.
+    /// </summary>
+    public bool IsAvailable => _breaker.CircuitState switch
+    {
+        CircuitState.Closed or CircuitState.HalfOpen => true,
+        CircuitState.Open => Environment.TickCount64 >= Volatile.Read(ref _probeAfter),
+        _ => false,
+    };
+
+    public int InFlight => Volatile.Read(ref _inFlight);
+
+    public int Openings => Volatile.Read(ref _openings);
+
+    public long Forwarded => Interlocked.Read(ref _forwarded);
+
+    public long Failures => Interlocked.Read(ref _failures);
+
+    public InstanceLoad Load => _load;
+
+    /// <summary>When this gateway itself last received a heartbeat from the instance (not from the cache).</summary>
+    public DateTimeOffset? HeardLocally { get; private set; }
+
+    /// <summary>What the balancer minimises: reported load plus this gateway's in-flight share of the capacity.</summary>
+    public double Score
+    {
+        get
+        {
+            var load = _load;
+            return load.Load + ((double)InFlight / Math.Max(1, load.Capacity));
+        }
+    }
+
+    public static string KeyOf(string service, string instanceId) => service + "\n" + instanceId;
+
+    public void Update(RegistryEntry entry, bool heardLocally)
+    {
+        // A newer heartbeat wins; an older copy read back from the cache must not undo it.
+        if (entry.LastHeartbeat >= Entry.LastHeartbeat)
+        {
+            Entry = entry;
+            _load = new InstanceLoad(entry.Capacity, entry.Processing);
+        }
+
+        if (heardLocally)
+        {
+            HeardLocally = entry.LastHeartbeat;
+        }
+    }
+
+    public void ReportLoad(InstanceLoad load) => _load = load;
+
+    public void Begin()
+    {
+        Interlocked.Increment(ref _inFlight);
+        Interlocked.Increment(ref _forwarded);
+    }
+
+    public void End() => Interlocked.Decrement(ref _inFlight);
+
+    public void CountFailure() => Interlocked.Increment(ref _failures);
+
+    /// <summary>Records that the breaker opened for <paramref name="breakDuration"/>; returns how many times it has opened.</summary>
+    public int CountOpening(TimeSpan breakDuration)
+    {
+        Volatile.Write(ref _probeAfter, Environment.TickCount64 + (long)breakDuration.TotalMilliseconds);
+        return Interlocked.Increment(ref _openings);
+    }
+}

@@ -1,0 +1,247 @@
+using System.Globalization;
+using System.Net;
+using Calc.Discovery;
+using Calc.Gateway.Balancing;
+using Calc.Gateway.Registry;
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Options;
+using Microsoft.Net.Http.Headers;
+using Polly.CircuitBreaker;
+using Polly.Timeout;
+
+namespace Calc.Gateway.Forwarding;
+
+/// <summary>
+/// Forwards one client request to an instance of a service and streams the answer back. Each attempt goes to a
+/// different instance chosen by the <see cref="LoadBalancer"/>, through that instance's circuit breaker and timeout.
+/// Another attempt is made when nothing can have been done (the breaker refused the call, the connection could not be
+/// made, or the instance answered 503 from admission control) and, for idempotent methods, also after an error or a
+/// timeout. When no instance takes the request: 503 problem details with Retry-After.
+/// </summary>
+internal sealed partial class Forwarder(
+    ServiceRegistry registry,
+    LoadBalancer balancer,
+    HttpMessageInvoker invoker,
+    IOptions<ResilienceOptions> options,
+    IProblemDetailsService problems,
+    ILogger<Forwarder> logger)
+{
+    private const int MaxAttemptsLimit = 10;
+
+    private readonly ResilienceOptions _options = options.Value;
+
+    public async Task ForwardAsync(HttpContext context, string service)
+    {
+        // The instance's own status code and body pass through as they are: no problem-details page over them.
+        context.Features.Get<IStatusCodePagesFeature>()?.Enabled = false;
+
+        var instances = registry.Find(service);
+        if (instances is null || instances.Instances.Length == 0)
+        {
+            await NoInstanceAsync(context, service, $"No instance of '{service}' is registered.", _options.RetryAfterSeconds);
+            return;
+        }
+
+        var method = context.Request.Method;
+        var idempotent = HttpMethods.IsGet(method) || HttpMethods.IsHead(method) || HttpMethods.IsOptions(method)
+                         || HttpMethods.IsPut(method) || HttpMethods.IsDelete(method) || HttpMethods.IsTrace(method);
+        var body = await ReadReplayableBodyAsync(context);
+        var streamedBody = body is null && HasBody(context.Request);
+
+        var tried = new UpstreamInstance?[Math.Min(_options.MaxAttempts, MaxAttemptsLimit)];
+        var refusedRetryAfter = 0;
+        var sawFailure = false;
+        for (var attempt = 0; attempt < tried.Length; attempt++)
+        {
+            var instance = balancer.Pick(instances, tried);
+            if (instance is null)
+            {
+                break;
+            }
+
+            tried[attempt] = instance;
+            var last = attempt == tried.Length - 1;
+            instance.Begin();
+            try
+            {
+                UpstreamResponse response;
+                try
+                {
+                    using var request = CreateRequest(context, instance, body, streamedBody);
+                    var bufferLimit = idempotent && !streamedBody ? _options.BufferedResponseBytes : 0;
+                    response = await instance.Pipeline.ExecuteAsync(
+                        static (state, token) => UpstreamResponse.ReceiveAsync(state.Invoker, state.Request, state.BufferLimit, token),
+                        (Invoker: invoker, Request: request, BufferLimit: bufferLimit),
+                        context.RequestAborted);
+                }
+                catch (BrokenCircuitException)
+                {
+                    continue; // Refused before anything was sent (half-open, probe already running).
+                }
+                catch (TimeoutRejectedException)
+                {
+                    instance.CountFailure();
+                    sawFailure = true;
+                    LogAttemptFailed(logger, method, instance.Entry.InstanceId, "timeout");
+                    if (idempotent && !streamedBody)
+                    {
+                        continue;
+                    }
+
+                    await ProblemAsync(context, StatusCodes.Status504GatewayTimeout, "The instance did not answer in time.", null);
+                    return;
+                }
+                catch (Exception exception) when (exception is HttpRequestException or IOException && !context.RequestAborted.IsCancellationRequested)
+                {
+                    instance.CountFailure();
+                    sawFailure = true;
+                    LogAttemptFailed(logger, method, instance.Entry.InstanceId, exception.Message);
+                    // A connection that could not be made carried nothing: safe to retry whatever the method.
+                    if (!streamedBody && (idempotent || exception is HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError }))
+                    {
+                        continue;
+                    }
+
+                    await ProblemAsync(context, StatusCodes.Status502BadGateway, "The instance failed while handling the request.", null);
+                    return;
+                }
+
+                using (response)
+                {
+                    if (response.Message.Headers.TryGetValues(InstanceLoad.HeaderName, out var loads)
+                        && InstanceLoad.TryParse(loads.FirstOrDefault(), out var load))
+                    {
+                        instance.ReportLoad(load);
+                    }
+
+                    // Admission control refused it: nothing was done, another instance may have room.
+                    if (response.Message.StatusCode == HttpStatusCode.ServiceUnavailable && !last && !streamedBody)
+                    {
+                        refusedRetryAfter = Math.Max(refusedRetryAfter, RetryAfterSeconds(response.Message));
+                        continue;
+                    }
+
+                    try
+                    {
+                        await CopyResponseAsync(context, response);
+                    }
+                    catch (Exception exception) when (exception is IOException or HttpRequestException or OperationCanceledException)
+                    {
+                        // The client went away, or the instance did after the status line was sent: nothing to
+                        // retry or report any more, only the connection to cut so the client sees it incomplete.
+                        if (!context.RequestAborted.IsCancellationRequested)
+                        {
+                            instance.CountFailure();
+                            LogAttemptFailed(logger, method, instance.Entry.InstanceId, "response cut short: " + exception.Message);
+                        }
+
+                        context.Abort();
+                    }
+
+                    return;
+                }
+            }
+            catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+            {
+                return; // The client went away.
+            }
+            finally
+            {
+                instance.End();
+            }
+        }
+
+        var detail = refusedRetryAfter > 0
+            ? $"Every instance of '{service}' tried is at capacity."
+            : sawFailure
+                ? $"No instance of '{service}' could handle the request."
+                : $"No instance of '{service}' is available (circuits open).";
+        await NoInstanceAsync(context, service, detail, Math.Max(refusedRetryAfter, _options.RetryAfterSeconds));
+    }
+
+    private static bool HasBody(HttpRequest request) =>
+        request.ContentLength > 0
+        || (request.ContentLength is null && request.HttpContext.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody == true);
+
+    // Small bodies are read once so they can be sent to another instance; large or unknown-length ones stream.
+    private async Task<byte[]?> ReadReplayableBodyAsync(HttpContext context)
+    {
+        var length = context.Request.ContentLength;
+        if (length is null or 0 || length > _options.ReplayableBodyBytes)
+        {
+            return length == 0 ? [] : null;
+        }
+
+        var buffer = new byte[length.Value];
+        await context.Request.Body.ReadExactlyAsync(buffer, context.RequestAborted);
+        return buffer;
+    }
+
+    private static HttpRequestMessage CreateRequest(HttpContext context, UpstreamInstance instance, byte[]? body, bool streamedBody)
+    {
+        var incoming = context.Request;
+        var uri = new Uri(string.Concat(instance.BaseUrl, incoming.PathBase.ToUriComponent(), incoming.Path.ToUriComponent(), incoming.QueryString.ToUriComponent()));
+        var request = new HttpRequestMessage(HttpMethod.Parse(incoming.Method), uri)
+        {
+            Version = HttpVersion.Version11,
+            VersionPolicy = HttpVersionPolicy.RequestVersionOrLower,
+            Content = body is { Length: > 0 } ? new ByteArrayContent(body) : streamedBody ? new StreamContent(incoming.Body) : null,
+        };
+        ProxyHeaders.CopyRequestHeaders(context, request);
+        return request;
+    }
+
+    private static async Task CopyResponseAsync(HttpContext context, UpstreamResponse response)
+    {
+        var target = context.Response;
+        target.StatusCode = (int)response.Message.StatusCode;
+        ProxyHeaders.CopyResponseHeaders(response.Message, target);
+        // A body read whole is sent with its length rather than chunked (not for HEAD, 204 or 304: no body there).
+        if (response.CompleteLength is { } length && target.ContentLength is null && !HttpMethods.IsHead(context.Request.Method)
+            && target.StatusCode is not (StatusCodes.Status204NoContent or StatusCodes.Status304NotModified))
+        {
+            target.ContentLength = length;
+        }
+
+        await response.CopyBodyToAsync(target.Body, context.RequestAborted);
+    }
+
+    private static int RetryAfterSeconds(HttpResponseMessage response) =>
+        response.Headers.RetryAfter?.Delta is { } delta ? (int)Math.Ceiling(delta.TotalSeconds)
+        : response.Headers.RetryAfter?.Date is { } date ? (int)Math.Max(1, Math.Ceiling((date - DateTimeOffset.UtcNow).TotalSeconds))
+        : 1;
+
+    private async Task NoInstanceAsync(HttpContext context, string service, string detail, int retryAfterSeconds)
+    {
+        LogNoInstance(logger, service, detail);
+        await ProblemAsync(context, StatusCodes.Status503ServiceUnavailable, detail, retryAfterSeconds);
+    }
+
+    private async Task ProblemAsync(HttpContext context, int status, string detail, int? retryAfterSeconds)
+    {
+        if (context.Response.HasStarted)
+        {
+            context.Abort();
+            return;
+        }
+
+        context.Response.StatusCode = status;
+        if (retryAfterSeconds is { } seconds)
+        {
+            context.Response.Headers[HeaderNames.RetryAfter] = seconds.ToString(CultureInfo.InvariantCulture);
+        }
+
+        await problems.WriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = context,
+            ProblemDetails = { Status = status, Detail = detail },
+        });
+    }
+
+    [LoggerMessage(LogLevel.Warning, "{Method} to instance {InstanceId} failed: {Reason}.")]
+    private static partial void LogAttemptFailed(ILogger logger, string method, string instanceId, string reason);
+
+    [LoggerMessage(LogLevel.Warning, "No instance of {Service} took the request: {Detail}")]
+    private static partial void LogNoInstance(ILogger logger, string service, string detail);
+}

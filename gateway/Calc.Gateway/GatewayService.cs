@@ -1,0 +1,107 @@
+using System.Net;
+using Calc.Cache.Client;
+using Calc.Gateway.Balancing;
+using Calc.Gateway.Forwarding;
+using Calc.Gateway.Limits;
+using Calc.Gateway.Registry;
+using Calc.Gateway.Rpc;
+using Calc.Gateway.Status;
+using Calc.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace Calc.Gateway;
+
+/// <summary>The gateway's table of contents: what it registers and which endpoints it maps.</summary>
+internal static class GatewayService
+{
+    public static IHostApplicationBuilder AddGateway(this IHostApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        var configuration = builder.Configuration;
+        services.AddOptions<List<GatewayRoute>>().BindConfiguration("Routes")
+            .Validate(RoutesAreValid, "Routes: at least one is needed; each needs a Prefix like /calculations and a lower-case Service name, prefixes distinct and not /status, /internal or /health.")
+            .ValidateOnStart();
+        services.AddValidatedOptions<RegistryOptions>(RegistryOptions.SectionName);
+        services.AddValidatedOptions<BalancingOptions>(BalancingOptions.SectionName);
+        services.AddValidatedOptions<ResilienceOptions>(ResilienceOptions.SectionName);
+        services.AddValidatedOptions<LimitsOptions>(LimitsOptions.SectionName);
+        services.Configure<Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions>(kestrel =>
+            kestrel.Limits.MaxRequestBodySize = configuration.GetValue(LimitsOptions.SectionName + ":MaxRequestBodyBytes", new LimitsOptions().MaxRequestBodyBytes));
+
+        // Registry: shared in the cache, seen through ServiceRegistry, reread in the background.
+        services.AddSingleton(_ => CacheClientOptionsFrom(configuration.GetRequired("Cache:Endpoint")));
+        services.AddSingleton(sp => new CacheClient(sp.GetRequiredService<CacheClientOptions>()));
+        services.AddSingleton<IRegistryStore, CacheRegistryStore>();
+        services.AddSingleton<ServiceRegistry>();
+        services.AddHostedService<RegistryRefresher>();
+
+        // Forwarding: one pooled keep-alive connection set to all instances.
+        services.AddSingleton(sp => CreateInvoker(sp.GetRequiredService<IOptions<ResilienceOptions>>().Value));
+        services.AddSingleton<LoadBalancer>();
+        services.AddSingleton<Forwarder>();
+
+        services.AddClientRateLimiting(configuration);
+        return builder;
+    }
+
+    public static WebApplication MapGateway(this WebApplication app)
+    {
+        InternalRpc.WarnWhenNoKey(app);
+        app.MapInternalRpc();
+        app.MapGatewayStatus();
+
+        var forwarder = app.Services.GetRequiredService<Forwarder>();
+        var rateLimited = ClientRateLimiting.IsEnabled(app.Configuration);
+        foreach (var route in app.Services.GetRequiredService<IOptions<List<GatewayRoute>>>().Value)
+        {
+            var service = route.Service;
+            RequestDelegate forward = context => forwarder.ForwardAsync(context, service);
+            foreach (var pattern in new[] { route.Prefix, route.Prefix + "/{**rest}" })
+            {
+                var endpoint = app.Map(pattern, forward).ExcludeFromDescription();
+                if (rateLimited)
+                {
+                    endpoint.RequireRateLimiting(ClientRateLimiting.Policy);
+                }
+            }
+        }
+
+        return app;
+    }
+
+    private static CacheClientOptions CacheClientOptionsFrom(string endpoint)
+    {
+        // Fail fast when the cache is down: the registry then runs on its last known view instead of waiting.
+        var options = CacheClientOptions.FromEndpoint(endpoint);
+        options.ClientName = "calc-gateway";
+        options.ConnectTimeout = TimeSpan.FromSeconds(1);
+        options.ConnectAttempts = 1;
+        options.ReconnectMaxDelay = TimeSpan.FromMilliseconds(500);
+        return options;
+    }
+
+    private static HttpMessageInvoker CreateInvoker(ResilienceOptions options) =>
+        new(new SocketsHttpHandler
+        {
+            UseProxy = false,
+            AllowAutoRedirect = false,
+            AutomaticDecompression = DecompressionMethods.None,
+            UseCookies = false,
+            ConnectTimeout = TimeSpan.FromSeconds(options.ConnectTimeoutSeconds),
+            PooledConnectionIdleTimeout = TimeSpan.FromSeconds(60),
+            PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+            MaxConnectionsPerServer = options.MaxConnectionsPerInstance,
+            EnableMultipleHttp2Connections = true,
+            ActivityHeadersPropagator = null,
+        }, disposeHandler: true);
+
+    private static bool RoutesAreValid(List<GatewayRoute> routes)
+    {
+        string[] reserved = ["/status", "/internal", "/health", "/openapi", "/swagger"];
+        return routes.Count > 0 && routes.All(r =>
+                   System.Text.RegularExpressions.Regex.IsMatch(r.Prefix, "^/[A-Za-z0-9._~-]+(/[A-Za-z0-9._~-]+)*$")
+                   && System.Text.RegularExpressions.Regex.IsMatch(r.Service, "^[a-z0-9][a-z0-9-]{0,62}$")
+                   && !reserved.Any(p => r.Prefix.Equals(p, StringComparison.OrdinalIgnoreCase) || r.Prefix.StartsWith(p + "/", StringComparison.OrdinalIgnoreCase)))
+               && routes.Select(r => r.Prefix.ToUpperInvariant()).Distinct().Count() == routes.Count;
+    }
+}

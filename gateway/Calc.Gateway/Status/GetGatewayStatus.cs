@@ -1,0 +1,83 @@
+using Calc.Gateway.Balancing;
+using Calc.Gateway.Registry;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+
+namespace Calc.Gateway.Status;
+
+/// <summary>One instance as the gateway sees it.</summary>
+/// <param name="InstanceId">The instance id.</param>
+/// <param name="BaseUrl">Where the gateway reaches it.</param>
+/// <param name="Capacity">Its slots (last report).</param>
+/// <param name="Processing">Tasks processing there (last report: heartbeat or load header).</param>
+/// <param name="Load">Processing divided by capacity.</param>
+/// <param name="InFlight">Requests this gateway has open to it now.</param>
+/// <param name="Circuit">closed, open, half_open or isolated.</param>
+/// <param name="CircuitOpenings">How many times its breaker opened.</param>
+/// <param name="Forwarded">Attempts this gateway sent it.</param>
+/// <param name="Failures">Attempts that failed or timed out.</param>
+/// <param name="LastHeartbeat">When its last heartbeat reached any gateway.</param>
+public sealed record InstanceStatus(
+    string InstanceId, Uri BaseUrl, int Capacity, int Processing, double Load, int InFlight, string Circuit,
+    int CircuitOpenings, long Forwarded, long Failures, DateTimeOffset LastHeartbeat);
+
+/// <summary>Totals over a service's instances.</summary>
+public sealed record ServiceTotals(int Instances, int Available, int Capacity, int Processing, double Load, int InFlight);
+
+/// <summary>One service: its routes, instances and totals.</summary>
+public sealed record ServiceStatus(string Service, IReadOnlyList<string> Routes, IReadOnlyList<InstanceStatus> Instances, ServiceTotals Totals);
+
+/// <summary>GET /status on the gateway.</summary>
+/// <param name="Registry"><c>cache</c> when the last read of the registry succeeded, <c>last_known</c> while the cache is unreachable.</param>
+/// <param name="LastRefresh">When the registry was last read from the cache.</param>
+/// <param name="Services">Every routed or registered service.</param>
+public sealed record GatewayStatusResponse(string Registry, DateTimeOffset? LastRefresh, IReadOnlyList<ServiceStatus> Services);
+
+internal static class GetGatewayStatus
+{
+    public static void MapGatewayStatus(this IEndpointRouteBuilder app)
+    {
+        var status = app.MapGroup("/status").WithTags("Status");
+        status.MapGet("/", (ServiceRegistry registry, IOptions<List<GatewayRoute>> routes) => TypedResults.Ok(Describe(registry, routes.Value, null)))
+            .WithName("GetGatewayStatus")
+            .WithSummary("Every service and instance: load, capacity, processing, circuit state, last heartbeat; totals per service.");
+        status.MapGet("/{service}", Results<Ok<ServiceStatus>, NotFound> (string service, ServiceRegistry registry, IOptions<List<GatewayRoute>> routes) =>
+                Describe(registry, routes.Value, service).Services is [var one] ? TypedResults.Ok(one) : TypedResults.NotFound())
+            .WithName("GetServiceStatus")
+            .WithSummary("One service's instances and totals, as in GET /status.");
+    }
+
+    private static GatewayStatusResponse Describe(ServiceRegistry registry, List<GatewayRoute> routes, string? only)
+    {
+        var names = routes.Select(r => r.Service).Concat(registry.Services.Select(s => s.Name))
+            .Distinct(StringComparer.Ordinal)
+            .Where(n => only is null || n == only)
+            .Order(StringComparer.Ordinal);
+        var services = names.Select(name =>
+        {
+            var instances = registry.Find(name)?.Instances ?? [];
+            var described = instances.Select(Describe).ToList();
+            var capacity = described.Sum(i => i.Capacity);
+            var processing = described.Sum(i => i.Processing);
+            var totals = new ServiceTotals(described.Count, instances.Count(i => i.IsAvailable), capacity, processing,
+                capacity == 0 ? 0 : Math.Round((double)processing / capacity, 3), described.Sum(i => i.InFlight));
+            return new ServiceStatus(name, [.. routes.Where(r => r.Service == name).Select(r => r.Prefix)], described, totals);
+        }).ToList();
+        return new GatewayStatusResponse(registry.StoreAvailable ? "cache" : "last_known", registry.LastRefresh, services);
+    }
+
+    private static InstanceStatus Describe(UpstreamInstance instance)
+    {
+        var load = instance.Load;
+        return new InstanceStatus(instance.Entry.InstanceId, instance.Entry.BaseUrl, load.Capacity, load.Processing, Math.Round(load.Load, 3),
+            instance.InFlight, CircuitName(instance.Circuit), instance.Openings, instance.Forwarded, instance.Failures, instance.Entry.LastHeartbeat);
+    }
+
+    private static string CircuitName(Polly.CircuitBreaker.CircuitState state) => state switch
+    {
+        Polly.CircuitBreaker.CircuitState.Closed => "closed",
+        Polly.CircuitBreaker.CircuitState.Open => "open",
+        Polly.CircuitBreaker.CircuitState.HalfOpen => "half_open",
+        _ => "isolated",
+    };
+}

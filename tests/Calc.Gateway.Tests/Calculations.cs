@@ -1,0 +1,81 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+
+namespace Calc.Gateway.Tests;
+
+/// <summary>The calculation calls the tests make, through the gateway or straight to an instance.</summary>
+internal static class Calculations
+{
+    // Runs for many seconds on the managed engine (the instances start with GMP off); cancelled by each test.
+    public const int SlowFactorialN = 2_500_000;
+
+    private static CancellationToken Token => TestContext.Current.CancellationToken;
+
+    public static async Task<string> CreateAsync(HttpClient http, object body)
+    {
+        using var response = await http.PostAsJsonAsync("/calculations", body, Token);
+        var json = await response.Content.ReadFromJsonAsync<JsonObject>(Token);
+        response.StatusCode.ShouldBe(HttpStatusCode.Created, json?.ToJsonString());
+        return json!["id"]!.GetValue<string>();
+    }
+
+    /// <summary>A finished calculation (39 + 12), for GETs that must succeed.</summary>
+    public static async Task<string> CreateDoneAsync(HttpClient http)
+    {
+        var id = await CreateAsync(http, new { type = "addition", init = 39 });
+        using (var term = await http.PutAsJsonAsync($"/calculations/{id}", new { term = 12 }, Token))
+        {
+            term.StatusCode.ShouldBe(HttpStatusCode.OK);
+        }
+
+        using (var finalize = await http.PutAsync($"/calculations/{id}/finalize", null, Token))
+        {
+            finalize.StatusCode.ShouldBe(HttpStatusCode.Accepted);
+        }
+
+        await WaitForStatusAsync(http, id, "done");
+        return id;
+    }
+
+    /// <summary>Takes the instance's only normal-priority slot with a factorial that runs until cancelled.</summary>
+    public static async Task<string> StartSlowAsync(HttpClient instance)
+    {
+        var id = await CreateAsync(instance, new { type = "factorial", init = SlowFactorialN, timeoutSeconds = 120 });
+
+        // A slot cancelled by the previous test may take a moment to be given back.
+        var deadline = DateTime.UtcNow.AddSeconds(15);
+        while (true)
+        {
+            using var finalize = await instance.PutAsync($"/calculations/{id}/finalize", null, Token);
+            if (finalize.StatusCode != HttpStatusCode.ServiceUnavailable || DateTime.UtcNow > deadline)
+            {
+                finalize.StatusCode.ShouldBe(HttpStatusCode.Accepted, await finalize.Content.ReadAsStringAsync(Token));
+                return id;
+            }
+
+            await Task.Delay(200, Token);
+        }
+    }
+
+    public static async Task CancelAsync(HttpClient http, string id)
+    {
+        using var response = await http.DeleteAsync($"/calculations/{id}", CancellationToken.None);
+    }
+
+    public static async Task<JsonObject> WaitForStatusAsync(HttpClient http, string id, string status)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (true)
+        {
+            var calculation = (await http.GetFromJsonAsync<JsonObject>($"/calculations/{id}", Token))!;
+            if (calculation["status"]!.GetValue<string>() == status || DateTime.UtcNow > deadline)
+            {
+                calculation["status"]!.GetValue<string>().ShouldBe(status, calculation.ToJsonString());
+                return calculation;
+            }
+
+            await Task.Delay(50, Token);
+        }
+    }
+}
