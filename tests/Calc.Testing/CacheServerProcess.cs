@@ -1,8 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
-using System.Text;
 using Xunit;
 
 namespace Calc.Testing;
@@ -18,8 +15,9 @@ public sealed class CacheServerProcess : IAsyncLifetime
     /// <summary>Environment variable naming another server binary to start instead of Calc.Cache.</summary>
     public const string ServerVariable = "CALC_TEST_CACHE_SERVER";
 
-    private readonly StringBuilder _output = new();
+    private readonly OutputTail _output = new();
     private Process? _process;
+    private Process? _watchdog;
 
     /// <summary>The port the server listens on (kept across restarts).</summary>
     public int Port { get; private set; }
@@ -28,26 +26,12 @@ public sealed class CacheServerProcess : IAsyncLifetime
     public string Endpoint => string.Create(CultureInfo.InvariantCulture, $"127.0.0.1:{Port}");
 
     /// <summary>What the server printed (for assertion messages).</summary>
-    public string Output
-    {
-        get
-        {
-            lock (_output)
-            {
-                return _output.ToString();
-            }
-        }
-    }
+    public string Output => _output.ToString();
 
     /// <summary>Starts the server on a free port.</summary>
     public async ValueTask InitializeAsync()
     {
-        using (var listener = new TcpListener(IPAddress.Loopback, 0))
-        {
-            listener.Start();
-            Port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        }
-
+        Port = ProcessTools.FreePort();
         await StartAsync();
     }
 
@@ -67,30 +51,10 @@ public sealed class CacheServerProcess : IAsyncLifetime
         start.RedirectStandardError = true;
         start.UseShellExecute = false;
         var process = Process.Start(start) ?? throw new InvalidOperationException("Could not start the cache server.");
-        process.OutputDataReceived += (_, e) => Append(e.Data);
-        process.ErrorDataReceived += (_, e) => Append(e.Data);
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
+        _output.Attach(process);
         _process = process;
-
-        var deadline = Stopwatch.StartNew();
-        while (true)
-        {
-            try
-            {
-                using var client = new TcpClient();
-                await client.ConnectAsync(IPAddress.Loopback, Port);
-                return;
-            }
-            catch (SocketException) when (deadline.Elapsed < TimeSpan.FromSeconds(20) && !process.HasExited)
-            {
-                await Task.Delay(50);
-            }
-            catch (SocketException exception)
-            {
-                throw new InvalidOperationException($"The cache server did not start on port {Port}:\n{Output}", exception);
-            }
-        }
+        _watchdog = ProcessTools.KillWhenTestProcessDies(process);
+        await ProcessTools.WaitForTcpAsync(Port, process, TimeSpan.FromSeconds(20), () => Output);
     }
 
     /// <summary>Kills the server at once (SIGKILL); its data is gone, as after a crash.</summary>
@@ -104,53 +68,9 @@ public sealed class CacheServerProcess : IAsyncLifetime
 
         _process?.Dispose();
         _process = null;
+        ProcessTools.Kill(ref _watchdog);
     }
 
     /// <inheritdoc />
     public async ValueTask DisposeAsync() => await KillAsync();
-
-    private void Append(string? line)
-    {
-        if (line is null)
-        {
-            return;
-        }
-
-        lock (_output)
-        {
-            if (_output.Length > 100_000)
-            {
-                _output.Remove(0, 50_000);
-            }
-
-            _output.AppendLine(line);
-        }
-    }
-}
-
-/// <summary>Finds an app's build output in the configuration and framework the tests were built in.</summary>
-internal static class BuildOutput
-{
-    public static string Find(string projectDirectory)
-    {
-        var testOutput = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
-        var framework = testOutput.Name;
-        var configuration = testOutput.Parent!.Name;
-        var root = testOutput;
-        while (root is not null && !File.Exists(Path.Combine(root.FullName, "Calc.slnx")))
-        {
-            root = root.Parent;
-        }
-
-        if (root is null)
-        {
-            throw new InvalidOperationException("Could not find the repository root (Calc.slnx) above " + AppContext.BaseDirectory);
-        }
-
-        var name = Path.GetFileName(projectDirectory.TrimEnd('/'));
-        var assembly = Path.Combine(root.FullName, projectDirectory, "bin", configuration, framework, name + ".dll");
-        return File.Exists(assembly)
-            ? assembly
-            : throw new FileNotFoundException($"Build {projectDirectory} ({configuration}) first: {assembly} does not exist.", assembly);
-    }
 }

@@ -140,7 +140,7 @@ public sealed partial class PostgresServer : IAsyncLifetime
         const int attempts = 3;
         for (var attempt = 1; ; attempt++)
         {
-            var port = FindFreePort();
+            var port = ProcessTools.FreePort();
             try
             {
                 RunServerTool(_pgCtl,
@@ -206,28 +206,16 @@ public sealed partial class PostgresServer : IAsyncLifetime
     private void StartWatchdog()
     {
         const string script = """
-            exec </dev/null >/dev/null 2>&1
             pid=$1; data=$2; root=$3; shift 3
             i=0
             while [ "$i" -lt 86400 ] && [ -d "/proc/$pid" ] && [ -d "$root" ]; do sleep 1; i=$((i+1)); done
             if [ -f "$data/postmaster.pid" ]; then "$@"; fi
             rm -rf "$root"
             """;
-        var setsid = File.Exists("/usr/bin/setsid");
-        var startInfo = new ProcessStartInfo(setsid ? "/usr/bin/setsid" : "/bin/sh") { UseShellExecute = false };
-        string[] arguments =
-        [
-            .. setsid ? ["/bin/sh"] : Array.Empty<string>(),
-            "-c", script, "calc-pg-watchdog",
-            Environment.ProcessId.ToString(CultureInfo.InvariantCulture), DataDirectory, _root!,
-            .. ServerToolCommand(_pgCtl!, ["-D", DataDirectory, "-m", "immediate", "stop"]),
-        ];
-        foreach (var argument in arguments)
-        {
-            startInfo.ArgumentList.Add(argument);
-        }
-
-        _watchdog = Process.Start(startInfo);
+        _watchdog = ProcessTools.StartWatchdog(
+            "calc-pg-watchdog",
+            script,
+            [DataDirectory, _root!, .. ServerToolCommand(_pgCtl!, ["-D", DataDirectory, "-m", "immediate", "stop"])]);
     }
 
     private void StopWatchdog()
@@ -326,13 +314,6 @@ public sealed partial class PostgresServer : IAsyncLifetime
 
     private static decimal ParseVersion(string name) =>
         decimal.TryParse(name, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var version) ? version : -1;
-
-    private static int FindFreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
     private void RunServerTool(string tool, IReadOnlyList<string> arguments)
     {

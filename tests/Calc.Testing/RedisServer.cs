@@ -27,7 +27,7 @@ public sealed class RedisServer : IAsyncLifetime
 
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(20);
 
-    private readonly StringBuilder _output = new();
+    private readonly OutputTail _output = new();
     private readonly Lock _gate = new();
     private readonly List<string> _prefixes = [];
     private Process? _process;
@@ -41,16 +41,7 @@ public sealed class RedisServer : IAsyncLifetime
     public bool IsExternal { get; private set; }
 
     /// <summary>What the started server printed (for failure messages).</summary>
-    public string Output
-    {
-        get
-        {
-            lock (_output)
-            {
-                return _output.ToString();
-            }
-        }
-    }
+    public string Output => _output.ToString();
 
     /// <summary>
     /// A key prefix no other caller gets (<c>calc-test:{guid}:</c>), for a test class's keys. On an external server the
@@ -132,7 +123,7 @@ public sealed class RedisServer : IAsyncLifetime
         const int attempts = 3;
         for (var attempt = 1; ; attempt++)
         {
-            var port = FindFreePort();
+            var port = ProcessTools.FreePort();
             Endpoint = string.Create(CultureInfo.InvariantCulture, $"127.0.0.1:{port}");
             StartProcess(port);
             try
@@ -169,10 +160,7 @@ public sealed class RedisServer : IAsyncLifetime
         }
 
         var process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start {BinaryPath}.");
-        process.OutputDataReceived += (_, e) => Append(e.Data);
-        process.ErrorDataReceived += (_, e) => Append(e.Data);
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
+        _output.Attach(process);
         _process = process;
     }
 
@@ -233,88 +221,13 @@ public sealed class RedisServer : IAsyncLifetime
 
         AppDomain.CurrentDomain.ProcessExit -= OnProcessExit;
         Console.CancelKeyPress -= OnCancelKeyPress;
-        KillByPid(ref _process);
-        KillByPid(ref _watchdog);
+        ProcessTools.Kill(ref _process);
+        ProcessTools.Kill(ref _watchdog);
     }
 
-    private static void KillByPid(ref Process? process)
-    {
-        if (process is null)
-        {
-            return;
-        }
-
-        try
-        {
-            if (!process.HasExited)
-            {
-                process.Kill();
-                process.WaitForExit(5000);
-            }
-        }
-        catch (InvalidOperationException)
-        {
-            // It had already ended.
-        }
-
-        process.Dispose();
-        process = null;
-    }
-
-    // ProcessExit does not run when the test process is killed (SIGKILL, a crashed test host): a detached shell
-    // watches this process and, once it is gone, stops the server by its PID. It ends on its own with the server.
-    private void StartWatchdog()
-    {
-        const string script = """
-            exec </dev/null >/dev/null 2>&1
-            i=0
-            while [ "$i" -lt 86400 ] && [ -d "/proc/$1" ] && [ -d "/proc/$2" ]; do sleep 1; i=$((i+1)); done
-            if [ -d "/proc/$2" ]; then kill "$2"; fi
-            """;
-        var setsid = File.Exists("/usr/bin/setsid");
-        var start = new ProcessStartInfo(setsid ? "/usr/bin/setsid" : "/bin/sh") { UseShellExecute = false };
-        string[] arguments =
-        [
-            .. setsid ? ["/bin/sh"] : Array.Empty<string>(),
-            "-c", script, "calc-redis-watchdog",
-            Environment.ProcessId.ToString(CultureInfo.InvariantCulture),
-            _process!.Id.ToString(CultureInfo.InvariantCulture),
-        ];
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        _watchdog = Process.Start(start);
-    }
+    private void StartWatchdog() => _watchdog = ProcessTools.KillWhenTestProcessDies(_process!);
 
     private void OnProcessExit(object? sender, EventArgs e) => Stop();
 
     private void OnCancelKeyPress(object? sender, ConsoleCancelEventArgs e) => Stop();
-
-    private static int FindFreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    private void Append(string? line)
-    {
-        if (line is null)
-        {
-            return;
-        }
-
-        lock (_output)
-        {
-            // Keep the tail only: a chatty server must not grow the test's memory without bound.
-            if (_output.Length > 100_000)
-            {
-                _output.Remove(0, 50_000);
-            }
-
-            _output.AppendLine(line);
-        }
-    }
 }

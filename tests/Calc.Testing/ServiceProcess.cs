@@ -1,7 +1,5 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
-using System.Text;
 
 namespace Calc.Testing;
 
@@ -12,16 +10,15 @@ namespace Calc.Testing;
 public sealed class ServiceProcess : IAsyncDisposable
 {
     private readonly Process _process;
-    private readonly StringBuilder _output = new();
+    private readonly OutputTail _output = new();
+    private Process? _watchdog;
 
     private ServiceProcess(Process process, Uri baseAddress)
     {
         _process = process;
         BaseAddress = baseAddress;
-        _process.OutputDataReceived += (_, e) => Append(e.Data);
-        _process.ErrorDataReceived += (_, e) => Append(e.Data);
-        _process.BeginOutputReadLine();
-        _process.BeginErrorReadLine();
+        _output.Attach(process);
+        _watchdog = ProcessTools.KillWhenTestProcessDies(process);
     }
 
     public Uri BaseAddress { get; }
@@ -31,16 +28,7 @@ public sealed class ServiceProcess : IAsyncDisposable
     public bool HasExited => _process.HasExited;
 
     /// <summary>What the process printed so far (for assertion messages).</summary>
-    public string Output
-    {
-        get
-        {
-            lock (_output)
-            {
-                return _output.ToString();
-            }
-        }
-    }
+    public string Output => _output.ToString();
 
     /// <summary>
     /// Starts the app built from <paramref name="projectDirectory"/> (relative to the repository root, e.g.
@@ -48,8 +36,8 @@ public sealed class ServiceProcess : IAsyncDisposable
     /// </summary>
     public static async Task<ServiceProcess> StartAsync(string projectDirectory, IReadOnlyDictionary<string, string?> environment, TimeSpan? readyWithin = null)
     {
-        var assembly = FindAssembly(projectDirectory);
-        var port = FreePort();
+        var assembly = BuildOutput.Find(projectDirectory);
+        var port = ProcessTools.FreePort();
         var baseAddress = new Uri($"http://127.0.0.1:{port}");
         var start = new ProcessStartInfo("dotnet")
         {
@@ -113,6 +101,7 @@ public sealed class ServiceProcess : IAsyncDisposable
     {
         await KillAsync();
         _process.Dispose();
+        ProcessTools.Kill(ref _watchdog);
     }
 
     private async Task WaitUntilReadyAsync(TimeSpan limit)
@@ -147,55 +136,5 @@ public sealed class ServiceProcess : IAsyncDisposable
         }
 
         throw new TimeoutException($"The process was not ready within {limit}:\n{Output}");
-    }
-
-    private void Append(string? line)
-    {
-        if (line is null)
-        {
-            return;
-        }
-
-        lock (_output)
-        {
-            // Keep the tail only: a chatty process must not grow the test's memory without bound.
-            if (_output.Length > 200_000)
-            {
-                _output.Remove(0, 100_000);
-            }
-
-            _output.AppendLine(line);
-        }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    // The app's own build output, in the configuration the tests were built in (bin/<Configuration>/<tfm>/).
-    private static string FindAssembly(string projectDirectory)
-    {
-        var testOutput = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
-        var framework = testOutput.Name;
-        var configuration = testOutput.Parent!.Name;
-        var root = testOutput;
-        while (root is not null && !File.Exists(Path.Combine(root.FullName, "Calc.slnx")))
-        {
-            root = root.Parent;
-        }
-
-        if (root is null)
-        {
-            throw new InvalidOperationException("Could not find the repository root (Calc.slnx) above " + AppContext.BaseDirectory);
-        }
-
-        var name = Path.GetFileName(projectDirectory.TrimEnd('/'));
-        var assembly = Path.Combine(root.FullName, projectDirectory, "bin", configuration, framework, name + ".dll");
-        return File.Exists(assembly)
-            ? assembly
-            : throw new FileNotFoundException($"Build {projectDirectory} ({configuration}) first: {assembly} does not exist.", assembly);
     }
 }
