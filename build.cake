@@ -118,6 +118,7 @@ Task("Prerequisites")
         ("/usr/lib/postgresql/*/bin/initdb", "postgresql"),
         ("/usr/bin/redis-server", "redis-server"),
         ("/usr/bin/redis-cli", "redis-tools"),
+        ("/usr/lib/rabbitmq/bin/rabbitmq-server", "rabbitmq-server"),
         ("/usr/lib/x86_64-linux-gnu/libgmp.so.10", "libgmp10"));
 });
 

@@ -1,8 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
-using System.Text;
 using Xunit;
 
 namespace Calc.Testing;
@@ -32,7 +29,7 @@ public sealed class RabbitMqServer : IAsyncLifetime
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(90);
     private static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(30);
 
-    private readonly StringBuilder _output = new();
+    private readonly OutputTail _output = new();
     private readonly Lock _gate = new();
     private TempDirectory? _directory;
     private Process? _server;
@@ -41,7 +38,6 @@ public sealed class RabbitMqServer : IAsyncLifetime
     private int _distPort;
     private int _epmdPort;
     private string _nodeName = "";
-    private bool _stopping;
     private int _disposed;
 
     /// <summary>The AMQP URI of the broker, e.g. <c>amqp://guest:guest@127.0.0.1:41234/</c>.</summary>
@@ -54,16 +50,7 @@ public sealed class RabbitMqServer : IAsyncLifetime
     public TimeSpan StartDuration { get; private set; }
 
     /// <summary>What the started broker printed (for failure messages).</summary>
-    public string Output
-    {
-        get
-        {
-            lock (_output)
-            {
-                return _output.ToString();
-            }
-        }
-    }
+    public string Output => _output.ToString();
 
     /// <summary>A queue (or other) name no other caller gets: <paramref name="prefix"/> plus a random suffix.</summary>
     public static string UniqueName(string prefix) => $"{prefix}-{Guid.NewGuid():N}"[..Math.Min(prefix.Length + 13, 200)];
@@ -90,7 +77,7 @@ public sealed class RabbitMqServer : IAsyncLifetime
         const int attempts = 3;
         for (var attempt = 1; ; attempt++)
         {
-            (_amqpPort, _distPort, _epmdPort) = (FreePort(), FreePort(), FreePort());
+            (_amqpPort, _distPort, _epmdPort) = (ProcessTools.FreePort(), ProcessTools.FreePort(), ProcessTools.FreePort());
             ConnectionString = string.Create(CultureInfo.InvariantCulture, $"amqp://guest:guest@127.0.0.1:{_amqpPort}/");
             WriteConfiguration();
             try
@@ -125,6 +112,9 @@ public sealed class RabbitMqServer : IAsyncLifetime
 
         await StopAsync();
         await StartAsync();
+        // The old watchdog watched the old start script's PID and has ended with it.
+        ProcessTools.Kill(ref _watchdog);
+        StartWatchdog();
     }
 
     /// <summary>Stops the broker (gracefully, then by PID), its epmd, and deletes its directory.</summary>
@@ -137,7 +127,7 @@ public sealed class RabbitMqServer : IAsyncLifetime
 
         AppDomain.CurrentDomain.ProcessExit -= OnProcessExit;
         await StopAsync();
-        KillByPid(ref _watchdog);
+        ProcessTools.Kill(ref _watchdog);
         _directory?.Dispose();
     }
 
@@ -154,7 +144,7 @@ public sealed class RabbitMqServer : IAsyncLifetime
             """));
     }
 
-    private Dictionary<string, string> Environment()
+    private Dictionary<string, string> BrokerEnvironment()
     {
         var directory = _directory!;
         return new Dictionary<string, string>
@@ -187,17 +177,13 @@ public sealed class RabbitMqServer : IAsyncLifetime
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var (key, value) in Environment())
+        foreach (var (key, value) in BrokerEnvironment())
         {
             start.Environment[key] = value;
         }
 
-        _stopping = false;
         var server = Process.Start(start) ?? throw new InvalidOperationException($"Could not start {ServerScript}.");
-        server.OutputDataReceived += (_, e) => Append(e.Data);
-        server.ErrorDataReceived += (_, e) => Append(e.Data);
-        server.BeginOutputReadLine();
-        server.BeginErrorReadLine();
+        _output.Attach(server);
         _server = server;
 
         // `rabbitmqctl wait <pidfile>` returns once the node and its applications run (await_startup straight after
@@ -219,7 +205,6 @@ public sealed class RabbitMqServer : IAsyncLifetime
             return;
         }
 
-        _stopping = true;
         var beam = ReadBeamPid();
         if (!server.HasExited)
         {
@@ -232,7 +217,7 @@ public sealed class RabbitMqServer : IAsyncLifetime
             }
             catch (OperationCanceledException)
             {
-                KillByPid(ref server);
+                ProcessTools.Kill(ref server);
             }
         }
 
@@ -298,7 +283,7 @@ public sealed class RabbitMqServer : IAsyncLifetime
             start.ArgumentList.Add(argument);
         }
 
-        foreach (var (key, value) in Environment())
+        foreach (var (key, value) in BrokerEnvironment())
         {
             start.Environment[key] = value;
         }
@@ -322,39 +307,23 @@ public sealed class RabbitMqServer : IAsyncLifetime
 
     // ProcessExit does not run when the test host is killed: a detached shell waits for this process to go and then
     // stops the broker by the PIDs it was given (start script, then the node from its pid file) and its epmd.
-    private void StartWatchdog()
-    {
-        const string script = """
-            exec </dev/null >/dev/null 2>&1
-            i=0
-            while [ "$i" -lt 86400 ] && [ -d "/proc/$1" ] && [ -d "/proc/$2" ]; do sleep 1; i=$((i+1)); done
-            if [ -d "/proc/$2" ]; then
-              beam=$(cat "$3" 2>/dev/null)
-              kill -TERM "$2"
-              j=0; while [ "$j" -lt 30 ] && [ -d "/proc/$2" ]; do sleep 1; j=$((j+1)); done
-              if [ -n "$beam" ] && [ -d "/proc/$beam" ]; then kill -KILL "$beam"; fi
-              epmd=$(ls /usr/lib/erlang/erts-*/bin/epmd 2>/dev/null | head -n 1)
-              if [ -n "$epmd" ]; then "$epmd" -port "$4" -kill; fi
-            fi
-            """;
-        var setsid = File.Exists("/usr/bin/setsid");
-        var start = new ProcessStartInfo(setsid ? "/usr/bin/setsid" : "/bin/sh") { UseShellExecute = false };
-        string[] arguments =
-        [
-            .. setsid ? ["/bin/sh"] : Array.Empty<string>(),
-            "-c", script, "calc-rabbitmq-watchdog",
-            System.Environment.ProcessId.ToString(CultureInfo.InvariantCulture),
-            _server!.Id.ToString(CultureInfo.InvariantCulture),
-            PidFile,
-            _epmdPort.ToString(CultureInfo.InvariantCulture),
-        ];
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        _watchdog = Process.Start(start);
-    }
+    private void StartWatchdog() => _watchdog = ProcessTools.StartWatchdog(
+        "calc-rabbitmq-watchdog",
+        """
+        i=0
+        while [ "$i" -lt 86400 ] && [ -d "/proc/$1" ] && [ -d "/proc/$2" ]; do sleep 1; i=$((i+1)); done
+        if [ -d "/proc/$2" ]; then
+          beam=$(cat "$3" 2>/dev/null)
+          kill -TERM "$2"
+          j=0; while [ "$j" -lt 30 ] && [ -d "/proc/$2" ]; do sleep 1; j=$((j+1)); done
+          if [ -n "$beam" ] && [ -d "/proc/$beam" ]; then kill -KILL "$beam"; fi
+          epmd=$(ls /usr/lib/erlang/erts-*/bin/epmd 2>/dev/null | head -n 1)
+          if [ -n "$epmd" ]; then "$epmd" -port "$4" -kill; fi
+        fi
+        """,
+        _server!.Id.ToString(CultureInfo.InvariantCulture),
+        PidFile,
+        _epmdPort.ToString(CultureInfo.InvariantCulture));
 
     private void OnProcessExit(object? sender, EventArgs e)
     {
@@ -371,54 +340,4 @@ public sealed class RabbitMqServer : IAsyncLifetime
     }
 
     private static bool IsAlive(int pid) => Directory.Exists($"/proc/{pid}");
-
-    private static void KillByPid(ref Process? process)
-    {
-        if (process is null)
-        {
-            return;
-        }
-
-        try
-        {
-            if (!process.HasExited)
-            {
-                process.Kill();
-                process.WaitForExit(5000);
-            }
-        }
-        catch (InvalidOperationException)
-        {
-            // It had already ended.
-        }
-
-        process.Dispose();
-        process = null;
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    private void Append(string? line)
-    {
-        if (line is null || _stopping)
-        {
-            return;
-        }
-
-        lock (_output)
-        {
-            // Keep the tail only: a chatty broker must not grow the test's memory without bound.
-            if (_output.Length > 100_000)
-            {
-                _output.Remove(0, 50_000);
-            }
-
-            _output.AppendLine(line);
-        }
-    }
 }

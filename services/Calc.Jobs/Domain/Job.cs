@@ -1,0 +1,44 @@
+using Calc.Scheduling;
+
+namespace Calc.Jobs.Domain;
+
+/// <summary>
+/// A stored job. It expires (with its result) at <see cref="ExpiresAt"/>: the document store drops it then, so every
+/// write must carry the expiry again. <see cref="Attempts"/> counts starts; only the worker holding the latest attempt
+/// may record the outcome, so a result is stored once even when a message is delivered twice.
+/// </summary>
+internal sealed record Job
+{
+    public const string BudgetKind = "budget";
+
+    public required string Id { get; init; }
+    public string Kind { get; init; } = BudgetKind;
+    public JobStatus Status { get; init; } = JobStatus.Queued;
+    public WorkPriority Priority { get; init; } = WorkPriority.Normal;
+    public required int TimeoutSeconds { get; init; }
+    public required DateTimeOffset CreatedAt { get; init; }
+    public required DateTimeOffset ExpiresAt { get; init; }
+    public DateTimeOffset? StartedAt { get; init; }
+    public DateTimeOffset? FinishedAt { get; init; }
+    public int Attempts { get; init; }
+    public string? Worker { get; init; }
+    public string? Error { get; init; }
+    public required BudgetInput Budget { get; init; }
+    public IReadOnlyList<long>? DailyCents { get; init; }
+    public string? BatchId { get; init; }
+
+    public bool IsFinal => Status is JobStatus.Done or JobStatus.Failed or JobStatus.TimedOut or JobStatus.Cancelled;
+
+    /// <summary>When processing must end: the timeout counts from the first start, across workers.</summary>
+    public DateTimeOffset? Deadline => StartedAt?.AddSeconds(TimeoutSeconds);
+
+    public Job Finish(JobStatus status, DateTimeOffset now, string? error = null) => this with
+    {
+        Status = status,
+        Error = error,
+        FinishedAt = now,
+    };
+}
+
+/// <summary>What a budget job distributes: an amount in cents over a number of days.</summary>
+internal sealed record BudgetInput(int DaysOnline, long BudgetCents);

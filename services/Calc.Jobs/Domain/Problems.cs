@@ -1,0 +1,23 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace Calc.Jobs.Domain;
+
+/// <summary>The service's expected failures as RFC 9457 problem details.</summary>
+internal static class Problems
+{
+    public static ProblemHttpResult NotFound(string id) =>
+        TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Job not found", detail: $"There is no job '{id}' (or it has expired).");
+
+    public static ProblemHttpResult WrongState(string detail) =>
+        TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "The job is not in a state that allows this", detail: detail);
+
+    public static ProblemHttpResult AlreadyExists(string id) =>
+        TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "Job exists", detail: $"A job with id '{id}' exists already.");
+
+    /// <summary>503 with Retry-After: the job was not accepted; the client may send the same request again later.</summary>
+    public static ProblemHttpResult Unavailable(HttpContext context, int retryAfterSeconds, string title, string detail)
+    {
+        context.Response.Headers.RetryAfter = retryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: title, detail: detail);
+    }
+}

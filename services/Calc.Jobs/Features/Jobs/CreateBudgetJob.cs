@@ -1,0 +1,88 @@
+using Calc.Jobs.Domain;
+using Calc.Scheduling;
+using Calc.Validation;
+using FluentValidation;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+
+namespace Calc.Jobs.Features.Jobs;
+
+/// <summary>POST /jobs/budget: a budget to distribute over the days a job is online.</summary>
+/// <param name="JobId">The job's id (letters, digits, '-', '_', at most 64); generated when absent.</param>
+/// <param name="DaysOnline">Days the job stays online (1 … <c>Jobs:MaxDaysOnline</c>); also how long its result is kept.</param>
+/// <param name="Budget">The amount, greater than 0, with at most two decimals.</param>
+/// <param name="Priority">normal (default) or high.</param>
+/// <param name="TimeoutSeconds">How long processing may take; the service default when absent.</param>
+public sealed record CreateBudgetJobRequest(string? JobId, int? DaysOnline, decimal? Budget, string? Priority, int? TimeoutSeconds);
+
+/// <summary>
+/// Stores the job as queued (with its expiry), then publishes it and answers 202 only once the queue has confirmed
+/// it. A job the queue did not take is deleted again and refused with 503, so an accepted job is never lost.
+/// </summary>
+internal static class CreateBudgetJob
+{
+    public static readonly IReadOnlyDictionary<string, WorkPriority> Priorities =
+        new Dictionary<string, WorkPriority>(StringComparer.Ordinal) { ["normal"] = WorkPriority.Normal, ["high"] = WorkPriority.High };
+
+    public static void MapCreateBudgetJob(this RouteGroupBuilder group) =>
+        group.MapPost("/budget", HandleAsync)
+            .Validate<CreateBudgetJobRequest>()
+            .WithName("CreateBudgetJob")
+            .WithSummary("Queues a budget job: the budget distributed over the days online, exact to the cent.");
+
+    private static async Task<Results<Accepted<JobResponse>, ProblemHttpResult>> HandleAsync(
+        CreateBudgetJobRequest request,
+        HttpContext httpContext,
+        JobSubmitter submitter,
+        IOptions<CapacityOptions> capacity,
+        CancellationToken cancellationToken)
+    {
+        var priority = request.Priority is null ? WorkPriority.Normal : Priorities[request.Priority];
+        // No unbounded queue: past the limit a job is refused at once; high priority keeps some places of its own.
+        if (await submitter.FreePlacesAsync(priority, cancellationToken) <= 0)
+        {
+            return Problems.Unavailable(httpContext, capacity.Value.RetryAfterSeconds, "No capacity",
+                "The queue holds as many jobs as this priority may queue. Send the job again later.");
+        }
+
+        BudgetDistribution.TryToCents(request.Budget!.Value, out var cents);
+        var job = submitter.NewBudgetJob(request.JobId, request.DaysOnline!.Value, cents, priority, request.TimeoutSeconds);
+        return await submitter.SubmitAsync(job, cancellationToken) switch
+        {
+            JobSubmitter.Outcome.Accepted => TypedResults.Accepted($"/jobs/{job.Id}", job.ToResponse()),
+            JobSubmitter.Outcome.AlreadyExists => Problems.AlreadyExists(job.Id),
+            _ => Problems.Unavailable(httpContext, capacity.Value.RetryAfterSeconds, "Queue unavailable",
+                "The job queue cannot take jobs now; nothing was stored. Send the job again later."),
+        };
+    }
+}
+
+internal sealed class CreateBudgetJobValidator : AbstractValidator<CreateBudgetJobRequest>
+{
+    public CreateBudgetJobValidator(IOptions<JobsOptions> options)
+    {
+        var limits = options.Value;
+        RuleFor(r => r.JobId)
+            .Must(JobIds.IsValid)
+            .When(r => r.JobId is not null)
+            .WithMessage("'jobId' must be 1 to 64 letters, digits, '-' or '_'.");
+
+        RuleFor(r => r.DaysOnline)
+            .NotNull().WithMessage("'daysOnline' is required.")
+            .InclusiveBetween(1, limits.MaxDaysOnline).WithMessage($"'daysOnline' must be between 1 and {limits.MaxDaysOnline}.");
+
+        RuleFor(r => r.Budget)
+            .NotNull().WithMessage("'budget' is required.")
+            .Must(b => b is null || BudgetDistribution.TryToCents(b.Value, out _))
+            .WithMessage($"'budget' must be greater than 0, at most {BudgetDistribution.MaxBudgetCents / 100}, with at most two decimals.");
+
+        RuleFor(r => r.Priority)
+            .Must(p => p is null || CreateBudgetJob.Priorities.ContainsKey(p))
+            .WithMessage("'priority' must be normal or high.");
+
+        RuleFor(r => r.TimeoutSeconds)
+            .InclusiveBetween(1, limits.MaxTimeoutSeconds)
+            .When(r => r.TimeoutSeconds is not null)
+            .WithMessage($"'timeoutSeconds' must be between 1 and {limits.MaxTimeoutSeconds}.");
+    }
+}

@@ -1,0 +1,56 @@
+using Calc.Data;
+using Calc.Jobs.Domain;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace Calc.Jobs.Features.Jobs;
+
+/// <summary>A bulk upload's progress.</summary>
+/// <param name="BatchId">The batch.</param>
+/// <param name="Rows">Data rows read.</param>
+/// <param name="Accepted">Rows that became jobs.</param>
+/// <param name="Rejected">Rows that did not.</param>
+/// <param name="Jobs">The accepted jobs per status now; <c>expired</c> counts those already gone.</param>
+/// <param name="Finished">True once every accepted job is final (or expired).</param>
+/// <param name="Errors">The rejected rows' errors.</param>
+public sealed record BatchProgress(string BatchId, int Rows, int Accepted, int Rejected, IReadOnlyDictionary<string, int> Jobs, bool Finished, IReadOnlyList<RowError> Errors);
+
+/// <summary>GET /jobs/batches/{id}: how far a bulk upload has come, counted over its jobs.</summary>
+internal static class GetBatch
+{
+    private const int Parallelism = 16;
+
+    public static void MapGetBatch(this RouteGroupBuilder group) =>
+        group.MapGet("/batches/{id}", HandleAsync)
+            .WithName("GetBatch")
+            .WithSummary("A bulk upload's progress: its jobs per status, and the rejected rows.");
+
+    private static async Task<Results<Ok<BatchProgress>, ProblemHttpResult>> HandleAsync(
+        string id,
+        IDocumentRepository<Batch> batches,
+        IDocumentRepository<Job> jobs,
+        CancellationToken cancellationToken)
+    {
+        var stored = await batches.LoadAsync(id, cancellationToken);
+        if (stored is null)
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Batch not found", detail: $"There is no batch '{id}' (or it has expired).");
+        }
+
+        var batch = stored.Document;
+        var statuses = new string[batch.JobIds.Count];
+        await Parallel.ForEachAsync(Enumerable.Range(0, batch.JobIds.Count), new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = cancellationToken }, async (i, ct) =>
+        {
+            var job = await jobs.LoadAsync(batch.JobIds[i], ct);
+            statuses[i] = job is null ? "expired" : JobStore.StatusName(job.Document.Status);
+        });
+
+        var counts = JobStore.ByName.Keys.Append("expired").ToDictionary(s => s, _ => 0, StringComparer.Ordinal);
+        foreach (var status in statuses)
+        {
+            counts[status]++;
+        }
+
+        var finished = counts["queued"] == 0 && counts["processing"] == 0;
+        return TypedResults.Ok(new BatchProgress(batch.Id, batch.Rows, batch.JobIds.Count, batch.Rows - batch.JobIds.Count, counts, finished, batch.Errors));
+    }
+}

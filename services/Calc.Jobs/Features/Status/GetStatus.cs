@@ -1,0 +1,65 @@
+using Calc.Data;
+using Calc.Hosting;
+using Calc.Jobs.Domain;
+using Calc.Queueing;
+using Calc.Scheduling;
+using Microsoft.Extensions.Options;
+
+namespace Calc.Jobs.Features.Status;
+
+/// <summary>GET /status: this instance's role, capacity and load, the queue's depth, and jobs per status.</summary>
+/// <param name="Service">The service name.</param>
+/// <param name="InstanceId">This instance.</param>
+/// <param name="Role">all, api or worker.</param>
+/// <param name="Capacity">Worker slots, reserved slots and what is processing here now.</param>
+/// <param name="Queue">The job queue: provider, name, messages waiting and parked (null while it cannot be reached).</param>
+/// <param name="Jobs">Jobs per status, across all instances sharing the database.</param>
+public sealed record StatusResponse(
+    string Service,
+    string InstanceId,
+    string Role,
+    CapacitySnapshot Capacity,
+    QueueStatus? Queue,
+    IReadOnlyDictionary<string, long> Jobs);
+
+/// <summary>The job queue as seen from this instance.</summary>
+/// <param name="Provider">inprocess or rabbitmq.</param>
+/// <param name="Name">The queue name.</param>
+/// <param name="Ready">Messages waiting for a worker.</param>
+/// <param name="Parked">Poison messages set aside.</param>
+public sealed record QueueStatus(string Provider, string Name, long Ready, long Parked);
+
+internal static class GetStatus
+{
+    public static void MapGetStatus(this IEndpointRouteBuilder app) =>
+        app.MapGet("/status", HandleAsync)
+            .WithTags("Status")
+            .WithName("GetStatus")
+            .WithSummary("Role, capacity, load, queue depth and jobs per status.");
+
+    private static async Task<Microsoft.AspNetCore.Http.HttpResults.Ok<StatusResponse>> HandleAsync(
+        IDocumentRepository<Job> repository,
+        WorkScheduler scheduler,
+        IJobQueue queue,
+        IOptions<QueueOptions> queueOptions,
+        IOptions<JobsOptions> options,
+        ServiceIdentity identity,
+        ServiceRole role,
+        CancellationToken cancellationToken)
+    {
+        var counts = await repository.CountByIndexAsync(cancellationToken);
+        var all = JobStore.ByName.Keys.ToDictionary(s => s, s => counts.GetValueOrDefault(s), StringComparer.Ordinal);
+        QueueStatus? queueStatus = null;
+        try
+        {
+            var depth = await queue.GetDepthAsync(options.Value.QueueName, cancellationToken);
+            queueStatus = new QueueStatus(queueOptions.Value.Provider, options.Value.QueueName, depth.Ready, depth.Parked);
+        }
+        catch (QueueUnavailableException)
+        {
+            // Reported as null: /status answers even while the broker is away.
+        }
+
+        return TypedResults.Ok(new StatusResponse(identity.ServiceName, identity.InstanceId, role.Name, scheduler.Snapshot(), queueStatus, all));
+    }
+}

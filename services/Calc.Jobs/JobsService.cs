@@ -1,0 +1,65 @@
+using Calc.Data;
+using Calc.Discovery;
+using Calc.Hosting;
+using Calc.Jobs.Domain;
+using Calc.Jobs.Features.Jobs;
+using Calc.Jobs.Features.Status;
+using Calc.Jobs.Processing;
+using Calc.Queueing;
+using Calc.Scheduling;
+using Calc.Validation;
+
+namespace Calc.Jobs;
+
+/// <summary>The Jobs service's table of contents: what it registers and which endpoints it maps, per role.</summary>
+internal static class JobsService
+{
+    public static IHostApplicationBuilder AddJobs(this IHostApplicationBuilder builder)
+    {
+        var role = ServiceRole.Parse(builder.Configuration["Role"]);
+        var services = builder.Services;
+        services.AddSingleton(role);
+        services.AddValidatedOptions<JobsOptions>(JobsOptions.SectionName);
+        services.AddValidatedOptions<CapacityOptions>(CapacityOptions.SectionName);
+
+        services.AddDocumentStore(builder.Configuration);
+        services.AddDocumentCollection(JobStore.Collection);
+        services.AddDocumentCollection(BatchStore.Collection);
+        services.AddJobQueue(builder.Configuration);
+        services.AddHealthChecks().AddDocumentStoreCheck().AddJobQueueCheck(ServiceDefaults.ReadyTag);
+
+        services.AddValidator<CreateBudgetJobRequest, CreateBudgetJobValidator>();
+        services.AddSingleton<JobSubmitter>();
+
+        services.AddSingleton<WorkScheduler>();
+        services.AddLoadReporter<WorkSchedulerLoadReporter>();
+        if (role.RunsWorkers)
+        {
+            services.AddSingleton<JobProcessor>();
+            services.AddHostedService<JobWorker>();
+            if (string.Equals(builder.Configuration["Queue:Provider"] ?? QueueOptions.InProcess, QueueOptions.InProcess, StringComparison.OrdinalIgnoreCase))
+            {
+                services.AddHostedService<InProcessQueueRecovery>();
+            }
+        }
+
+        return builder;
+    }
+
+    public static WebApplication MapJobs(this WebApplication app)
+    {
+        if (app.Services.GetRequiredService<ServiceRole>().ServesApi)
+        {
+            var jobs = app.MapGroup("/jobs").WithTags("Jobs");
+            jobs.MapCreateBudgetJob();
+            jobs.MapCreateBudgetJobsInBulk();
+            jobs.MapGetBatch();
+            jobs.MapGetJob();
+            jobs.MapListJobs();
+            jobs.MapCancelJob();
+        }
+
+        app.MapGetStatus();
+        return app;
+    }
+}

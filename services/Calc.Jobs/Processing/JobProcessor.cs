@@ -1,0 +1,227 @@
+using Calc.Data;
+using Calc.Hosting;
+using Calc.Jobs.Domain;
+using Calc.Queueing;
+using Calc.Scheduling;
+using Microsoft.Extensions.Options;
+
+namespace Calc.Jobs.Processing;
+
+/// <summary>
+/// Handles one delivery from the job queue: takes a worker slot for the job's priority, stores the job as processing
+/// under this instance and a new attempt number, computes it, stores the outcome, and only then acknowledges the
+/// message. A delivery whose job is gone, final or cancelled is acknowledged without work; an unreadable one is parked.
+/// </summary>
+internal sealed partial class JobProcessor(
+    IDocumentRepository<Job> repository,
+    WorkScheduler scheduler,
+    ServiceIdentity identity,
+    IOptions<JobsOptions> options,
+    TimeProvider time,
+    ILogger<JobProcessor> logger) : IDisposable
+{
+    private static readonly TimeSpan SlotPoll = TimeSpan.FromMilliseconds(50);
+
+    private readonly CancellationTokenSource _stopping = new();
+
+    /// <summary>Stops taking deliveries: those waiting for a slot are handed back to the queue.</summary>
+    public void Stop()
+    {
+        try
+        {
+            _stopping.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // The host may stop its services again after the container was disposed: nothing is left to stop.
+        }
+    }
+
+    public void Dispose() => _stopping.Dispose();
+
+    public async Task HandleAsync(QueueDelivery delivery)
+    {
+        if (!JobMessage.TryRead(delivery.Body, out var message))
+        {
+            await delivery.ParkAsync("The message is not a job message ({\"jobId\":\"...\"}).");
+            return;
+        }
+
+        using var scope = logger.BeginScope(new Dictionary<string, object> { ["JobId"] = message.JobId, ["Delivery"] = delivery.DeliveryCount });
+        var stored = await repository.LoadAsync(message.JobId, CancellationToken.None);
+        if (stored is null || stored.Document.IsFinal)
+        {
+            // Expired, deleted, cancelled or finished (a duplicate delivery): nothing left to do.
+            await delivery.AckAsync();
+            return;
+        }
+
+        var slot = await AcquireSlotAsync(stored.Document.Priority);
+        if (slot is null)
+        {
+            await delivery.ReleaseAsync();
+            return;
+        }
+
+        Job job;
+        using (slot)
+        {
+            var now = time.GetUtcNow();
+            var taken = await repository.ChangeAsync(message.JobId, j => j.Status is JobStatus.Queued or JobStatus.Processing
+                ? j with
+                {
+                    Status = JobStatus.Processing,
+                    StartedAt = j.StartedAt ?? now,
+                    Attempts = j.Attempts + 1,
+                    Worker = identity.InstanceId,
+                }
+                : null, CancellationToken.None);
+            if (taken is not { Changed: true })
+            {
+                await delivery.AckAsync();
+                return;
+            }
+
+            job = taken.Job;
+            var remaining = job.Deadline!.Value - now;
+            if (remaining <= TimeSpan.Zero)
+            {
+                await FinishAsync(job, j => j.Finish(JobStatus.TimedOut, now, TimeoutMessage(j)));
+                await AckAsync(delivery);
+                return;
+            }
+
+            LogStarted(logger, job.Id, job.Attempts, identity.InstanceId);
+            await slot.Start(job.Id, remaining, context => RunAsync(context, job, delivery));
+        }
+    }
+
+    private async Task RunAsync(WorkContext context, Job job, QueueDelivery delivery)
+    {
+        try
+        {
+            if (options.Value.ProcessingDelayMilliseconds > 0)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(options.Value.ProcessingDelayMilliseconds), time, context.CancellationToken);
+            }
+
+            var parts = BudgetDistribution.Distribute(job.Budget.BudgetCents, job.Budget.DaysOnline);
+            var now = time.GetUtcNow();
+            if (await FinishAsync(job, j => j.Finish(JobStatus.Done, now) with { DailyCents = parts }))
+            {
+                LogFinished(logger, job.Id, "done");
+            }
+
+            await AckAsync(delivery);
+        }
+        catch (OperationCanceledException) when (context.CancellationToken.IsCancellationRequested)
+        {
+            await RecordStopAsync(job, delivery, context.StopReason);
+        }
+        catch (Exception exception) when (exception is not OutOfMemoryException)
+        {
+            // Unexpected (e.g. the database went away): try again later; the last attempt records the failure.
+            LogFailed(logger, exception, job.Id, delivery.DeliveryCount);
+            if (delivery.IsLastDelivery)
+            {
+                await TryFinishAsync(job, j => j.Finish(JobStatus.Failed, time.GetUtcNow(), $"Gave up after {delivery.DeliveryCount} attempts: {exception.Message}"));
+            }
+
+            await delivery.RetryAsync(exception.Message);
+        }
+    }
+
+    private async Task RecordStopAsync(Job job, QueueDelivery delivery, StopReason reason)
+    {
+        var now = time.GetUtcNow();
+        switch (reason)
+        {
+            case StopReason.TimedOut:
+                await FinishAsync(job, j => j.Finish(JobStatus.TimedOut, now, TimeoutMessage(j)));
+                LogFinished(logger, job.Id, "timed_out");
+                await AckAsync(delivery);
+                break;
+            case StopReason.Shutdown:
+                // Back to queued and back to the queue, for another worker (or this one after its restart).
+                await FinishAsync(job, j => j with { Status = JobStatus.Queued, Worker = null });
+                await delivery.ReleaseAsync();
+                break;
+            default:
+                // Cancelled: the DELETE that asked for it has stored the status already.
+                await AckAsync(delivery);
+                break;
+        }
+    }
+
+    private async Task<WorkSlot?> AcquireSlotAsync(WorkPriority priority)
+    {
+        // Deliveries are bounded by the prefetch (= slots): one that finds only reserved slots free waits here.
+        while (!_stopping.IsCancellationRequested)
+        {
+            if (scheduler.TryAcquire(priority) is { } slot)
+            {
+                return slot;
+            }
+
+            try
+            {
+                await Task.Delay(SlotPoll, time, _stopping.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+        }
+
+        return null;
+    }
+
+    // Writes only while this worker still holds the job's latest attempt: a cancel or a takeover wins.
+    private async Task<bool> FinishAsync(Job job, Func<Job, Job> finish)
+    {
+        var result = await repository.ChangeAsync(
+            job.Id,
+            j => j.Status == JobStatus.Processing && j.Worker == identity.InstanceId && j.Attempts == job.Attempts ? finish(j) : null,
+            CancellationToken.None);
+        return result is { Changed: true };
+    }
+
+    private async Task TryFinishAsync(Job job, Func<Job, Job> finish)
+    {
+        try
+        {
+            await FinishAsync(job, finish);
+        }
+        catch (Exception exception) when (exception is not OutOfMemoryException)
+        {
+            LogFailed(logger, exception, job.Id, 0);
+        }
+    }
+
+    private async Task AckAsync(QueueDelivery delivery)
+    {
+        try
+        {
+            await delivery.AckAsync();
+        }
+        catch (QueueUnavailableException exception)
+        {
+            // The result is stored; the broker delivers the message again and that delivery finds the job final.
+            LogAckFailed(logger, exception, delivery.MessageId);
+        }
+    }
+
+    private static string TimeoutMessage(Job job) => $"Processing took longer than the timeout of {job.TimeoutSeconds} s and was stopped.";
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} started, attempt {Attempt}, on {InstanceId}")]
+    private static partial void LogStarted(ILogger logger, string jobId, int attempt, string instanceId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} ended {Status}")]
+    private static partial void LogFinished(ILogger logger, string jobId, string status);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} failed on delivery {Delivery}")]
+    private static partial void LogFailed(ILogger logger, Exception exception, string jobId, int delivery);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId}: its result is stored but the ack failed; the redelivery will find it done")]
+    private static partial void LogAckFailed(ILogger logger, Exception exception, string jobId);
+}
