@@ -30,6 +30,8 @@ wait_ready() { # port
   echo "server on port $1 did not answer PING" >&2; return 1
 }
 rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }   # utime + stime of a server process
+pid_of() { case $1 in ours) echo "$PID_OURS";; redis) echo "$PID_REDIS";; garnet) echo "$PID_GARNET";; esac; }
 
 echo "== building Calc.Cache (Release)"
 dotnet build cache/Calc.Cache -c Release -o "$OUT/cache" -v q -nologo >/dev/null
@@ -57,11 +59,14 @@ for s in $SERVERS; do
   timeout 60 redis-benchmark -h 127.0.0.1 -p "$(port_of "$s")" -t set,get -c $CLIENTS -n 50000 -r 100000 -q >/dev/null 2>&1 || true
 done
 
-declare -A BEST
+declare -A BEST CPU
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
+TCK=$(getconf CLK_TCK)
 for round in $(seq 1 "$ROUNDS"); do
   for pipe in 1 16; do
     n=$N1; [ "$pipe" = 16 ] && n=$N16
     for s in $SERVERS; do
+      c0=$(cpu_ticks "$(pid_of "$s")")
       # --csv: "SET","123.45",... ; -r spreads keys over 100k names; timeout bounds a stuck run.
       while IFS=, read -r test rps _; do
         test=${test//\"/}; rps=${rps//\"/}
@@ -69,10 +74,16 @@ for round in $(seq 1 "$ROUNDS"); do
         prev=${BEST[$key]:-0}
         BEST[$key]=$(python3 -c "print(max($prev, $rps))")
       done < <(timeout 120 redis-benchmark -h 127.0.0.1 -p "$(port_of "$s")" -t set,get -c $CLIENTS -P "$pipe" -n "$n" -r 100000 --csv 2>/dev/null | tail -n +2)
+      # Server CPU time per request (SET and GET together), lowest over the rounds: unlike rps, it hardly depends on
+      # what else the shared machine runs.
+      us=$(python3 -c "print(round(($(cpu_ticks "$(pid_of "$s")") - $c0) * 1e6 / $TCK / (2 * $n), 2))")
+      key="$s/P$pipe"; prev=${CPU[$key]:-}
+      if [ -z "$prev" ]; then CPU[$key]=$us; else CPU[$key]=$(python3 -c "print(min($prev, $us))"); fi
     done
   done
   echo "   round $round done"
 done
+LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
 
 ratio() { python3 -c "a=$1; b=$2; print(f'{a/b:.2f}x' if b else 'n/a')"; }
 {
@@ -84,6 +95,14 @@ ratio() { python3 -c "a=$1; b=$2; print(f'{a/b:.2f}x' if b else 'n/a')"; }
       echo "| $test -P $pipe | ${o%.*} | ${r%.*} | ${g%.*} | $(ratio "$o" "$r") | $(ratio "$o" "$g") |"
     done
   done
+  echo
+  echo "| server CPU per request (us, SET+GET, lowest round) | Calc.Cache | redis | garnet |"
+  echo "|---|---:|---:|---:|"
+  for pipe in 1 16; do
+    echo "| -P $pipe | ${CPU[ours/P$pipe]:-n/a} | ${CPU[redis/P$pipe]:-n/a} | ${CPU[garnet/P$pipe]:-n/a} |"
+  done
+  echo
+  echo "load average (1/5/15 min) at start: $LOAD_START; at end: $LOAD_END"
 } | tee "$OUT/cache-results.md"
 
 echo "== memory for 1M keys (DEBUG POPULATE 1000000: key:N -> value:N)"

@@ -41,16 +41,21 @@ public sealed class CacheServer : IAsyncDisposable
             // The input pipe must hold the largest allowed request, or a big SET could never complete; the parser's
             // limits bound it. Output stays at the default 64 KB, so a slow reader applies backpressure.
             o.MaxReadBufferSize = options.Limits.MaxRequestBytes + (1024 * 1024);
-            // Run the connection loop on the socket's I/O thread instead of hopping to the thread pool per read:
-            // handlers never block (locks are held for one key's work), so inlining is safe and saves a context switch
-            // per request. Program.cs also inlines the runtime's socket completions; both cores still serve, one
-            // epoll thread each.
+            // Where the epoll transport cannot run (not Linux x64), this socket transport serves: run the connection
+            // loop inline on the thread that completed the socket read instead of queueing it once more; handlers never
+            // block (locks are held for one key's work), so inlining is safe.
             o.UnsafePreferInlineScheduling = true;
 
             // Skip the zero-byte "wait for data" receive before each read: one syscall less per request, at the
             // price of a 4 KB buffer held by each idle connection.
             o.WaitForDataBeforeAllocatingBuffer = false;
         });
+        if (EpollTransportFactory.IsSupported)
+        {
+            // Replaces the socket transport above (the last registered transport wins) on Linux x64: see EpollTransport.
+            builder.Services.AddSingleton<IConnectionListenerFactory>(new EpollTransportFactory(options.Limits.MaxRequestBytes + (1024 * 1024)));
+        }
+
         var listeners = new List<ListenOptions>();
         builder.WebHost.ConfigureKestrel(kestrel =>
         {

@@ -10,7 +10,7 @@ namespace Calc.Cache.Server;
 /// <summary>
 /// The connection loop: read, parse every complete command in the buffer, execute each, flush once per batch.
 /// WARNING: replies must stay in request order; commands of one connection therefore run one after another here,
-/// while different connections run in parallel on the thread pool.
+/// while different connections run in parallel (on the epoll transport's event loops, one per core, inline).
 /// </summary>
 internal sealed partial class RespConnectionHandler(ServerContext server, ILogger<RespConnectionHandler> logger) : ConnectionHandler
 {
