@@ -1,20 +1,26 @@
 #!/usr/bin/env bash
 # Gateway benchmark, side by side in one run: wrk against GET /calculations/{id} of one Calculations instance
 #   direct    straight to the instance
-#   nginx     through nginx (Debian) as a keep-alive reverse proxy to the same instance
+#   nginx     through nginx (Debian) as a reverse proxy to the same instance: upstream keep-alive connections,
+#             worker_processes = the number of cores
 #   gateway   through Calc.Gateway (registry in Calc.Cache) to the same instance
-# in alternating rounds, best round per target; prints requests/s, p99, gateway/nginx throughput and the p99 each
-# proxy adds over direct, and appends a "Gateway" section to bench/RESULTS.md.
+# Same wrk settings for all three (-t THREADS -c CONNECTIONS -d DURATION), a warm-up of every target first, then
+# ROUNDS rounds, each round running every target once in a rotated order, so that the load other processes put on
+# the machine falls on all targets alike. Per target it prints the medians over the rounds of requests/s and p99, the
+# p99 each proxy adds over direct in the same round, and the CPU time each proxy process (nginx: its workers) and the
+# instance used per request (from /proc, less sensitive to the machine's load than requests/s); and the median of the
+# per-round gateway/nginx throughput ratios. The "Gateway" section of bench/RESULTS.md is replaced by this run's
+# (appended when there is none; RESULTS=/dev/null or another file to keep it as it is).
 # Everything binds 127.0.0.1, every step has a timeout, and every process started here is stopped by its PID.
-# Usage: bench/gateway/run.sh   (env: CONNECTIONS=64 THREADS=2 DURATION=10 ROUNDS=2 PORT_BASE=18600 RESULTS=bench/RESULTS.md)
+# Usage: bench/gateway/run.sh   (env: CONNECTIONS=64 THREADS=2 DURATION=5 ROUNDS=5 PORT_BASE=18600 RESULTS=bench/RESULTS.md)
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 out="$root/bench/out/gateway"
 connections="${CONNECTIONS:-64}"
 threads="${THREADS:-2}"
-duration="${DURATION:-10}"
-rounds="${ROUNDS:-2}"
+duration="${DURATION:-5}"
+rounds="${ROUNDS:-5}"
 base="${PORT_BASE:-18600}"
 results="${RESULTS:-$root/bench/RESULTS.md}"
 cache_port=$base instance_port=$((base + 1)) gateway_port=$((base + 2)) nginx_port=$((base + 3))
@@ -42,10 +48,18 @@ done
 
 # --- build (Release) ------------------------------------------------------------------------------------------------
 [ -f "$root/artifacts/internal-packages.props" ] || (cd "$root" && timeout 600 ./build.sh pack >"$out/pack.log" 2>&1)
-for project in cache/Calc.Cache services/Calc.Calculations gateway/Calc.Gateway; do
-  timeout 600 dotnet build "$root/$project" -c Release --nologo -v q >"$out/build.log" 2>&1 || { cat "$out/build.log" >&2; exit 1; }
-done
 bin() { echo "$root/$1/bin/Release/net10.0/$(basename "$1").dll"; }
+for project in cache/Calc.Cache services/Calc.Calculations gateway/Calc.Gateway; do
+  if ! timeout 600 dotnet build "$root/$project" -c Release --nologo -v q >"$out/build.log" 2>&1; then
+    # The cache only holds the registry here (it is not measured): a previous build of it will do while others
+    # are changing it. The measured apps must build.
+    if [ "$project" = cache/Calc.Cache ] && [ -f "$(bin "$project")" ]; then
+      echo "warning: $project does not build now; using its previous build output" >&2
+    else
+      cat "$out/build.log" >&2; exit 1
+    fi
+  fi
+done
 # Each app runs from its output folder, its content root, so that its appsettings.json applies.
 # Called with &, so it runs in a subshell that exec replaces: $! is then the app's own PID.
 run() { local project=$1; shift; cd "$(dirname "$(bin "$project")")" && exec dotnet "$(bin "$project")" "$@"; }
@@ -67,18 +81,21 @@ wait_http() { # url
 export Logging__Console__FormatterName=simple Logging__LogLevel__Default=Warning Internal__Key=bench-key
 run cache/Calc.Cache --port "$cache_port" --bind 127.0.0.1 >"$out/run/cache.log" 2>&1 &
 pids+=($!)
+# Rate limiting off: one client address sends everything here.
 RateLimiting__PermitLimit=0 Cache__Endpoint="127.0.0.1:$cache_port" \
   run gateway/Calc.Gateway --urls "http://127.0.0.1:$gateway_port" >"$out/run/gateway.log" 2>&1 &
 pids+=($!)
+gateway_pid=$!
 wait_http "http://127.0.0.1:$gateway_port/health/ready"
 Gateway__Url="http://127.0.0.1:$gateway_port" Service__InstanceId=bench-1 \
   Database__Provider=sqlite Database__ConnectionString="Data Source=$out/run/calculations.db" \
   run services/Calc.Calculations --urls "http://127.0.0.1:$instance_port" >"$out/run/instance.log" 2>&1 &
 pids+=($!)
+instance_pid=$!
 wait_http "http://127.0.0.1:$instance_port/health/ready"
 
 cat >"$out/run/nginx.conf" <<NGINX
-worker_processes auto;
+worker_processes $(nproc);
 daemon on;
 pid $out/run/nginx.pid;
 error_log $out/run/nginx-error.log warn;
@@ -102,6 +119,8 @@ http {
 }
 NGINX
 timeout 30 "$nginx_bin" -c "$out/run/nginx.conf" -p "$out/run"
+sleep 0.5
+nginx_workers="$(ps -o pid= --ppid "$(cat "$out/run/nginx.pid")" | tr '\n' ' ')"
 
 # Seed 000's calculation, then wait until the gateway routes to the instance.
 id=$(curl -fs -X POST "http://127.0.0.1:$instance_port/calculations" -H 'Content-Type: application/json' -d '{"type":"addition","init":39}' | sed -E 's/.*"id":"([^"]+)".*/\1/')
@@ -112,47 +131,95 @@ wait_http "http://127.0.0.1:$gateway_port$path"
 wait_http "http://127.0.0.1:$nginx_port$path"
 
 # --- measure --------------------------------------------------------------------------------------------------------
+targets=(direct nginx gateway)
 declare -A url=([direct]="http://127.0.0.1:$instance_port$path" [nginx]="http://127.0.0.1:$nginx_port$path" [gateway]="http://127.0.0.1:$gateway_port$path")
-declare -A best_rps=() best_p99=()
+declare -A proxy_pids=([direct]="" [nginx]="$nginx_workers" [gateway]="$gateway_pid")
 to_ms() { awk -v v="$1" 'BEGIN { n = v + 0; if (v ~ /us$/) n /= 1000; else if (v ~ /ms$/) n += 0; else if (v ~ /s$/) n *= 1000; printf "%.3f", n }'; }
-for target in direct nginx gateway; do
-  timeout 30 wrk -t"$threads" -c"$connections" -d3s "${url[$target]}" >/dev/null # warm-up (JIT, pools)
+ticks() { local t=0 p; for p in "$@"; do t=$((t + $(awk '{ print $14 + $15 }' "/proc/$p/stat"))); done; echo "$t"; } # user+system
+hz=$(getconf CLK_TCK)
+median() { sort -g | awk '{ a[NR] = $1 } END { if (NR == 0) print "n/a"; else if (NR % 2) print a[(NR + 1) / 2]; else printf "%.3f\n", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+for _ in 1 2; do # warm-up (JIT tiers, connection pools), not measured
+  for target in "${targets[@]}"; do timeout 30 wrk -t"$threads" -c"$connections" -d3s "${url[$target]}" >/dev/null; done
 done
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+samples="$out/run/samples.txt"
+: >"$samples"
 for round in $(seq 1 "$rounds"); do
-  for target in direct nginx gateway; do
-    timeout $((duration + 30)) wrk -t"$threads" -c"$connections" -d"${duration}s" --latency "${url[$target]}" >"$out/run/wrk-$target-$round.txt"
-    rps=$(awk '/^Requests\/sec:/ { print $2 }' "$out/run/wrk-$target-$round.txt")
-    p99=$(to_ms "$(awk '$1 == "99%" { print $2 }' "$out/run/wrk-$target-$round.txt")")
-    errors=$(grep -E "Non-2xx|Socket errors" "$out/run/wrk-$target-$round.txt" || true)
+  order=("${targets[@]:$(((round - 1) % 3))}" "${targets[@]:0:$(((round - 1) % 3))}")
+  for target in "${order[@]}"; do
+    file="$out/run/wrk-$target-$round.txt"
+    # shellcheck disable=SC2086 # a list of PIDs
+    p0=$(ticks ${proxy_pids[$target]}) i0=$(ticks "$instance_pid")
+    timeout $((duration + 30)) wrk -t"$threads" -c"$connections" -d"${duration}s" --latency "${url[$target]}" >"$file"
+    # shellcheck disable=SC2086
+    p1=$(ticks ${proxy_pids[$target]}) i1=$(ticks "$instance_pid")
+    rps=$(awk '/^Requests\/sec:/ { print $2 }' "$file")
+    requests=$(awk '/requests in/ { print $1 }' "$file")
+    p99=$(to_ms "$(awk '$1 == "99%" { print $2 }' "$file")")
+    proxy_us=$(awk -v t=$((p1 - p0)) -v n="$requests" -v hz="$hz" 'BEGIN { printf "%.1f", t * 1e6 / hz / n }')
+    instance_us=$(awk -v t=$((i1 - i0)) -v n="$requests" -v hz="$hz" 'BEGIN { printf "%.1f", t * 1e6 / hz / n }')
+    errors=$(grep -E "Non-2xx|Socket errors" "$file" || true)
     [ -z "$errors" ] || echo "round $round $target: $errors"
-    echo "round $round  $target  ${rps} req/s  p99 ${p99} ms"
-    if [ -z "${best_rps[$target]:-}" ] || awk -v a="$rps" -v b="${best_rps[$target]}" 'BEGIN { exit !(a > b) }'; then
-      best_rps[$target]=$rps best_p99[$target]=$p99
-    fi
+    [ "$target" != direct ] || proxy_us=-
+    echo "round $round  $target  ${rps} req/s  p99 ${p99} ms  cpu/request: proxy ${proxy_us} us, instance ${instance_us} us  (load $(cut -d' ' -f1 /proc/loadavg))"
+    echo "$round $target $rps $p99 $proxy_us $instance_us" >>"$samples"
   done
 done
+load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
-ratio=$(awk -v g="${best_rps[gateway]}" -v n="${best_rps[nginx]}" 'BEGIN { printf "%.2f", g / n }')
-gw_added=$(awk -v g="${best_p99[gateway]}" -v d="${best_p99[direct]}" 'BEGIN { printf "%.2f", g - d }')
-nx_added=$(awk -v g="${best_p99[nginx]}" -v d="${best_p99[direct]}" 'BEGIN { printf "%.2f", g - d }')
-table=$(printf '| target | requests/s | p99 (ms) | p99 added over direct (ms) |\n|---|---:|---:|---:|\n| direct | %s | %s | - |\n| nginx | %s | %s | %s |\n| gateway | %s | %s | %s |\n' \
-  "${best_rps[direct]}" "${best_p99[direct]}" "${best_rps[nginx]}" "${best_p99[nginx]}" "$nx_added" "${best_rps[gateway]}" "${best_p99[gateway]}" "$gw_added")
+fmt() { awk -v v="$1" -v f="$2" 'BEGIN { printf f, v }'; }
+col() { awk -v t="$1" -v c="$2" '$2 == t { print $c }' "$samples" | median; } # target, column -> median
+paired() { # median over rounds of f(gateway-or-nginx value, other value) for one column
+  awk -v a="$1" -v b="$2" -v c="$3" -v op="$4" '$2 == a { x[$1] = $c } $2 == b { y[$1] = $c }
+    END { for (r in x) if (r in y) printf "%.4f\n", op == "ratio" ? x[r] / y[r] : x[r] - y[r] }' "$samples" | median
+}
+declare -A med_rps med_p99 med_added med_proxy med_instance
+for target in "${targets[@]}"; do
+  med_rps[$target]=$(col "$target" 3) med_p99[$target]=$(col "$target" 4) med_instance[$target]=$(col "$target" 6)
+  med_proxy[$target]=$(col "$target" 5) med_added[$target]=$(paired "$target" direct 4 diff)
+done
+ratio=$(fmt "$(paired gateway nginx 3 ratio)" %.2f)
+table=$(
+  printf '| target | requests/s | p99 (ms) | p99 added over direct (ms) | proxy CPU per request (µs) | instance CPU per request (µs) |\n'
+  printf '|---|---:|---:|---:|---:|---:|\n'
+  printf '| direct | %s | %s | - | - | %s |\n' "$(fmt "${med_rps[direct]}" %.0f)" "$(fmt "${med_p99[direct]}" %.2f)" "${med_instance[direct]}"
+  for target in nginx gateway; do
+    printf '| %s | %s | %s | %s | %s | %s |\n' "$target" "$(fmt "${med_rps[$target]}" %.0f)" "$(fmt "${med_p99[$target]}" %.2f)" \
+      "$(fmt "${med_added[$target]}" %.2f)" "${med_proxy[$target]}" "${med_instance[$target]}"
+  done
+)
 echo
 echo "$table"
 echo
-echo "gateway/nginx throughput: ${ratio}x   p99 added: gateway ${gw_added} ms, nginx ${nx_added} ms"
+echo "gateway/nginx throughput (median of per-round ratios): ${ratio}x   p99 added: gateway $(fmt "${med_added[gateway]}" %.2f) ms, nginx $(fmt "${med_added[nginx]}" %.2f) ms"
+echo "load average before/after the measured rounds: $load_before / $load_after"
 
-machine="$(nproc) cores, $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo), load average $(cut -d' ' -f1-3 /proc/loadavg)"
+model=$(lscpu | awk -F': *' '/^Model name/ { print $2; exit }')
+memory=$(free -g | awk '/^Mem:/ { print $2 " GB total, " $7 " GB available" }')
+section="$out/section.md"
 {
-  echo
   echo "## Gateway"
   echo
-  echo "$(date -u '+%Y-%m-%d %H:%M UTC'), ${machine}. \`bench/gateway/run.sh\`: wrk -t$threads -c$connections -d${duration}s --latency,"
-  echo "GET of a finished calculation on one Calculations instance (SQLite), best of $rounds alternating rounds; nginx $("$nginx_bin" -v 2>&1 | sed 's/.*nginx\///') with"
-  echo "upstream keepalive. wrk, both proxies and the instance share the same cores, so the ratios matter, not the absolute numbers."
+  echo "$(date -u '+%Y-%m-%d %H:%M UTC'); $(nproc) cores ($model), $memory; load average $load_before before and"
+  echo "$load_after after the measured rounds. \`bench/gateway/run.sh\`: wrk -t$threads -c$connections -d${duration}s --latency against a GET of a"
+  echo "finished calculation on one Calculations instance (SQLite), direct, through nginx $("$nginx_bin" -v 2>&1 | sed 's/.*nginx\///')"
+  echo "(worker_processes $(nproc), upstream keepalive) and through the gateway; 2 warm-up passes, then $rounds rounds, every target once per"
+  echo "round in rotated order; medians over the rounds. wrk, both proxies, the instance and other engineers' builds and"
+  echo "benchmarks share the same cores, so only the ratios within a run mean something; CPU per request is each process's"
+  echo "user+system time over the requests it served."
   echo
   echo "$table"
   echo
-  echo "gateway/nginx throughput: **${ratio}x**; p99 added over direct: gateway ${gw_added} ms, nginx ${nx_added} ms."
-} >>"$results"
-echo "appended to $results"
+  echo "gateway/nginx throughput (median of the per-round ratios): **${ratio}x**; p99 added over direct: gateway"
+  echo "$(fmt "${med_added[gateway]}" %.2f) ms, nginx $(fmt "${med_added[nginx]}" %.2f) ms."
+} >"$section"
+if [ "$results" != /dev/null ]; then
+  touch "$results"
+  # Replace the "## Gateway" section (up to the next "## " heading) or append it.
+  awk -v section="$section" '
+    function emit() { while ((getline line < section) > 0) print line; close(section); done = 1 }
+    /^## / { if (skipping) { skipping = 0; print "" } if ($0 == "## Gateway") { emit(); skipping = 1; next } }
+    !skipping { print }
+    END { if (!done) { print ""; emit() } }' "$results" >"$results.tmp" && mv "$results.tmp" "$results"
+  echo "\"Gateway\" section written to $results"
+fi

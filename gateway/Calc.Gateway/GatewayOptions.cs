@@ -132,3 +132,16 @@ internal sealed class LimitsOptions
     [Range(0, long.MaxValue)]
     public long MaxRequestBodyBytes { get; set; } = 1024 * 1024;
 }
+
+/// <summary>Section <c>Performance</c>: how the gateway uses its threads.</summary>
+internal sealed class PerformanceOptions
+{
+    public const string SectionName = "Performance";
+
+    /// <summary>
+    /// Run socket completions and Kestrel's request processing on the socket engine's threads rather than the thread
+    /// pool (<c>DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS</c> + Kestrel's <c>UnsafePreferInlineScheduling</c>).
+    /// Opt-in: only safe while nothing on the forwarding path blocks.
+    /// </summary>
+    public bool InlineIo { get; set; }
+}

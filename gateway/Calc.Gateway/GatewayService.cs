@@ -25,8 +25,12 @@ internal static class GatewayService
         services.AddValidatedOptions<BalancingOptions>(BalancingOptions.SectionName);
         services.AddValidatedOptions<ResilienceOptions>(ResilienceOptions.SectionName);
         services.AddValidatedOptions<LimitsOptions>(LimitsOptions.SectionName);
+        UseInlineIo(builder);
         services.Configure<Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions>(kestrel =>
-            kestrel.Limits.MaxRequestBodySize = configuration.GetValue(LimitsOptions.SectionName + ":MaxRequestBodyBytes", new LimitsOptions().MaxRequestBodyBytes));
+        {
+            kestrel.Limits.MaxRequestBodySize = configuration.GetValue(LimitsOptions.SectionName + ":MaxRequestBodyBytes", new LimitsOptions().MaxRequestBodyBytes);
+            kestrel.AddServerHeader = false; // The instance's own Server header passes through.
+        });
 
         // Registry: shared in the cache, seen through ServiceRegistry, reread in the background.
         services.AddSingleton(_ => CacheClientOptionsFrom(configuration.GetRequired("Cache:Endpoint")));
@@ -67,6 +71,29 @@ internal static class GatewayService
         }
 
         return app;
+    }
+
+    /// <summary>
+    /// With <c>Performance:InlineIo</c> (opt-in, default false), socket completions run on the socket engine's thread
+    /// and Kestrel runs the request there too, instead of handing every read (client's and instance's) to the thread
+    /// pool: a forwarded request then crosses no thread. Anything slow on that thread stalls every connection it
+    /// serves, and on the shared 2-core benchmark machine it did not measurably help (bench/RESULTS.md), hence off by
+    /// default. It has to be set before the first socket is created (the runtime reads the variable once).
+    /// </summary>
+    private static void UseInlineIo(IHostApplicationBuilder builder)
+    {
+        if (!builder.Configuration.GetValue(PerformanceOptions.SectionName + ":InlineIo", new PerformanceOptions().InlineIo))
+        {
+            return;
+        }
+
+        const string InlineCompletions = "DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS";
+        if (Environment.GetEnvironmentVariable(InlineCompletions) is null)
+        {
+            Environment.SetEnvironmentVariable(InlineCompletions, "1");
+        }
+
+        builder.Services.Configure<Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets.SocketTransportOptions>(o => o.UnsafePreferInlineScheduling = true);
     }
 
     private static CacheClientOptions CacheClientOptionsFrom(string endpoint)

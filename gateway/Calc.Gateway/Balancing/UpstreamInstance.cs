@@ -16,6 +16,7 @@ internal sealed class UpstreamInstance
     private readonly CircuitBreakerStateProvider _breaker;
     private int _inFlight;
     private int _openings;
+    private int _open;
     private long _probeAfter;
     private long _forwarded;
     private long _failures;
@@ -28,14 +29,18 @@ internal sealed class UpstreamInstance
         _breaker = breaker;
         _load = new InstanceLoad(entry.Capacity, entry.Processing);
         Key = KeyOf(entry.Service, entry.InstanceId);
+        BaseUrl = entry.BaseUrl.GetLeftPart(UriPartial.Authority);
     }
 
     public string Key { get; }
 
     public RegistryEntry Entry { get; private set; }
 
-    /// <summary>Absolute URL prefix of the instance without a trailing slash, e.g. <c>http://127.0.0.1:5081</c>.</summary>
-    public string BaseUrl => Entry.BaseUrl.GetLeftPart(UriPartial.Authority);
+    /// <summary>
+    /// Absolute URL prefix of the instance without a trailing slash, e.g. <c>http://127.0.0.1:5081</c>. Fixed: an
+    /// entry with another base URL makes a new <see cref="UpstreamInstance"/>.
+    /// </summary>
+    public string BaseUrl { get; }
 
     public ResiliencePipeline<UpstreamResponse> Pipeline { get; }
 
@@ -44,13 +49,10 @@ internal sealed class UpstreamInstance
     /// <summary>
     /// False while the breaker is open. Polly moves an open breaker to half-open only when a call is tried after the
     /// break, so an open instance whose break has passed counts as available again: the next call is its probe.
+    /// Read on every pick, so it comes from a field the breaker's callbacks set (<see cref="CountOpening"/>,
+    /// <see cref="MarkClosed"/>) rather than from the breaker's state provider, which takes the breaker's lock.
     /// </summary>
-    public bool IsAvailable => _breaker.CircuitState switch
-    {
-        CircuitState.Closed or CircuitState.HalfOpen => true,
-        CircuitState.Open => Environment.TickCount64 >= Volatile.Read(ref _probeAfter),
-        _ => false,
-    };
+    public bool IsAvailable => Volatile.Read(ref _open) == 0 || Environment.TickCount64 >= Volatile.Read(ref _probeAfter);
 
     public int InFlight => Volatile.Read(ref _inFlight);
 
@@ -108,6 +110,10 @@ internal sealed class UpstreamInstance
     public int CountOpening(TimeSpan breakDuration)
     {
         Volatile.Write(ref _probeAfter, Environment.TickCount64 + (long)breakDuration.TotalMilliseconds);
+        Volatile.Write(ref _open, 1);
         return Interlocked.Increment(ref _openings);
     }
+
+    /// <summary>Records that the breaker closed (its probe succeeded).</summary>
+    public void MarkClosed() => Volatile.Write(ref _open, 0);
 }

@@ -49,19 +49,20 @@ internal sealed partial class Forwarder(
         var body = await ReadReplayableBodyAsync(context);
         var streamedBody = body is null && HasBody(context.Request);
 
-        var tried = new UpstreamInstance?[Math.Min(_options.MaxAttempts, MaxAttemptsLimit)];
+        var tried = default(TriedInstances); // On the stack frame of this method, not a new array per request.
+        var maxAttempts = Math.Min(_options.MaxAttempts, MaxAttemptsLimit);
         var refusedRetryAfter = 0;
         var sawFailure = false;
-        for (var attempt = 0; attempt < tried.Length; attempt++)
+        for (var attempt = 0; attempt < maxAttempts; attempt++)
         {
-            var instance = balancer.Pick(instances, tried);
+            var instance = balancer.Pick(instances, tried[..attempt]);
             if (instance is null)
             {
                 break;
             }
 
             tried[attempt] = instance;
-            var last = attempt == tried.Length - 1;
+            var last = attempt == maxAttempts - 1;
             instance.Begin();
             try
             {
@@ -109,8 +110,9 @@ internal sealed partial class Forwarder(
 
                 using (response)
                 {
-                    if (response.Message.Headers.TryGetValues(InstanceLoad.HeaderName, out var loads)
-                        && InstanceLoad.TryParse(loads.FirstOrDefault(), out var load))
+                    // NonValidated: no parsing into a header value collection, no array, for one string.
+                    if (response.Message.Headers.NonValidated.TryGetValues(InstanceLoad.HeaderName, out var loads)
+                        && loads.Count > 0 && InstanceLoad.TryParse(FirstValue(loads), out var load))
                     {
                         instance.ReportLoad(load);
                     }
@@ -158,6 +160,16 @@ internal sealed partial class Forwarder(
                 ? $"No instance of '{service}' could handle the request."
                 : $"No instance of '{service}' is available (circuits open).";
         await NoInstanceAsync(context, service, detail, Math.Max(refusedRetryAfter, _options.RetryAfterSeconds));
+    }
+
+    private static string? FirstValue(System.Net.Http.Headers.HeaderStringValues values)
+    {
+        foreach (var value in values)
+        {
+            return value;
+        }
+
+        return null;
     }
 
     private static bool HasBody(HttpRequest request) =>
@@ -244,4 +256,11 @@ internal sealed partial class Forwarder(
 
     [LoggerMessage(LogLevel.Warning, "No instance of {Service} took the request: {Detail}")]
     private static partial void LogNoInstance(ILogger logger, string service, string detail);
+
+    /// <summary>The instances one request has tried, at most <see cref="MaxAttemptsLimit"/>: a struct, no array per request.</summary>
+    [System.Runtime.CompilerServices.InlineArray(MaxAttemptsLimit)]
+    private struct TriedInstances
+    {
+        private UpstreamInstance? _first;
+    }
 }

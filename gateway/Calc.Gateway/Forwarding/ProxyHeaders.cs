@@ -25,7 +25,7 @@ internal static class ProxyHeaders
         var connectionNamed = headers.Connection;
         foreach (var (name, values) in headers)
         {
-            if (HopByHop.Contains(name) || IsNamedIn(connectionNamed, name)
+            if (HopByHop.Contains(name) || (connectionNamed.Count > 0 && IsNamedIn(connectionNamed, name))
                 || name.Equals(HeaderNames.Host, StringComparison.OrdinalIgnoreCase)
                 || name.Equals(HeaderNames.Expect, StringComparison.OrdinalIgnoreCase) // Kestrel answered it already.
                 || name.Equals(ForwardedFor, StringComparison.OrdinalIgnoreCase)
@@ -62,32 +62,45 @@ internal static class ProxyHeaders
 
     public static void CopyResponseHeaders(HttpResponseMessage response, HttpResponse target)
     {
-        var connectionNamed = response.Headers.Connection;
+        // Read without validation: the typed Connection property would parse it into a new collection every time.
+        var connectionNamed = response.Headers.NonValidated.TryGetValues(HeaderNames.Connection, out var connection)
+            ? new StringValues([.. connection])
+            : StringValues.Empty;
         Copy(response.Headers, target, connectionNamed);
         Copy(response.Content.Headers, target, connectionNamed);
     }
 
-    private static void Copy(HttpHeaders source, HttpResponse target, HttpHeaderValueCollection<string> connectionNamed)
+    private static void Copy(HttpHeaders source, HttpResponse target, StringValues connectionNamed)
     {
+        var headers = target.Headers;
         foreach (var header in source.NonValidated)
         {
             var name = header.Key;
-            if (HopByHop.Contains(name) || connectionNamed.Contains(name))
+            if (HopByHop.Contains(name) || (connectionNamed.Count > 0 && IsNamedIn(connectionNamed, name)))
             {
                 continue;
             }
 
-            target.Headers[name] = header.Value.Count == 1 ? new StringValues(header.Value.ToString()) : new StringValues([.. header.Value]);
+            headers[name] = header.Value.Count == 1 ? new StringValues(header.Value.ToString()) : new StringValues([.. header.Value]);
         }
     }
 
+    // Whether a Connection header value (a comma-separated token list, maybe several lines) names the header.
     private static bool IsNamedIn(StringValues connection, string name)
     {
         foreach (var value in connection)
         {
-            if (value is not null && value.Split(',').Any(token => token.Trim().Equals(name, StringComparison.OrdinalIgnoreCase)))
+            if (value is null)
             {
-                return true;
+                continue;
+            }
+
+            foreach (var range in value.AsSpan().Split(','))
+            {
+                if (value.AsSpan(range).Trim().Equals(name, StringComparison.OrdinalIgnoreCase))
+                {
+                    return true;
+                }
             }
         }
 

@@ -201,6 +201,7 @@ internal sealed partial class ServiceRegistry(
                 },
                 OnClosed = _ =>
                 {
+                    instance!.MarkClosed();
                     LogBreakerClosed(logger, instance!.Entry.Service, instance.Entry.InstanceId);
                     return default;
                 },
