@@ -135,7 +135,7 @@ public sealed class ProcessingTests(PostgresServer postgres)
 
         done["status"]!.GetValue<string>().ShouldBe("done", survivor.Output);
         done["resultDigits"]!.GetValue<int>().ShouldBe(5_565_709); // digits of 1000000!
-        survivor.Output.ShouldContain("taken up again");
+        await survivor.WaitForOutputAsync("taken up again");
     }
 
     [Fact]

@@ -46,7 +46,7 @@ public sealed class FaultTests(PostgresServer postgres, CacheServerProcess cache
 
         statuses.Count.ShouldBeGreaterThan(20);
         statuses.Where(s => s != HttpStatusCode.OK).ShouldBeEmpty($"{statuses.Count} GETs");
-        gateway.Output.ShouldContain("Circuit of calculations/calc-2 opened");
+        await gateway.WaitForOutputAsync("Circuit of calculations/calc-2 opened");
         leftAfter.ShouldBeLessThanOrEqualTo(TimeSpan.FromSeconds(Cluster.TtlSeconds + 1));
         gone.Keys.ShouldBe(["calc-1", "calc-3"], ignoreOrder: true);
 
@@ -125,8 +125,8 @@ public sealed class FaultTests(PostgresServer postgres, CacheServerProcess cache
 
         heartbeat!["error"]?["code"]?.GetValue<int>().ShouldBe(-32001, gateway.Output);
         slowest.ShouldBeGreaterThanOrEqualTo(TimeSpan.FromSeconds(0.9));
-        gateway.Output.ShouldContain("to instance slow-1 failed: timeout");
-        gateway.Output.ShouldContain("Evicted calculations/slow-1 after 2 circuit openings");
+        await gateway.WaitForOutputAsync("to instance slow-1 failed: timeout");
+        await gateway.WaitForOutputAsync("Evicted calculations/slow-1 after 2 circuit openings");
         (await Cluster.InstancesAsync(gateway)).Keys.ShouldBe(["calc-1", "calc-2"], ignoreOrder: true);
     }
 

@@ -65,6 +65,6 @@ public sealed class BudgetJobsOnServersTests(RedisServer redis, RabbitMqServer b
         await Task.Delay(1000, Token);
         var queue = (await api.StatusAsync())["queue"]!;
         (queue["parked"]!.GetValue<long>(), queue["ready"]!.GetValue<long>()).ShouldBe((1L, 0L));
-        process.Output.ShouldContain("parked");
+        await process.WaitForOutputAsync("parked");
     }
 }

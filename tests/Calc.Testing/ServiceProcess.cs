@@ -31,6 +31,24 @@ public sealed class ServiceProcess : IAsyncDisposable
     public string Output => _output.ToString();
 
     /// <summary>
+    /// Waits until the process has printed <paramref name="text"/> (its log lines reach us asynchronously, after the
+    /// fact they report: assert on them through this, not on <see cref="Output"/> directly).
+    /// </summary>
+    public async Task WaitForOutputAsync(string text, TimeSpan? within = null)
+    {
+        var deadline = DateTime.UtcNow + (within ?? TimeSpan.FromSeconds(10));
+        while (!Output.Contains(text, StringComparison.OrdinalIgnoreCase))
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"The process did not print '{text}':\n{Output}");
+            }
+
+            await Task.Delay(50);
+        }
+    }
+
+    /// <summary>
     /// Starts the app built from <paramref name="projectDirectory"/> (relative to the repository root, e.g.
     /// <c>services/Calc.Calculations</c>) and waits until <c>/health/ready</c> answers 200.
     /// </summary>
