@@ -49,7 +49,7 @@ internal sealed partial class CalculationProcessor(
                 return null;
             }
 
-            var calculation = taken.Calculation;
+            var calculation = taken.Document;
             var remaining = calculation.Deadline!.Value - now;
             LogStarted(logger, id, calculation.Type, calculation.Attempts, identity.InstanceId);
             _ = slot.Start(id, remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero, context => RunAsync(context, calculation));

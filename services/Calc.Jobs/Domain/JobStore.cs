@@ -25,49 +25,4 @@ internal static class JobStore
 
     public static readonly IReadOnlyDictionary<string, JobStatus> ByName =
         Enum.GetValues<JobStatus>().ToDictionary(StatusName, s => s, StringComparer.Ordinal);
-
-    /// <summary>
-    /// Loads, changes and writes back a job, retrying when another writer got there first (optimistic concurrency).
-    /// <paramref name="change"/> returns null to leave the job as it is. The expiry is kept. Returns the stored result,
-    /// or null when the job does not exist (or has expired).
-    /// </summary>
-    public static async Task<ChangeResult?> ChangeAsync(
-        this IDocumentRepository<Job> repository,
-        string id,
-        Func<Job, Job?> change,
-        CancellationToken cancellationToken)
-    {
-        const int attempts = 50;
-        for (var attempt = 0; attempt < attempts; attempt++)
-        {
-            var stored = await repository.LoadAsync(id, cancellationToken);
-            if (stored is null)
-            {
-                return null;
-            }
-
-            var changed = change(stored.Document);
-            if (changed is null)
-            {
-                return new ChangeResult(stored.Document, Changed: false);
-            }
-
-            var write = await repository.UpdateAsync(id, changed, stored.Version, changed.ExpiresAt, cancellationToken);
-            if (write.Succeeded)
-            {
-                return new ChangeResult(changed, Changed: true);
-            }
-
-            if (write.Status == WriteStatus.NotFound)
-            {
-                return null;
-            }
-
-            await Task.Delay(Random.Shared.Next(1, 5 + attempt), cancellationToken);
-        }
-
-        throw new InvalidOperationException($"Job {id} kept changing under {attempts} attempts to update it.");
-    }
-
-    internal sealed record ChangeResult(Job Job, bool Changed);
 }

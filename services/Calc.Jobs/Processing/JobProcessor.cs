@@ -82,7 +82,7 @@ internal sealed partial class JobProcessor(
                 return;
             }
 
-            job = taken.Job;
+            job = taken.Document;
             var remaining = job.Deadline!.Value - now;
             if (remaining <= TimeSpan.Zero)
             {

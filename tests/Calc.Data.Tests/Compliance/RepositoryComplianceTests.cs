@@ -126,6 +126,27 @@ public abstract class RepositoryComplianceTests<TFixture>(TFixture fixture) : IC
     }
 
     [Fact]
+    public async Task Concurrent_read_modify_write_changes_lose_no_update_and_keep_the_expiry()
+    {
+        var orders = Orders();
+        var expiresAt = DateTimeOffset.UtcNow.AddHours(1);
+        await orders.InsertAsync("counter", Order.Sample(rank: 0), expiresAt, Ct);
+
+        // 20 writers each add 1 to the rank through ChangeAsync: conflicts are retried, so the sum is exact.
+        await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => Task.Run(
+            () => orders.ChangeAsync("counter", order => order with { Rank = order.Rank + 1 }, Ct), Ct)));
+        var unchanged = await orders.ChangeAsync("counter", _ => null, Ct);
+        var missing = await orders.ChangeAsync("nobody", order => order, Ct);
+
+        var loaded = await orders.LoadAsync("counter", Ct);
+        loaded!.Document.Rank.ShouldBe(20);
+        loaded.Version.ShouldBe(21);
+        loaded.ExpiresAt!.Value.ToUnixTimeMilliseconds().ShouldBe(expiresAt.ToUnixTimeMilliseconds());
+        unchanged!.Changed.ShouldBeFalse();
+        missing.ShouldBeNull();
+    }
+
+    [Fact]
     public async Task Of_two_concurrent_inserts_of_one_id_exactly_one_wins()
     {
         var orders = Orders();

@@ -50,7 +50,7 @@ internal static class AddTerm
             (null, _) => Problems.NotFound(id),
             (_, ValidationProblem invalid) => invalid,
             (_, ProblemHttpResult problem) => problem,
-            _ => TypedResults.Ok(result.Calculation.ToResponse()),
+            _ => TypedResults.Ok(result.Document.ToResponse()),
         };
     }
 }

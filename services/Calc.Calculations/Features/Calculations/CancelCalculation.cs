@@ -36,10 +36,10 @@ internal static class CancelCalculation
         if (!result.Changed)
         {
             return Problems.WrongState(
-                $"The calculation is already {CalculationStore.StatusName(result.Calculation.Status)}; only an unfinished one can be cancelled.");
+                $"The calculation is already {CalculationStore.StatusName(result.Document.Status)}; only an unfinished one can be cancelled.");
         }
 
         scheduler.Stop(id, StopReason.Cancelled);
-        return TypedResults.Ok(result.Calculation.ToResponse());
+        return TypedResults.Ok(result.Document.ToResponse());
     }
 }

@@ -34,10 +34,10 @@ internal static class CancelJob
 
         if (!result.Changed)
         {
-            return Problems.WrongState($"The job is already {JobStore.StatusName(result.Job.Status)}; only an unfinished one can be cancelled.");
+            return Problems.WrongState($"The job is already {JobStore.StatusName(result.Document.Status)}; only an unfinished one can be cancelled.");
         }
 
         scheduler.Stop(id, StopReason.Cancelled);
-        return TypedResults.Ok(result.Job.ToResponse());
+        return TypedResults.Ok(result.Document.ToResponse());
     }
 }
