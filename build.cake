@@ -33,8 +33,25 @@ void EnsureSystemPackages(params (string Binary, string Package)[] needs)
     var env = new Dictionary<string, string> { ["DEBIAN_FRONTEND"] = "noninteractive" };
     if (StartProcess("apt-get", new ProcessSettings { Arguments = "update -q", EnvironmentVariables = env }) != 0)
         Warning("apt-get update failed; trying the install anyway.");
-    if (StartProcess("apt-get", new ProcessSettings { Arguments = $"install -y -q --no-install-recommends {string.Join(" ", missing)}", EnvironmentVariables = env }) != 0)
-        throw new Exception($"apt-get install {string.Join(" ", missing)} failed.");
+    // The tests start their own throwaway servers: keep the packages' postinst scripts from starting system daemons
+    // (redis on 6379, rabbitmq, a postgres cluster) by denying service starts for the length of the install.
+    const string policy = "/usr/sbin/policy-rc.d";
+    var ownPolicy = !System.IO.File.Exists(policy);
+    if (ownPolicy)
+    {
+        System.IO.File.WriteAllText(policy, "#!/bin/sh\n# Written by Calc's build for one apt-get install: no service starts.\nexit 101\n");
+        System.IO.File.SetUnixFileMode(policy, System.IO.UnixFileMode.UserRead | System.IO.UnixFileMode.UserWrite | System.IO.UnixFileMode.UserExecute
+            | System.IO.UnixFileMode.GroupRead | System.IO.UnixFileMode.GroupExecute | System.IO.UnixFileMode.OtherRead | System.IO.UnixFileMode.OtherExecute);
+    }
+    try
+    {
+        if (StartProcess("apt-get", new ProcessSettings { Arguments = $"install -y -q --no-install-recommends {string.Join(" ", missing)}", EnvironmentVariables = env }) != 0)
+            throw new Exception($"apt-get install {string.Join(" ", missing)} failed.");
+    }
+    finally
+    {
+        if (ownPolicy) System.IO.File.Delete(policy);
+    }
 }
 
 Task("Clean")
