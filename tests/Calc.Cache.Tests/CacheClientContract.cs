@@ -1,5 +1,6 @@
 using System.Text;
 using Calc.Cache.Client;
+using Calc.Testing;
 
 namespace Calc.Cache.Tests;
 
@@ -160,4 +161,4 @@ public abstract class CacheClientContract : IAsyncLifetime
 
 public sealed class CacheClientAgainstCalcCacheTests(CacheServerFixture server) : CacheClientContract(server.Port);
 
-public sealed class CacheClientAgainstRedisTests(RedisServerFixture redis) : CacheClientContract(redis.Port);
+public sealed class CacheClientAgainstRedisTests(RedisServer redis) : CacheClientContract(redis.Port);

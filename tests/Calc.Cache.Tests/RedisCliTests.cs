@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Calc.Testing;
 
 namespace Calc.Cache.Tests;
 
@@ -6,7 +7,7 @@ namespace Calc.Cache.Tests;
 /// Debian's redis-cli against our server and against a real redis-server, same script, same expected output: the
 /// replies and error texts of Redis 7 are the specification.
 /// </summary>
-public class RedisCliTests(CacheServerFixture server, RedisServerFixture redis)
+public class RedisCliTests(CacheServerFixture server, RedisServer redis)
 {
     public static TheoryData<string, string> Scripts => new()
     {

@@ -1,6 +1,7 @@
 using Calc.Cache.Client;
 using Calc.Cache.Server;
 using Calc.Cache.Storage;
+using Calc.Testing;
 
 namespace Calc.Cache.Tests;
 
@@ -185,7 +186,7 @@ public class ServerBehaviourTests(CacheServerFixture server)
     [Fact]
     public async Task The_client_reconnects_after_the_server_restarts()
     {
-        var port = Tools.FreePort();
+        var port = ProcessTools.FreePort();
         var first = await CacheServer.StartAsync(new CacheServerOptions { Port = port }, Token);
         await using var client = await CacheClient.ConnectAsync(new CacheClientOptions { Port = port, ReconnectMinDelay = TimeSpan.FromMilliseconds(20) }, Token);
         (await client.PingAsync(Token)).ShouldBe("PONG");

@@ -37,6 +37,9 @@ public sealed class RedisServer : IAsyncLifetime
     /// <summary><c>host:port</c> of the server.</summary>
     public string Endpoint { get; private set; } = "";
 
+    /// <summary>The port of <see cref="Endpoint"/>.</summary>
+    public int Port => int.Parse(Endpoint[(Endpoint.LastIndexOf(':') + 1)..], CultureInfo.InvariantCulture);
+
     /// <summary>True when the server comes from <see cref="ExternalServerVariable"/> rather than being started here.</summary>
     public bool IsExternal { get; private set; }
 
