@@ -205,7 +205,7 @@ public abstract class CalculationsApiTests : IAsyncLifetime
 
         var firstPage = await GetJsonAsync("/calculations?status=building&page=1&pageSize=3");
         var secondPage = await GetJsonAsync("/calculations?status=building&page=2&pageSize=3");
-        var cancelledPage = await GetJsonAsync("/calculations?status=cancelled");
+        var cancelledPage = await GetJsonAsync("/calculations?status=CANCELLED");
 
         firstPage["total"]!.GetValue<long>().ShouldBe(5);
         var ids = firstPage["items"]!.AsArray().Concat(secondPage["items"]!.AsArray()).Select(c => c!["id"]!.GetValue<string>()).ToList();

@@ -1,17 +1,8 @@
-using Calc.Contracts;
-using Calc.Scheduling;
-
 namespace Calc.Calculations.Domain;
 
-/// <summary>The names the API accepts for types and priorities (case-insensitive).</summary>
+/// <summary>What the API accepts as a callback URL.</summary>
 internal static class CalculationNames
 {
-    public static readonly IReadOnlyDictionary<string, CalculationType> Types =
-        Enum.GetValues<CalculationType>().ToDictionary(t => t.ToString().ToLowerInvariant(), t => t, StringComparer.OrdinalIgnoreCase);
-
-    public static readonly IReadOnlyDictionary<string, WorkPriority> Priorities =
-        Enum.GetValues<WorkPriority>().ToDictionary(p => p.ToString().ToLowerInvariant(), p => p, StringComparer.OrdinalIgnoreCase);
-
     public static bool IsValidCallbackUrl(string? url) =>
         url is { Length: <= 2048 }
         && Uri.TryCreate(url, UriKind.Absolute, out var uri)

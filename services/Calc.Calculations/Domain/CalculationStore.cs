@@ -9,21 +9,7 @@ internal static class CalculationStore
     public static readonly DocumentCollection<Calculation> Collection = new()
     {
         Name = "calculations",
-        Index = c => StatusName(c.Status),
+        Index = c => WireNames<CalculationStatus>.Of(c.Status),
         SortKey = c => c.CreatedAt.ToUnixTimeMilliseconds(),
     };
-
-    public static string StatusName(CalculationStatus status) => status switch
-    {
-        CalculationStatus.Building => "building",
-        CalculationStatus.Processing => "processing",
-        CalculationStatus.Done => "done",
-        CalculationStatus.Failed => "failed",
-        CalculationStatus.TimedOut => "timed_out",
-        CalculationStatus.Cancelled => "cancelled",
-        _ => throw new ArgumentOutOfRangeException(nameof(status)),
-    };
-
-    public static readonly IReadOnlyDictionary<string, CalculationStatus> ByName =
-        Enum.GetValues<CalculationStatus>().ToDictionary(StatusName, s => s, StringComparer.Ordinal);
 }

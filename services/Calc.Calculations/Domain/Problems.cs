@@ -1,3 +1,4 @@
+using Calc.Hosting;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Calc.Calculations.Domain;
@@ -12,12 +13,9 @@ internal static class Problems
         TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "The calculation is not in a state that allows this", detail: detail);
 
     /// <summary>503 with Retry-After: nothing was done, the client may retry the same request later.</summary>
-    public static ProblemHttpResult NoCapacity(HttpContext context, int retryAfterSeconds)
-    {
-        context.Response.Headers.RetryAfter = retryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        return TypedResults.Problem(
-            statusCode: StatusCodes.Status503ServiceUnavailable,
-            title: "No capacity",
-            detail: "Every processing slot this priority may use is busy. The calculation is still building; finalize it again later.");
-    }
+    public static ProblemHttpResult NoCapacity(HttpContext context, int retryAfterSeconds) => ProblemResults.ServiceUnavailable(
+        context,
+        retryAfterSeconds,
+        "No capacity",
+        "Every processing slot this priority may use is busy. The calculation is still building; finalize it again later.");
 }

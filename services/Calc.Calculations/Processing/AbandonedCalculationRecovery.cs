@@ -43,7 +43,7 @@ internal sealed partial class AbandonedCalculationRecovery(
     public async Task<int> RecoverAsync(CancellationToken cancellationToken)
     {
         var handled = 0;
-        var processing = CalculationStore.StatusName(CalculationStatus.Processing);
+        var processing = WireNames<CalculationStatus>.Of(CalculationStatus.Processing);
         for (var offset = 0; ; offset += PageSize)
         {
             var page = await repository.QueryAsync(new DocumentQuery(processing, offset, PageSize), cancellationToken);

@@ -1,3 +1,4 @@
+using Calc.Contracts;
 using Calc.Data;
 using Calc.Queueing;
 using Calc.Scheduling;
@@ -27,7 +28,7 @@ internal sealed partial class JobSubmitter(
     public async Task<long> FreePlacesAsync(WorkPriority priority, CancellationToken cancellationToken)
     {
         var settings = options.Value;
-        var queued = await repository.CountAsync(JobStore.StatusName(JobStatus.Queued), cancellationToken);
+        var queued = await repository.CountAsync(WireNames<JobStatus>.Of(JobStatus.Queued), cancellationToken);
         var limit = priority == WorkPriority.High ? settings.MaxQueued : settings.MaxQueued - settings.ReservedHighQueued;
         return limit - queued;
     }

@@ -13,11 +13,4 @@ internal static class Problems
 
     public static ProblemHttpResult AlreadyExists(string id) =>
         TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "Job exists", detail: $"A job with id '{id}' exists already.");
-
-    /// <summary>503 with Retry-After: the job was not accepted; the client may send the same request again later.</summary>
-    public static ProblemHttpResult Unavailable(HttpContext context, int retryAfterSeconds, string title, string detail)
-    {
-        context.Response.Headers.RetryAfter = retryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: title, detail: detail);
-    }
 }

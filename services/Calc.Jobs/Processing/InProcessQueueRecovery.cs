@@ -1,3 +1,4 @@
+using Calc.Contracts;
 using Calc.Data;
 using Calc.Jobs.Domain;
 using Calc.Queueing;
@@ -30,7 +31,7 @@ internal sealed partial class InProcessQueueRecovery(
             // Publishing does not change the status, so paging by offset over the index is stable here.
             for (var offset = 0; offset < MaxJobs && !stoppingToken.IsCancellationRequested; offset += PageSize)
             {
-                var page = await repository.QueryAsync(new DocumentQuery(JobStore.StatusName(status), offset, PageSize), stoppingToken);
+                var page = await repository.QueryAsync(new DocumentQuery(WireNames<JobStatus>.Of(status), offset, PageSize), stoppingToken);
                 foreach (var stored in page)
                 {
                     var job = stored.Document;

@@ -37,7 +37,7 @@ internal static class AddTerm
                 { Type: CalculationType.Factorial } => TypedResults.ValidationProblem(
                     new Dictionary<string, string[]> { ["term"] = ["A factorial takes no terms: its value is init!."] }),
                 { Status: not CalculationStatus.Building } => Problems.WrongState(
-                    $"The calculation is {CalculationStore.StatusName(c.Status)}; terms can only be added while it is building."),
+                    $"The calculation is {WireNames<CalculationStatus>.Of(c.Status)}; terms can only be added while it is building."),
                 _ when c.Terms.Count >= options.Value.MaxTerms => Problems.WrongState(
                     $"The calculation already has {c.Terms.Count} terms, the most allowed (Calculations:MaxTerms)."),
                 _ => null,

@@ -36,7 +36,7 @@ internal static class CancelCalculation
         if (!result.Changed)
         {
             return Problems.WrongState(
-                $"The calculation is already {CalculationStore.StatusName(result.Document.Status)}; only an unfinished one can be cancelled.");
+                $"The calculation is already {WireNames<CalculationStatus>.Of(result.Document.Status)}; only an unfinished one can be cancelled.");
         }
 
         scheduler.Stop(id, StopReason.Cancelled);

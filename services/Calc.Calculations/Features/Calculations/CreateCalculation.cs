@@ -37,9 +37,9 @@ internal static class CreateCalculation
         var calculation = new Calculation
         {
             Id = Guid.CreateVersion7().ToString("N"),
-            Type = CalculationNames.Types[request.Type!],
+            Type = WireNames<CalculationType>.Parse(request.Type!),
             Init = ExactInteger.Normalize(init),
-            Priority = request.Priority is null ? WorkPriority.Normal : CalculationNames.Priorities[request.Priority],
+            Priority = request.Priority is null ? WorkPriority.Normal : WireNames<WorkPriority>.Parse(request.Priority),
             TimeoutSeconds = request.TimeoutSeconds ?? options.Value.DefaultTimeoutSeconds,
             CallbackUrl = request.CallbackUrl,
             CreatedAt = time.GetUtcNow(),
@@ -63,8 +63,8 @@ internal sealed class CreateCalculationValidator : AbstractValidator<CreateCalcu
         RuleFor(r => r.Type)
             .Cascade(CascadeMode.Stop)
             .NotEmpty()
-            .Must(t => t is not null && CalculationNames.Types.ContainsKey(t))
-            .WithMessage($"'type' must be one of: {string.Join(", ", CalculationNames.Types.Keys)}.");
+            .Must(t => WireNames<CalculationType>.TryParse(t, out _))
+            .WithMessage($"'type' must be one of: {string.Join(", ", WireNames<CalculationType>.All)}.");
 
         RuleFor(r => r.Init).Custom((init, context) =>
         {
@@ -73,7 +73,7 @@ internal sealed class CreateCalculationValidator : AbstractValidator<CreateCalcu
                 context.AddFailure("init", $"'init' {error}");
             }
             else if (context.InstanceToValidate.Type is { } type
-                && CalculationNames.Types.TryGetValue(type, out var kind) && kind == CalculationType.Factorial
+                && WireNames<CalculationType>.TryParse(type, out var kind) && kind == CalculationType.Factorial
                 && (value.Sign < 0 || value > limits.MaxFactorialN))
             {
                 context.AddFailure("init", $"'init' of a factorial must be between 0 and {limits.MaxFactorialN} (Calculations:MaxFactorialN).");
@@ -81,7 +81,7 @@ internal sealed class CreateCalculationValidator : AbstractValidator<CreateCalcu
         });
 
         RuleFor(r => r.Priority)
-            .Must(p => p is null || CalculationNames.Priorities.ContainsKey(p))
+            .Must(p => p is null || WireNames<WorkPriority>.TryParse(p, out _))
             .WithMessage("'priority' must be normal or high.");
 
         RuleFor(r => r.TimeoutSeconds)

@@ -57,5 +57,5 @@ internal static class FinalizeCalculation
     }
 
     private static ProblemHttpResult NotBuilding(Calculation calculation) => Problems.WrongState(
-        $"The calculation is {CalculationStore.StatusName(calculation.Status)}; only a building calculation can be finalized.");
+        $"The calculation is {WireNames<CalculationStatus>.Of(calculation.Status)}; only a building calculation can be finalized.");
 }

@@ -23,9 +23,10 @@ internal static class ListCalculations
         int pageSize = 20)
     {
         var errors = new Dictionary<string, string[]>();
-        if (status is not null && !CalculationStore.ByName.ContainsKey(status))
+        CalculationStatus filter = default;
+        if (status is not null && !WireNames<CalculationStatus>.TryParse(status, out filter))
         {
-            errors["status"] = [$"'status' must be one of: {string.Join(", ", CalculationStore.ByName.Keys)}."];
+            errors["status"] = [$"'status' must be one of: {string.Join(", ", WireNames<CalculationStatus>.All)}."];
         }
 
         if (page < 1)
@@ -49,8 +50,9 @@ internal static class ListCalculations
             return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["page"] = ["'page' is too large."] });
         }
 
-        var items = await repository.QueryAsync(new DocumentQuery(status, (int)offset, pageSize, Descending: true), cancellationToken);
-        var total = await repository.CountAsync(status, cancellationToken);
+        var indexValue = status is null ? null : WireNames<CalculationStatus>.Of(filter); // "DONE" finds "done"
+        var items = await repository.QueryAsync(new DocumentQuery(indexValue, (int)offset, pageSize, Descending: true), cancellationToken);
+        var total = await repository.CountAsync(indexValue, cancellationToken);
         return TypedResults.Ok(new CalculationPage(
             [.. items.Select(s => s.Document.ToResponse(includeLongResult: false))], page, pageSize, total));
     }

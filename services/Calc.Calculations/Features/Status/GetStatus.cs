@@ -1,4 +1,5 @@
 using Calc.Calculations.Domain;
+using Calc.Contracts;
 using Calc.Data;
 using Calc.Hosting;
 using Calc.Numerics;
@@ -36,7 +37,7 @@ internal static class GetStatus
         CancellationToken cancellationToken)
     {
         var counts = await repository.CountByIndexAsync(cancellationToken);
-        var all = CalculationStore.ByName.Keys.ToDictionary(s => s, s => counts.GetValueOrDefault(s), StringComparer.Ordinal);
+        var all = WireNames<CalculationStatus>.WithCounts(counts);
         return TypedResults.Ok(new StatusResponse(identity.ServiceName, identity.InstanceId, scheduler.Snapshot(), 0, all, BigMath.EngineDescription));
     }
 }

@@ -1,3 +1,4 @@
+using Calc.Contracts;
 using Calc.Data;
 using Calc.Jobs.Domain;
 using Calc.Scheduling;
@@ -34,7 +35,7 @@ internal static class CancelJob
 
         if (!result.Changed)
         {
-            return Problems.WrongState($"The job is already {JobStore.StatusName(result.Document.Status)}; only an unfinished one can be cancelled.");
+            return Problems.WrongState($"The job is already {WireNames<JobStatus>.Of(result.Document.Status)}; only an unfinished one can be cancelled.");
         }
 
         scheduler.Stop(id, StopReason.Cancelled);

@@ -1,3 +1,5 @@
+using Calc.Contracts;
+using Calc.Hosting;
 using Calc.Jobs.Domain;
 using Calc.Scheduling;
 using Calc.Validation;
@@ -21,9 +23,6 @@ public sealed record CreateBudgetJobRequest(string? JobId, int? DaysOnline, deci
 /// </summary>
 internal static class CreateBudgetJob
 {
-    public static readonly IReadOnlyDictionary<string, WorkPriority> Priorities =
-        new Dictionary<string, WorkPriority>(StringComparer.Ordinal) { ["normal"] = WorkPriority.Normal, ["high"] = WorkPriority.High };
-
     public static void MapCreateBudgetJob(this RouteGroupBuilder group) =>
         group.MapPost("/budget", HandleAsync)
             .Validate<CreateBudgetJobRequest>()
@@ -37,11 +36,11 @@ internal static class CreateBudgetJob
         IOptions<CapacityOptions> capacity,
         CancellationToken cancellationToken)
     {
-        var priority = request.Priority is null ? WorkPriority.Normal : Priorities[request.Priority];
+        var priority = request.Priority is null ? WorkPriority.Normal : WireNames<WorkPriority>.Parse(request.Priority);
         // No unbounded queue: past the limit a job is refused at once; high priority keeps some places of its own.
         if (await submitter.FreePlacesAsync(priority, cancellationToken) <= 0)
         {
-            return Problems.Unavailable(httpContext, capacity.Value.RetryAfterSeconds, "No capacity",
+            return ProblemResults.ServiceUnavailable(httpContext, capacity.Value.RetryAfterSeconds, "No capacity",
                 "The queue holds as many jobs as this priority may queue. Send the job again later.");
         }
 
@@ -51,7 +50,7 @@ internal static class CreateBudgetJob
         {
             JobSubmitter.Outcome.Accepted => TypedResults.Accepted($"/jobs/{job.Id}", job.ToResponse()),
             JobSubmitter.Outcome.AlreadyExists => Problems.AlreadyExists(job.Id),
-            _ => Problems.Unavailable(httpContext, capacity.Value.RetryAfterSeconds, "Queue unavailable",
+            _ => ProblemResults.ServiceUnavailable(httpContext, capacity.Value.RetryAfterSeconds, "Queue unavailable",
                 "The job queue cannot take jobs now; nothing was stored. Send the job again later."),
         };
     }
@@ -77,7 +76,7 @@ internal sealed class CreateBudgetJobValidator : AbstractValidator<CreateBudgetJ
             .WithMessage($"'budget' must be greater than 0, at most {BudgetDistribution.MaxBudgetCents / 100}, with at most two decimals.");
 
         RuleFor(r => r.Priority)
-            .Must(p => p is null || CreateBudgetJob.Priorities.ContainsKey(p))
+            .Must(p => p is null || WireNames<WorkPriority>.TryParse(p, out _))
             .WithMessage("'priority' must be normal or high.");
 
         RuleFor(r => r.TimeoutSeconds)

@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Text;
+using Calc.Contracts;
 using Calc.Data;
+using Calc.Hosting;
 using Calc.Jobs.Domain;
 using Calc.Scheduling;
 using FluentValidation;
@@ -108,7 +110,7 @@ internal static class CreateBudgetJobsInBulk
         var normalCount = valid.Count(v => v.Request.Priority is null or "normal");
         if (normalCount > 0 && await submitter.FreePlacesAsync(WorkPriority.Normal, cancellationToken) < normalCount)
         {
-            return Problems.Unavailable(request.HttpContext, capacity.Value.RetryAfterSeconds, "No capacity",
+            return ProblemResults.ServiceUnavailable(request.HttpContext, capacity.Value.RetryAfterSeconds, "No capacity",
                 $"The queue has no room for {normalCount} more jobs now. Send the batch again later, or in smaller parts.");
         }
 
@@ -119,7 +121,7 @@ internal static class CreateBudgetJobsInBulk
         {
             var (validRow, line, job) = valid[i];
             BudgetDistribution.TryToCents(job.Budget!.Value, out var cents);
-            var priority = job.Priority is null ? WorkPriority.Normal : CreateBudgetJob.Priorities[job.Priority];
+            var priority = job.Priority is null ? WorkPriority.Normal : WireNames<WorkPriority>.Parse(job.Priority);
             var created = submitter.NewBudgetJob(job.JobId, job.DaysOnline!.Value, cents, priority, job.TimeoutSeconds, batchId);
             switch (await submitter.SubmitAsync(created, ct))
             {

@@ -1,3 +1,4 @@
+using Calc.Contracts;
 using Calc.Data;
 using Calc.Jobs.Domain;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -41,10 +42,10 @@ internal static class GetBatch
         await Parallel.ForEachAsync(Enumerable.Range(0, batch.JobIds.Count), new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = cancellationToken }, async (i, ct) =>
         {
             var job = await jobs.LoadAsync(batch.JobIds[i], ct);
-            statuses[i] = job is null ? "expired" : JobStore.StatusName(job.Document.Status);
+            statuses[i] = job is null ? "expired" : WireNames<JobStatus>.Of(job.Document.Status);
         });
 
-        var counts = JobStore.ByName.Keys.Append("expired").ToDictionary(s => s, _ => 0, StringComparer.Ordinal);
+        var counts = WireNames<JobStatus>.All.Append("expired").ToDictionary(s => s, _ => 0, StringComparer.Ordinal);
         foreach (var status in statuses)
         {
             counts[status]++;

@@ -1,3 +1,4 @@
+using Calc.Contracts;
 using Calc.Data;
 using Calc.Jobs.Domain;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -22,9 +23,10 @@ internal static class ListJobs
         int pageSize = 20)
     {
         var errors = new Dictionary<string, string[]>();
-        if (status is not null && !JobStore.ByName.ContainsKey(status))
+        JobStatus filter = default;
+        if (status is not null && !WireNames<JobStatus>.TryParse(status, out filter))
         {
-            errors["status"] = [$"'status' must be one of: {string.Join(", ", JobStore.ByName.Keys)}."];
+            errors["status"] = [$"'status' must be one of: {string.Join(", ", WireNames<JobStatus>.All)}."];
         }
 
         if (page is < 1 or > 1_000_000)
@@ -43,8 +45,9 @@ internal static class ListJobs
         }
 
         var offset = (int)Math.Min((long)(page - 1) * pageSize, int.MaxValue);
-        var items = await repository.QueryAsync(new DocumentQuery(status, offset, pageSize, Descending: true), cancellationToken);
-        var total = await repository.CountAsync(status, cancellationToken);
+        var indexValue = status is null ? null : WireNames<JobStatus>.Of(filter); // "DONE" finds "done"
+        var items = await repository.QueryAsync(new DocumentQuery(indexValue, offset, pageSize, Descending: true), cancellationToken);
+        var total = await repository.CountAsync(indexValue, cancellationToken);
         return TypedResults.Ok(new JobPage([.. items.Select(s => s.Document.ToResponse(includeDistribution: false))], page, pageSize, total));
     }
 }

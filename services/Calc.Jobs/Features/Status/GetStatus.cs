@@ -1,3 +1,4 @@
+using Calc.Contracts;
 using Calc.Data;
 using Calc.Hosting;
 using Calc.Jobs.Domain;
@@ -48,7 +49,7 @@ internal static class GetStatus
         CancellationToken cancellationToken)
     {
         var counts = await repository.CountByIndexAsync(cancellationToken);
-        var all = JobStore.ByName.Keys.ToDictionary(s => s, s => counts.GetValueOrDefault(s), StringComparer.Ordinal);
+        var all = WireNames<JobStatus>.WithCounts(counts);
         QueueStatus? queueStatus = null;
         try
         {
