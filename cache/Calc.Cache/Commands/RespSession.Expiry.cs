@@ -103,30 +103,16 @@ internal sealed partial class RespSession
         }
     }
 
-    private void Ttl(long unitMs)
+    private void Ttl(long unitMs) => ReplyExpiry(expiresAt =>
     {
-        var key = _req[1];
-        var shard = _keyspace.ShardFor(key);
-        lock (shard)
-        {
-            var entry = shard.Find(key, _now);
-            if (entry is null)
-            {
-                _w.WriteRaw(Replies.MinusTwo);
-            }
-            else if (entry.ExpiresAt == 0)
-            {
-                _w.WriteRaw(Replies.MinusOne);
-            }
-            else
-            {
-                var left = Math.Max(0, entry.ExpiresAt - _now);
-                _w.WriteInteger(unitMs == 1 ? left : (left + 500) / 1000);
-            }
-        }
-    }
+        var left = Math.Max(0, expiresAt - _now);
+        return unitMs == 1 ? left : (left + 500) / 1000;
+    });
 
-    private void ExpireTime(long unitMs)
+    private void ExpireTime(long unitMs) => ReplyExpiry(expiresAt => expiresAt / unitMs);
+
+    // TTL, PTTL, EXPIRETIME, PEXPIRETIME: -2 without the key, -1 without an expiry, else a number from the expiry.
+    private void ReplyExpiry(Func<long, long> fromExpiresAt)
     {
         var key = _req[1];
         var shard = _keyspace.ShardFor(key);
@@ -143,7 +129,7 @@ internal sealed partial class RespSession
             }
             else
             {
-                _w.WriteInteger(entry.ExpiresAt / unitMs);
+                _w.WriteInteger(fromExpiresAt(entry.ExpiresAt));
             }
         }
     }
