@@ -184,7 +184,7 @@ Task("Bench")
     .Description("Runs the benchmark scripts under bench/ (peers side by side, ratios printed).")
     .Does(() =>
 {
-    foreach (var script in GetFiles("bench/*.sh").Concat(GetFiles("bench/*/run.sh")))
+    foreach (var script in GetFiles("bench/*.sh").Where(f => f.GetFilename().FullPath != "lib.sh").Concat(GetFiles("bench/*/run.sh")))
         Run("bash", script.FullPath);
 });
 

@@ -17,20 +17,13 @@ sizes=("$@")
 mkdir -p "$out"
 
 # --- prerequisites: install what is missing when root, else say which package is missing -------------------------
+source "$(dirname "$0")/lib.sh"
 missing=()
 command -v gcc >/dev/null || missing+=(gcc)
 { [ -f /usr/include/gmp.h ] || [ -f "/usr/include/$(uname -m)-linux-gnu/gmp.h" ]; } || missing+=(libgmp-dev)
 command -v python3 >/dev/null || missing+=(python3)
 command -v timeout >/dev/null || missing+=(coreutils)
-if [ ${#missing[@]} -gt 0 ]; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    echo "installing: ${missing[*]}"
-    timeout 300 apt-get install -y -qq "${missing[@]}" >/dev/null
-  else
-    echo "missing packages: ${missing[*]} (apt-get install -y ${missing[*]})" >&2
-    exit 1
-  fi
-fi
+install_missing "${missing[@]}"
 command -v dotnet >/dev/null || { echo "missing: the .NET 10 SDK (dotnet)" >&2; exit 1; }
 
 # --- build --------------------------------------------------------------------------------------------------------

@@ -13,9 +13,11 @@ ROUNDS=${2:-2}           # best of N rounds, servers interleaved, to damp noise 
 CLIENTS=50
 mkdir -p "$OUT"
 
-for tool in redis-server redis-benchmark redis-cli; do
-  command -v "$tool" >/dev/null || { echo "missing $tool: apt-get install -y redis-server redis-tools" >&2; exit 1; }
-done
+source "$(dirname "$0")/../lib.sh"
+missing=()
+command -v redis-server >/dev/null || missing+=(redis-server)
+{ command -v redis-benchmark >/dev/null && command -v redis-cli >/dev/null; } || missing+=(redis-tools)
+install_missing "${missing[@]}"
 
 PIDS=()
 cleanup() { for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done; for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done; }

@@ -28,19 +28,12 @@ mkdir -p "$out"
 rm -rf "${out:?}"/run && mkdir -p "$out/run"
 
 # --- prerequisites --------------------------------------------------------------------------------------------------
+source "$(dirname "$0")/../lib.sh"
 missing=()
 command -v wrk >/dev/null || missing+=(wrk)
 command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing+=(nginx-light)
 command -v curl >/dev/null || missing+=(curl)
-if [ ${#missing[@]} -gt 0 ]; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    echo "installing: ${missing[*]}"
-    timeout 300 apt-get install -y -qq "${missing[@]}" >/dev/null
-  else
-    echo "missing packages: ${missing[*]} (apt-get install -y ${missing[*]})" >&2
-    exit 1
-  fi
-fi
+install_missing "${missing[@]}"
 nginx_bin="$(command -v nginx || echo /usr/sbin/nginx)"
 for port in $cache_port $instance_port $gateway_port $nginx_port; do
   if ss -ltn "sport = :$port" | grep -q LISTEN; then echo "port $port is in use: set PORT_BASE" >&2; exit 1; fi
