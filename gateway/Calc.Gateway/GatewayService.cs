@@ -25,6 +25,7 @@ internal static class GatewayService
         services.AddValidatedOptions<BalancingOptions>(BalancingOptions.SectionName);
         services.AddValidatedOptions<ResilienceOptions>(ResilienceOptions.SectionName);
         services.AddValidatedOptions<LimitsOptions>(LimitsOptions.SectionName);
+        services.AddValidatedOptions<RateLimitingOptions>(RateLimitingOptions.SectionName);
         UseInlineIo(builder);
         services.Configure<Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions>(kestrel =>
         {
@@ -43,33 +44,16 @@ internal static class GatewayService
         services.AddSingleton(sp => CreateInvoker(sp.GetRequiredService<IOptions<ResilienceOptions>>().Value));
         services.AddSingleton<LoadBalancer>();
         services.AddSingleton<Forwarder>();
-
-        services.AddClientRateLimiting(configuration);
+        services.AddSingleton<ClientRateLimiting>();
         return builder;
     }
 
+    /// <summary>The gateway's own endpoints; the routes to services are served by <see cref="RouteForwarding"/>.</summary>
     public static WebApplication MapGateway(this WebApplication app)
     {
         InternalRpc.WarnWhenNoKey(app);
         app.MapInternalRpc();
         app.MapGatewayStatus();
-
-        var forwarder = app.Services.GetRequiredService<Forwarder>();
-        var rateLimited = ClientRateLimiting.IsEnabled(app.Configuration);
-        foreach (var route in app.Services.GetRequiredService<IOptions<List<GatewayRoute>>>().Value)
-        {
-            var service = route.Service;
-            RequestDelegate forward = context => forwarder.ForwardAsync(context, service);
-            foreach (var pattern in new[] { route.Prefix, route.Prefix + "/{**rest}" })
-            {
-                var endpoint = app.Map(pattern, forward).ExcludeFromDescription();
-                if (rateLimited)
-                {
-                    endpoint.RequireRateLimiting(ClientRateLimiting.Policy);
-                }
-            }
-        }
-
         return app;
     }
 

@@ -1,4 +1,5 @@
 using Calc.Gateway;
+using Calc.Gateway.Forwarding;
 using Calc.Hosting;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -6,7 +7,7 @@ builder.AddServiceDefaults("gateway");
 builder.AddGateway();
 
 var app = builder.Build();
+app.UseRouteForwarding(); // routed prefixes go straight to an instance: nothing below runs for them
 app.UseServiceDefaults();
-app.UseRateLimiter();
 app.MapGateway();
 app.Run();

@@ -84,7 +84,7 @@ internal sealed partial class Forwarder(
                 {
                     instance.CountFailure();
                     sawFailure = true;
-                    LogAttemptFailed(logger, method, instance.Entry.InstanceId, "timeout");
+                    LogAttemptFailed(logger, method, instance.Entry.InstanceId, "timeout", context.TraceIdentifier);
                     if (idempotent && !streamedBody)
                     {
                         continue;
@@ -97,7 +97,7 @@ internal sealed partial class Forwarder(
                 {
                     instance.CountFailure();
                     sawFailure = true;
-                    LogAttemptFailed(logger, method, instance.Entry.InstanceId, exception.Message);
+                    LogAttemptFailed(logger, method, instance.Entry.InstanceId, exception.Message, context.TraceIdentifier);
                     // A connection that could not be made carried nothing: safe to retry whatever the method.
                     if (!streamedBody && (idempotent || exception is HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError }))
                     {
@@ -135,7 +135,7 @@ internal sealed partial class Forwarder(
                         if (!context.RequestAborted.IsCancellationRequested)
                         {
                             instance.CountFailure();
-                            LogAttemptFailed(logger, method, instance.Entry.InstanceId, "response cut short: " + exception.Message);
+                            LogAttemptFailed(logger, method, instance.Entry.InstanceId, "response cut short: " + exception.Message, context.TraceIdentifier);
                         }
 
                         context.Abort();
@@ -226,7 +226,7 @@ internal sealed partial class Forwarder(
 
     private async Task NoInstanceAsync(HttpContext context, string service, string detail, int retryAfterSeconds)
     {
-        LogNoInstance(logger, service, detail);
+        LogNoInstance(logger, service, context.TraceIdentifier, detail);
         await ProblemAsync(context, StatusCodes.Status503ServiceUnavailable, detail, retryAfterSeconds);
     }
 
@@ -251,11 +251,11 @@ internal sealed partial class Forwarder(
         });
     }
 
-    [LoggerMessage(LogLevel.Warning, "{Method} to instance {InstanceId} failed: {Reason}.")]
-    private static partial void LogAttemptFailed(ILogger logger, string method, string instanceId, string reason);
+    [LoggerMessage(LogLevel.Warning, "{Method} to instance {InstanceId} failed: {Reason} (request {RequestId}).")]
+    private static partial void LogAttemptFailed(ILogger logger, string method, string instanceId, string reason, string requestId);
 
-    [LoggerMessage(LogLevel.Warning, "No instance of {Service} took the request: {Detail}")]
-    private static partial void LogNoInstance(ILogger logger, string service, string detail);
+    [LoggerMessage(LogLevel.Warning, "No instance of {Service} took request {RequestId}: {Detail}")]
+    private static partial void LogNoInstance(ILogger logger, string service, string requestId, string detail);
 
     /// <summary>The instances one request has tried, at most <see cref="MaxAttemptsLimit"/>: a struct, no array per request.</summary>
     [System.Runtime.CompilerServices.InlineArray(MaxAttemptsLimit)]

@@ -56,7 +56,7 @@ internal static class ProxyHeaders
             StringValues.IsNullOrEmpty(forwardedFor) ? clientIp ?? "unknown" : $"{forwardedFor}, {clientIp ?? "unknown"}");
         request.Headers.TryAddWithoutValidation(ForwardedProto, context.Request.Scheme);
         request.Headers.TryAddWithoutValidation(ForwardedHost, context.Request.Host.Value);
-        // The id RequestIdMiddleware settled on (forwarded or created), so the instance logs the same one.
+        // The id RequestIds settled on (forwarded or created), so the instance logs the same one.
         request.Headers.TryAddWithoutValidation(RequestId, context.TraceIdentifier);
     }
 

@@ -1,46 +1,61 @@
 using System.Globalization;
 using System.Threading.RateLimiting;
-using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
 
 namespace Calc.Gateway.Limits;
 
 /// <summary>
-/// The <c>clients</c> rate-limiting policy for routed requests: a fixed window of <c>RateLimiting:PermitLimit</c>
-/// requests per <c>RateLimiting:WindowSeconds</c> per client IP address (the connection's, since the gateway is the
-/// public edge), refused at once with 429 problem details and Retry-After. <c>PermitLimit</c> 0 turns it off.
+/// The rate limit for routed requests: a fixed window of <c>RateLimiting:PermitLimit</c> requests per
+/// <c>RateLimiting:WindowSeconds</c> per client IP address (the connection's, since the gateway is the public edge),
+/// refused at once with 429 problem details and Retry-After. <c>PermitLimit</c> 0 turns it off. Called by the
+/// forwarding path itself (it runs before any middleware), so the limiter is used directly.
 /// </summary>
-internal static class ClientRateLimiting
+internal sealed class ClientRateLimiting : IDisposable
 {
-    public const string Policy = "clients";
+    private readonly PartitionedRateLimiter<HttpContext>? _limiter;
+    private readonly TimeSpan _window;
 
-    public static bool IsEnabled(IConfiguration configuration) =>
-        (configuration.GetSection(RateLimitingOptions.SectionName).Get<RateLimitingOptions>() ?? new RateLimitingOptions()).PermitLimit > 0;
-
-    public static IServiceCollection AddClientRateLimiting(this IServiceCollection services, IConfiguration configuration)
+    public ClientRateLimiting(IOptions<RateLimitingOptions> options)
     {
-        var options = configuration.GetSection(RateLimitingOptions.SectionName).Get<RateLimitingOptions>() ?? new RateLimitingOptions();
-        var window = TimeSpan.FromSeconds(options.WindowSeconds);
-        services.AddRateLimiter(limiter =>
+        var settings = options.Value;
+        _window = TimeSpan.FromSeconds(settings.WindowSeconds);
+        if (settings.PermitLimit > 0)
         {
-            limiter.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
-            limiter.AddPolicy(Policy, context => options.PermitLimit == 0
-                ? RateLimitPartition.GetNoLimiter("all")
-                : RateLimitPartition.GetFixedWindowLimiter(
-                    context.Connection.RemoteIpAddress?.ToString() ?? "unknown",
-                    _ => new FixedWindowRateLimiterOptions { PermitLimit = options.PermitLimit, Window = window, QueueLimit = 0 }));
-            limiter.OnRejected = async (context, cancellationToken) =>
-            {
-                var retryAfter = context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : window;
-                var http = context.HttpContext;
-                http.Response.Headers[HeaderNames.RetryAfter] = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
-                await http.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
-                {
-                    HttpContext = http,
-                    ProblemDetails = { Status = StatusCodes.Status429TooManyRequests, Detail = "Too many requests from this client; retry later." },
-                });
-            };
-        });
-        return services;
+            var limiterOptions = new FixedWindowRateLimiterOptions { PermitLimit = settings.PermitLimit, Window = _window, QueueLimit = 0 };
+            _limiter = PartitionedRateLimiter.Create<HttpContext, string>(context => RateLimitPartition.GetFixedWindowLimiter(
+                context.Connection.RemoteIpAddress?.ToString() ?? "unknown", _ => limiterOptions));
+        }
     }
+
+    /// <summary>
+    /// Takes a permit for the request, or answers it with 429 and returns false. The lease (null when limiting is off)
+    /// is the caller's to dispose when the request is done.
+    /// </summary>
+    public async ValueTask<(bool Admitted, RateLimitLease? Lease)> AdmitAsync(HttpContext context, IProblemDetailsService problems)
+    {
+        if (_limiter is null)
+        {
+            return (true, null);
+        }
+
+        var lease = _limiter.AttemptAcquire(context);
+        if (lease.IsAcquired)
+        {
+            return (true, lease);
+        }
+
+        var retryAfter = lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : _window;
+        lease.Dispose();
+        context.Response.StatusCode = StatusCodes.Status429TooManyRequests;
+        context.Response.Headers[HeaderNames.RetryAfter] = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+        await problems.WriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = context,
+            ProblemDetails = { Status = StatusCodes.Status429TooManyRequests, Detail = "Too many requests from this client; retry later." },
+        });
+        return (false, null);
+    }
+
+    public void Dispose() => _limiter?.Dispose();
 }
