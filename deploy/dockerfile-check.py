@@ -374,7 +374,8 @@ class Replay:
                     raise CheckError(f"{where}: RUN uses the absolute path {absolute.group(1)}; build stages keep to paths relative to WORKDIR")
             command = words if is_json else ["/bin/sh", "-c", rest]
             env = dict(os.environ)
-            env.update({"DOTNET_CLI_TELEMETRY_OPTOUT": "1", "DOTNET_NOLOGO": "1", "DOTNET_SKIP_FIRST_TIME_EXPERIENCE": "1"})
+            # No MSBuild nodes left running after the replay (a container's would end with the build step).
+            env.update({"DOTNET_CLI_TELEMETRY_OPTOUT": "1", "DOTNET_NOLOGO": "1", "MSBUILDDISABLENODEREUSE": "1"})
             env.update(stage.env)
             print(f"    {stage.name}$ {rest if not is_json else ' '.join(words)}", flush=True)
             result = subprocess.run(command, cwd=stage.path(stage.workdir), env=env,
