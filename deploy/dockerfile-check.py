@@ -197,17 +197,11 @@ class Stage:
         return os.path.join(self.root, os.path.normpath(container_path).lstrip("/"))
 
 
-def file_hash(path, digest):
-    if os.path.isdir(path):
-        for directory, dirs, names in os.walk(path):
-            dirs.sort()
-            for name in sorted(names):
-                full = os.path.join(directory, name)
-                digest.update(os.path.relpath(full, path).encode())
-                with open(full, "rb") as f:
-                    digest.update(f.read())
-    else:
-        with open(path, "rb") as f:
+def hash_files(members, digest):
+    """Adds the names and contents of context files (relative paths, .dockerignore already applied) to a digest."""
+    for member in members:
+        digest.update(member.encode() + b"\0")
+        with open(os.path.join(ROOT, member), "rb") as f:
             digest.update(f.read())
 
 
@@ -315,8 +309,8 @@ class Replay:
                     digest.update(stages[flags["from"]].key.encode())
                 else:
                     for src in words[:-1]:
-                        source, _ = self.context_source(dockerfile, number, src)
-                        file_hash(source, digest)
+                        _, members = self.context_source(dockerfile, number, src)
+                        hash_files(members, digest)
         stage.key = digest.hexdigest()
         if stage.kind == "build" and stage.key in self.stage_cache:
             stage.root = self.stage_cache[stage.key]  # only read from here on (COPY --from, FROM copies it)
