@@ -61,7 +61,8 @@ internal static class CreateCalculation
             throw new InvalidOperationException($"A new calculation id collided ({write.Status}).");
         }
 
-        return TypedResults.Created($"/calculations/{calculation.Id}", calculation.ToResponse());
+        var callback = calculation.CallbackUrl is null ? null : await callbacks.GetStatusAsync(calculation.Id, cancellationToken);
+        return TypedResults.Created($"/calculations/{calculation.Id}", calculation.ToResponse(callback: callback));
     }
 }
 
