@@ -149,7 +149,7 @@ internal sealed partial class CallbackDispatcher(
     private async Task AttemptAsync(StoredDocument<CallbackDelivery> claimed, CancellationToken stoppingToken)
     {
         var delivery = claimed.Document;
-        using var scope = logger.BeginScope(new Dictionary<string, object?> { ["RequestId"] = delivery.RequestId, ["CallbackFor"] = delivery.WorkId });
+        using var scope = logger.BeginScope("RequestId:{RequestId} CallbackFor:{WorkId}", delivery.RequestId, delivery.WorkId);
         try
         {
             var content = await source.GetContentAsync(delivery.WorkId, stoppingToken);

@@ -20,7 +20,8 @@ internal sealed partial class RequestIdMiddleware(RequestDelegate next, ILogger<
         context.TraceIdentifier = requestId;
         context.Response.Headers[HeaderName] = requestId;
 
-        using (logger.BeginScope(new Dictionary<string, object> { ["RequestId"] = requestId }))
+        // A message-template scope: structured (RequestId) in JSON logs, and readable in plain-text ones.
+        using (logger.BeginScope("RequestId:{RequestId}", requestId))
         {
             await next(context);
         }

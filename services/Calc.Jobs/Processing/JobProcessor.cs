@@ -52,12 +52,8 @@ internal sealed partial class JobProcessor(
             return;
         }
 
-        using var scope = logger.BeginScope(new Dictionary<string, object?>
-        {
-            ["RequestId"] = message.RequestId,
-            ["JobId"] = message.JobId,
-            ["Delivery"] = delivery.DeliveryCount,
-        });
+        // A message-template scope: structured in JSON logs, readable in plain-text ones.
+        using var scope = logger.BeginScope("RequestId:{RequestId} JobId:{JobId} Delivery:{Delivery}", message.RequestId, message.JobId, delivery.DeliveryCount);
         var stored = await repository.LoadAsync(message.JobId, CancellationToken.None);
         if (stored is null || stored.Document.IsFinal)
         {
