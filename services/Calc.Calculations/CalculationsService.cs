@@ -1,9 +1,9 @@
-using Calc.Callbacks;
 using Calc.Calculations.Domain;
-using Calc.Calculations.Features.Callbacks;
 using Calc.Calculations.Features.Calculations;
+using Calc.Calculations.Features.Callbacks;
 using Calc.Calculations.Features.Status;
 using Calc.Calculations.Processing;
+using Calc.Callbacks;
 using Calc.Data;
 using Calc.Discovery;
 using Calc.Hosting;

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using Calc.Callbacks;
 using Calc.Calculations.Domain;
+using Calc.Callbacks;
 using Calc.Contracts;
 using Calc.Data;
 using Calc.Hosting;

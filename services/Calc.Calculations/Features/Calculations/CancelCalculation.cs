@@ -1,5 +1,5 @@
-using Calc.Callbacks;
 using Calc.Calculations.Domain;
+using Calc.Callbacks;
 using Calc.Contracts;
 using Calc.Data;
 using Calc.Scheduling;

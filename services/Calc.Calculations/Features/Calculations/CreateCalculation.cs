@@ -1,6 +1,6 @@
 using System.Text.Json;
-using Calc.Callbacks;
 using Calc.Calculations.Domain;
+using Calc.Callbacks;
 using Calc.Contracts;
 using Calc.Data;
 using Calc.Scheduling;

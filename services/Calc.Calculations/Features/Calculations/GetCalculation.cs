@@ -1,6 +1,6 @@
-using Calc.Callbacks;
 using Calc.Calculations.Domain;
 using Calc.Calculations.Processing;
+using Calc.Callbacks;
 using Calc.Contracts;
 using Calc.Data;
 using Microsoft.AspNetCore.Http.HttpResults;
