@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using Calc.Callbacks;
 using Calc.Scheduling;
 
 namespace Calc.Contracts;
@@ -18,6 +19,8 @@ namespace Calc.Contracts;
 /// <param name="StartedAt">When processing started.</param>
 /// <param name="FinishedAt">When it reached a final status.</param>
 /// <param name="CallbackUrl">Where the result is posted when it is final, if given.</param>
+/// <param name="Callback">The delivery of the result to <paramref name="CallbackUrl"/>: state, attempts, last answer (single reads only).</param>
+/// <param name="RequestId">The id of the request that created it; callbacks carry it.</param>
 public sealed record CalculationResponse(
     string Id,
     CalculationType Type,
@@ -32,7 +35,9 @@ public sealed record CalculationResponse(
     DateTimeOffset CreatedAt,
     DateTimeOffset? StartedAt,
     DateTimeOffset? FinishedAt,
-    string? CallbackUrl);
+    string? CallbackUrl,
+    CallbackStatus? Callback = null,
+    string? RequestId = null);
 
 /// <summary>One page of calculations.</summary>
 /// <param name="Items">The calculations on this page (results longer than a page item allows are left out: GET the calculation).</param>

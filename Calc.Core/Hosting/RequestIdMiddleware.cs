@@ -12,7 +12,9 @@ internal sealed class RequestIdMiddleware(RequestDelegate next, ILogger<RequestI
     public async Task InvokeAsync(HttpContext context)
     {
         var requestId = RequestIds.Assign(context);
-        using (logger.BeginScope(new Dictionary<string, object> { ["RequestId"] = requestId }))
+
+        // A message-template scope: structured (RequestId) in JSON logs, and readable in plain-text ones.
+        using (logger.BeginScope("RequestId:{RequestId}", requestId))
         {
             await next(context);
         }

@@ -1,7 +1,9 @@
 using Calc.Calculations.Domain;
 using Calc.Calculations.Features.Calculations;
+using Calc.Calculations.Features.Callbacks;
 using Calc.Calculations.Features.Status;
 using Calc.Calculations.Processing;
+using Calc.Callbacks;
 using Calc.Data;
 using Calc.Discovery;
 using Calc.Hosting;
@@ -22,6 +24,7 @@ internal static class CalculationsService
         services.AddDocumentStore(builder.Configuration);
         services.AddDocumentCollection(CalculationStore.Collection);
         services.AddHealthChecks().AddDocumentStoreCheck();
+        services.AddCallbacks<CalculationCallbackSource>();
 
         services.AddValidator<CreateCalculationRequest, CreateCalculationValidator>();
         services.AddValidator<AddTermRequest, AddTermValidator>();
@@ -45,6 +48,7 @@ internal static class CalculationsService
         calculations.MapGetCalculation();
         calculations.MapListCalculations();
         calculations.MapCancelCalculation();
+        calculations.MapRetryCallback();
         app.MapGetStatus();
         return app;
     }

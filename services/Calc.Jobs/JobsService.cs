@@ -1,7 +1,9 @@
+using Calc.Callbacks;
 using Calc.Data;
 using Calc.Discovery;
 using Calc.Hosting;
 using Calc.Jobs.Domain;
+using Calc.Jobs.Features.Callbacks;
 using Calc.Jobs.Features.Jobs;
 using Calc.Jobs.Features.Status;
 using Calc.Jobs.Processing;
@@ -28,7 +30,10 @@ internal static class JobsService
         services.AddJobQueue(builder.Configuration);
         services.AddHealthChecks().AddDocumentStoreCheck().AddJobQueueCheck(ServiceDefaults.ReadyTag);
 
+        // Callbacks are posted by the processes that run workers; an API-only process registers and re-arms them.
+        services.AddCallbacks<JobCallbackSource>(dispatch: role.RunsWorkers);
         services.AddValidator<CreateBudgetJobRequest, CreateBudgetJobValidator>();
+        services.AddValidator<CreateFetchJobRequest, CreateFetchJobValidator>();
         services.AddSingleton<JobSubmitter>();
 
         services.AddSingleton<WorkScheduler>();
@@ -36,6 +41,8 @@ internal static class JobsService
         if (role.RunsWorkers)
         {
             services.AddSingleton<JobProcessor>();
+            services.AddSingleton<ProviderFetcher>();
+            services.AddHttpClient(ProviderFetcher.HttpClientName, client => client.Timeout = Timeout.InfiniteTimeSpan);
             services.AddHostedService<JobWorker>();
             if (string.Equals(builder.Configuration["Queue:Provider"] ?? QueueOptions.InProcess, QueueOptions.InProcess, StringComparison.OrdinalIgnoreCase))
             {
@@ -53,10 +60,12 @@ internal static class JobsService
             var jobs = app.MapGroup("/jobs").WithTags("Jobs");
             jobs.MapCreateBudgetJob();
             jobs.MapCreateBudgetJobsInBulk();
+            jobs.MapCreateFetchJob();
             jobs.MapGetBatch();
             jobs.MapGetJob();
             jobs.MapListJobs();
             jobs.MapCancelJob();
+            jobs.MapRetryCallback();
         }
 
         app.MapGetStatus();

@@ -1,3 +1,4 @@
+using Calc.Callbacks;
 using Calc.Contracts;
 using Calc.Scheduling;
 
@@ -17,6 +18,7 @@ internal sealed record Calculation
     public IReadOnlyList<string> Terms { get; init; } = [];
     public required int TimeoutSeconds { get; init; }
     public string? CallbackUrl { get; init; }
+    public string? RequestId { get; init; }
     public required DateTimeOffset CreatedAt { get; init; }
     public DateTimeOffset? StartedAt { get; init; }
     public DateTimeOffset? FinishedAt { get; init; }
@@ -42,7 +44,7 @@ internal sealed record Calculation
         LeaseExpiresAt = null,
     };
 
-    public CalculationResponse ToResponse(int? liveProgress = null, bool includeLongResult = true) => new(
+    public CalculationResponse ToResponse(int? liveProgress = null, bool includeLongResult = true, CallbackStatus? callback = null) => new(
         Id,
         Type,
         Status,
@@ -56,5 +58,7 @@ internal sealed record Calculation
         CreatedAt,
         StartedAt,
         FinishedAt,
-        CallbackUrl);
+        CallbackUrl,
+        callback,
+        RequestId);
 }

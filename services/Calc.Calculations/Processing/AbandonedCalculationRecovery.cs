@@ -1,4 +1,5 @@
 using Calc.Calculations.Domain;
+using Calc.Callbacks;
 using Calc.Contracts;
 using Calc.Data;
 using Calc.Scheduling;
@@ -16,6 +17,7 @@ internal sealed partial class AbandonedCalculationRecovery(
     IDocumentRepository<Calculation> repository,
     WorkScheduler scheduler,
     CalculationProcessor processor,
+    CallbackOutbox callbacks,
     IOptions<CalculationsOptions> options,
     TimeProvider time,
     ILogger<AbandonedCalculationRecovery> logger) : BackgroundService
@@ -98,6 +100,11 @@ internal sealed partial class AbandonedCalculationRecovery(
     private async Task<bool> EndAsync(Calculation abandoned, Func<Calculation, Calculation> end, CancellationToken cancellationToken)
     {
         var result = await repository.ChangeAsync(abandoned.Id, c => IsAbandoned(c) ? end(c) : null, cancellationToken);
+        if (result is { Changed: true, Document.CallbackUrl: not null })
+        {
+            await callbacks.ArmAsync(abandoned.Id, CancellationToken.None);
+        }
+
         return result is { Changed: true };
     }
 

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Calc.Calculations.Domain;
+using Calc.Callbacks;
 using Calc.Contracts;
 using Calc.Data;
 using Calc.Hosting;
@@ -14,6 +15,8 @@ namespace Calc.Calculations.Processing;
 /// </summary>
 internal sealed partial class CalculationProcessor(
     IDocumentRepository<Calculation> repository,
+    CallbackOutbox callbacks,
+    WorkLanes lanes,
     ServiceIdentity identity,
     IOptions<CalculationsOptions> options,
     TimeProvider time,
@@ -65,7 +68,10 @@ internal sealed partial class CalculationProcessor(
             Evaluation evaluation;
             try
             {
-                evaluation = CalculationEngine.Evaluate(calculation, options.Value, progress, context.CancellationToken);
+                // On the CPU lane: at most one computation per core, whatever the slots allow.
+                evaluation = await lanes.Cpu.RunAsync(
+                    () => CalculationEngine.Evaluate(calculation, options.Value, progress, context.CancellationToken),
+                    context.CancellationToken);
             }
             catch (OperationCanceledException) when (context.CancellationToken.IsCancellationRequested)
             {
@@ -121,6 +127,11 @@ internal sealed partial class CalculationProcessor(
             id,
             c => c.Status == CalculationStatus.Processing && c.LeaseOwner == identity.InstanceId ? finish(c) : null,
             CancellationToken.None);
+        if (result is { Changed: true, Document: { IsFinal: true, CallbackUrl: not null } })
+        {
+            await callbacks.ArmAsync(id, CancellationToken.None);
+        }
+
         return result is { Changed: true };
     }
 

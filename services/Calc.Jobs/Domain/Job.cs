@@ -10,6 +10,7 @@ namespace Calc.Jobs.Domain;
 internal sealed record Job
 {
     public const string BudgetKind = "budget";
+    public const string FetchKind = "fetch";
 
     public required string Id { get; init; }
     public string Kind { get; init; } = BudgetKind;
@@ -23,9 +24,23 @@ internal sealed record Job
     public int Attempts { get; init; }
     public string? Worker { get; init; }
     public string? Error { get; init; }
-    public required BudgetInput Budget { get; init; }
+    public BudgetInput? Budget { get; init; }
     public IReadOnlyList<long>? DailyCents { get; init; }
     public string? BatchId { get; init; }
+
+    /// <summary>A fetch job's provider (a name from <c>Jobs:Providers</c>).</summary>
+    public string? Provider { get; init; }
+
+    /// <summary>What a fetch job got from its provider (JSON; text that is not JSON is kept as a JSON string).</summary>
+    public System.Text.Json.JsonElement? Data { get; init; }
+
+    /// <summary>Provider calls a fetch job made (failed ones included).</summary>
+    public int FetchAttempts { get; init; }
+
+    public string? CallbackUrl { get; init; }
+
+    /// <summary>The id of the request that created the job: it travels with the queue message, its logs and its callback.</summary>
+    public string? RequestId { get; init; }
 
     public bool IsFinal => Status is JobStatus.Done or JobStatus.Failed or JobStatus.TimedOut or JobStatus.Cancelled;
 

@@ -2,8 +2,11 @@ using System.Text.Json;
 
 namespace Calc.Jobs.Domain;
 
-/// <summary>What travels through the queue: only the job's id; the job itself is in the store.</summary>
-internal sealed record JobMessage(string JobId)
+/// <summary>
+/// What travels through the queue: the job's id (the job itself is in the store) and the id of the request that
+/// created it, so the worker's log lines carry the same request id as the API's.
+/// </summary>
+internal sealed record JobMessage(string JobId, string? RequestId = null)
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 

@@ -1,3 +1,4 @@
+using Calc.Callbacks;
 using Calc.Contracts;
 using Calc.Data;
 using Calc.Queueing;
@@ -7,12 +8,14 @@ using Microsoft.Extensions.Options;
 namespace Calc.Jobs.Domain;
 
 /// <summary>
-/// Accepts jobs: stores each as queued (with its expiry), publishes it, and deletes it again when the queue did not
-/// take it, so an accepted job is always both stored and queued. Also decides admission against the queue limits.
+/// Accepts jobs: stores each as queued (with its expiry, and its callback delivery first when it has a callback URL),
+/// publishes it, and deletes both again when the queue did not take it, so an accepted job is always both stored and
+/// queued. Also decides admission against the queue limits.
 /// </summary>
 internal sealed partial class JobSubmitter(
     IDocumentRepository<Job> repository,
     IJobQueue queue,
+    CallbackOutbox callbacks,
     IOptions<JobsOptions> options,
     TimeProvider time,
     ILogger<JobSubmitter> logger)
@@ -34,7 +37,8 @@ internal sealed partial class JobSubmitter(
     }
 
     /// <summary>A new budget job from already validated input.</summary>
-    public Job NewBudgetJob(string? jobId, int daysOnline, long budgetCents, WorkPriority priority, int? timeoutSeconds, string? batchId = null)
+    public Job NewBudgetJob(string? jobId, int daysOnline, long budgetCents, WorkPriority priority, int? timeoutSeconds, string? batchId = null,
+        string? callbackUrl = null, string? requestId = null)
     {
         var now = time.GetUtcNow();
         return new Job
@@ -46,29 +50,73 @@ internal sealed partial class JobSubmitter(
             ExpiresAt = now + (options.Value.DayLength * daysOnline),
             Budget = new BudgetInput(daysOnline, budgetCents),
             BatchId = batchId,
+            CallbackUrl = callbackUrl,
+            RequestId = requestId,
+        };
+    }
+
+    /// <summary>A new fetch job from already validated input: it and its data are kept for <c>Jobs:FetchResultLifetime</c>.</summary>
+    public Job NewFetchJob(string? jobId, string provider, WorkPriority priority, int? timeoutSeconds, string callbackUrl, string requestId)
+    {
+        var now = time.GetUtcNow();
+        return new Job
+        {
+            Id = jobId ?? JobIds.New(),
+            Kind = Job.FetchKind,
+            Priority = priority,
+            TimeoutSeconds = timeoutSeconds ?? options.Value.DefaultTimeoutSeconds,
+            CreatedAt = now,
+            ExpiresAt = now + options.Value.FetchResultLifetime,
+            Provider = provider,
+            CallbackUrl = callbackUrl,
+            RequestId = requestId,
         };
     }
 
     public async Task<Outcome> SubmitAsync(Job job, CancellationToken cancellationToken)
     {
+        // The delivery first: should this process stop before the job is stored, the dispatcher's sweep drops it.
+        if (job.CallbackUrl is { } url && !await callbacks.RegisterAsync(job.Id, url, job.RequestId, job.ExpiresAt, cancellationToken))
+        {
+            return Outcome.AlreadyExists; // A live job with this id has (or had) a callback: the id is taken.
+        }
+
         var write = await repository.InsertAsync(job.Id, job, job.ExpiresAt, cancellationToken);
         if (write.Status == WriteStatus.AlreadyExists)
         {
+            if (job.CallbackUrl is not null)
+            {
+                await callbacks.DropAsync(job.Id);
+            }
+
             return Outcome.AlreadyExists;
         }
 
         try
         {
-            await queue.PublishAsync(options.Value.QueueName, new QueueMessage(job.Id, new JobMessage(job.Id).ToBytes(), job.Priority), cancellationToken);
+            await queue.PublishAsync(options.Value.QueueName, new QueueMessage(job.Id, new JobMessage(job.Id, job.RequestId).ToBytes(), job.Priority), cancellationToken);
+            if (job.BatchId is null)
+            {
+                LogQueued(logger, job.Id, job.Kind, job.RequestId); // Not per row of a bulk upload: the batch is logged once.
+            }
+
             return Outcome.Accepted;
         }
         catch (QueueUnavailableException exception)
         {
             LogNotQueued(logger, exception, job.Id);
             await repository.DeleteAsync(job.Id, CancellationToken.None);
+            if (job.CallbackUrl is not null)
+            {
+                await callbacks.DropAsync(job.Id);
+            }
+
             return Outcome.QueueUnavailable;
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} ({Kind}) queued (request {RequestId})")]
+    private static partial void LogQueued(ILogger logger, string jobId, string kind, string? requestId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} was not accepted: the queue did not take it")]
     private static partial void LogNotQueued(ILogger logger, Exception exception, string jobId);

@@ -50,8 +50,54 @@ internal sealed class JobsOptions : IValidatableObject
     [Range(0, 3_600_000)]
     public int ProcessingDelayMilliseconds { get; set; }
 
+    /// <summary>
+    /// The providers fetch jobs may name (<c>Jobs:Providers:&lt;name&gt;</c> = an http(s) URL). A client names a
+    /// provider, never a URL: the service only ever fetches from these.
+    /// </summary>
+    public Dictionary<string, string> Providers { get; } = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>Provider calls per fetch job before it fails (each after a backoff with jitter).</summary>
+    [Range(1, 100)]
+    public int FetchMaxAttempts { get; set; } = 5;
+
+    /// <summary>How long one provider call may take.</summary>
+    public TimeSpan FetchAttemptTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Delay after the first failed provider call; it doubles with each further failure (then jitter).</summary>
+    public TimeSpan FetchRetryBaseDelay { get; set; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>The longest delay between two provider calls.</summary>
+    public TimeSpan FetchRetryMaxDelay { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Largest provider answer kept, in bytes; a larger one fails the job.</summary>
+    [Range(1, 100_000_000)]
+    public int FetchMaxBytes { get; set; } = 1_000_000;
+
+    /// <summary>How long a fetch job and its data are kept.</summary>
+    public TimeSpan FetchResultLifetime { get; set; } = TimeSpan.FromDays(1);
+
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
+        foreach (var (name, url) in Providers)
+        {
+            if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
+            {
+                yield return new ValidationResult($"Jobs:Providers:{name} must be an absolute http or https URL, not '{url}'.", [nameof(Providers)]);
+            }
+        }
+
+        if (FetchAttemptTimeout <= TimeSpan.Zero || FetchRetryBaseDelay <= TimeSpan.Zero || FetchRetryMaxDelay < FetchRetryBaseDelay)
+        {
+            yield return new ValidationResult(
+                "Jobs:FetchAttemptTimeout and Jobs:FetchRetryBaseDelay must be positive, and Jobs:FetchRetryMaxDelay at least Jobs:FetchRetryBaseDelay.",
+                [nameof(FetchAttemptTimeout)]);
+        }
+
+        if (FetchResultLifetime <= TimeSpan.Zero)
+        {
+            yield return new ValidationResult("Jobs:FetchResultLifetime must be positive.", [nameof(FetchResultLifetime)]);
+        }
+
         if (DayLength <= TimeSpan.Zero)
         {
             yield return new ValidationResult("Jobs:DayLength must be positive.", [nameof(DayLength)]);

@@ -40,7 +40,7 @@ internal sealed partial class InProcessQueueRecovery(
                         continue;
                     }
 
-                    await queue.PublishAsync(options.Value.QueueName, new QueueMessage(job.Id, new JobMessage(job.Id).ToBytes(), job.Priority), stoppingToken);
+                    await queue.PublishAsync(options.Value.QueueName, new QueueMessage(job.Id, new JobMessage(job.Id, job.RequestId).ToBytes(), job.Priority), stoppingToken);
                     republished++;
                 }
 

@@ -1,3 +1,5 @@
+using Calc.Callbacks;
+using Calc.Contracts;
 using Calc.Data;
 using Calc.Hosting;
 using Calc.Jobs.Domain;
@@ -15,6 +17,9 @@ namespace Calc.Jobs.Processing;
 internal sealed partial class JobProcessor(
     IDocumentRepository<Job> repository,
     WorkScheduler scheduler,
+    WorkLanes lanes,
+    ProviderFetcher fetcher,
+    CallbackOutbox callbacks,
     ServiceIdentity identity,
     IOptions<JobsOptions> options,
     TimeProvider time,
@@ -47,7 +52,8 @@ internal sealed partial class JobProcessor(
             return;
         }
 
-        using var scope = logger.BeginScope(new Dictionary<string, object> { ["JobId"] = message.JobId, ["Delivery"] = delivery.DeliveryCount });
+        // A message-template scope: structured in JSON logs, readable in plain-text ones.
+        using var scope = logger.BeginScope("RequestId:{RequestId} JobId:{JobId} Delivery:{Delivery}", message.RequestId, message.JobId, delivery.DeliveryCount);
         var stored = await repository.LoadAsync(message.JobId, CancellationToken.None);
         if (stored is null || stored.Document.IsFinal)
         {
@@ -91,7 +97,7 @@ internal sealed partial class JobProcessor(
                 return;
             }
 
-            LogStarted(logger, job.Id, job.Attempts, identity.InstanceId);
+            LogStarted(logger, job.Id, job.Kind, job.Attempts, identity.InstanceId, job.RequestId);
             await slot.Start(job.Id, remaining, context => RunAsync(context, job, delivery));
         }
     }
@@ -105,11 +111,26 @@ internal sealed partial class JobProcessor(
                 await Task.Delay(TimeSpan.FromMilliseconds(options.Value.ProcessingDelayMilliseconds), time, context.CancellationToken);
             }
 
-            var parts = BudgetDistribution.Distribute(job.Budget.BudgetCents, job.Budget.DaysOnline);
-            var now = time.GetUtcNow();
-            if (await FinishAsync(job, j => j.Finish(JobStatus.Done, now) with { DailyCents = parts }))
+            if (job.Kind == Job.FetchKind)
             {
-                LogFinished(logger, job.Id, "done");
+                var fetched = await fetcher.FetchAsync(job, context.CancellationToken);
+                var now = time.GetUtcNow();
+                var status = fetched.Error is null ? JobStatus.Done : JobStatus.Failed;
+                if (await FinishAsync(job, j => j.Finish(status, now, fetched.Error) with { Data = fetched.Data, FetchAttempts = fetched.Attempts }))
+                {
+                    LogFinished(logger, job.Id, WireNames<JobStatus>.Of(status), job.RequestId);
+                }
+            }
+            else
+            {
+                // Computing is CPU-bound: on the CPU lane, so it never holds up fetches and callback deliveries.
+                var budget = job.Budget!;
+                var parts = await lanes.Cpu.RunAsync(() => BudgetDistribution.Distribute(budget.BudgetCents, budget.DaysOnline), context.CancellationToken);
+                var now = time.GetUtcNow();
+                if (await FinishAsync(job, j => j.Finish(JobStatus.Done, now) with { DailyCents = parts }))
+                {
+                    LogFinished(logger, job.Id, "done", job.RequestId);
+                }
             }
 
             await AckAsync(delivery);
@@ -138,7 +159,7 @@ internal sealed partial class JobProcessor(
         {
             case StopReason.TimedOut:
                 await FinishAsync(job, j => j.Finish(JobStatus.TimedOut, now, TimeoutMessage(j)));
-                LogFinished(logger, job.Id, "timed_out");
+                LogFinished(logger, job.Id, "timed_out", job.RequestId);
                 await AckAsync(delivery);
                 break;
             case StopReason.Shutdown:
@@ -183,6 +204,11 @@ internal sealed partial class JobProcessor(
             job.Id,
             j => j.Status == JobStatus.Processing && j.Worker == identity.InstanceId && j.Attempts == job.Attempts ? finish(j) : null,
             CancellationToken.None);
+        if (result is { Changed: true, Document: { IsFinal: true, CallbackUrl: not null } })
+        {
+            await callbacks.ArmAsync(job.Id, CancellationToken.None);
+        }
+
         return result is { Changed: true };
     }
 
@@ -213,11 +239,11 @@ internal sealed partial class JobProcessor(
 
     private static string TimeoutMessage(Job job) => $"Processing took longer than the timeout of {job.TimeoutSeconds} s and was stopped.";
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} started, attempt {Attempt}, on {InstanceId}")]
-    private static partial void LogStarted(ILogger logger, string jobId, int attempt, string instanceId);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} ({Kind}) started, attempt {Attempt}, on {InstanceId} (request {RequestId})")]
+    private static partial void LogStarted(ILogger logger, string jobId, string kind, int attempt, string instanceId, string? requestId);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} ended {Status}")]
-    private static partial void LogFinished(ILogger logger, string jobId, string status);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} ended {Status} (request {RequestId})")]
+    private static partial void LogFinished(ILogger logger, string jobId, string status, string? requestId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} failed on delivery {Delivery}")]
     private static partial void LogFailed(ILogger logger, Exception exception, string jobId, int delivery);

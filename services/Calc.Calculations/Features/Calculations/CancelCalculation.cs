@@ -1,4 +1,5 @@
 using Calc.Calculations.Domain;
+using Calc.Callbacks;
 using Calc.Contracts;
 using Calc.Data;
 using Calc.Scheduling;
@@ -21,6 +22,7 @@ internal static class CancelCalculation
         string id,
         IDocumentRepository<Calculation> repository,
         WorkScheduler scheduler,
+        CallbackOutbox callbacks,
         TimeProvider time,
         CancellationToken cancellationToken)
     {
@@ -40,6 +42,11 @@ internal static class CancelCalculation
         }
 
         scheduler.Stop(id, StopReason.Cancelled);
+        if (result.Document.CallbackUrl is not null)
+        {
+            await callbacks.ArmAsync(id, CancellationToken.None);
+        }
+
         return TypedResults.Ok(result.Document.ToResponse());
     }
 }

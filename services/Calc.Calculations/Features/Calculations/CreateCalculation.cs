@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Calc.Calculations.Domain;
+using Calc.Callbacks;
 using Calc.Contracts;
 using Calc.Data;
 using Calc.Scheduling;
@@ -15,7 +16,7 @@ namespace Calc.Calculations.Features.Calculations;
 /// <param name="Init">The initial value: an integer (JSON number or string of digits).</param>
 /// <param name="Priority">normal (default) or high.</param>
 /// <param name="TimeoutSeconds">How long processing may take; the service default when absent.</param>
-/// <param name="CallbackUrl">An http(s) URL to post the result to when it is final.</param>
+/// <param name="CallbackUrl">An http(s) URL to post the result to when it is final (on a host of <c>Callbacks:AllowedHosts</c> when that is set).</param>
 public sealed record CreateCalculationRequest(string? Type, JsonElement? Init, string? Priority, int? TimeoutSeconds, string? CallbackUrl);
 
 internal static class CreateCalculation
@@ -28,7 +29,9 @@ internal static class CreateCalculation
 
     private static async Task<Created<CalculationResponse>> HandleAsync(
         CreateCalculationRequest request,
+        HttpContext httpContext,
         IDocumentRepository<Calculation> repository,
+        CallbackOutbox callbacks,
         IOptions<CalculationsOptions> options,
         TimeProvider time,
         CancellationToken cancellationToken)
@@ -42,8 +45,15 @@ internal static class CreateCalculation
             Priority = request.Priority is null ? WorkPriority.Normal : WireNames<WorkPriority>.Parse(request.Priority),
             TimeoutSeconds = request.TimeoutSeconds ?? options.Value.DefaultTimeoutSeconds,
             CallbackUrl = request.CallbackUrl,
+            RequestId = httpContext.TraceIdentifier,
             CreatedAt = time.GetUtcNow(),
         };
+
+        // The delivery first: should this process stop before the calculation is stored, the sweep drops it.
+        if (calculation.CallbackUrl is { } url && !await callbacks.RegisterAsync(calculation.Id, url, calculation.RequestId, null, cancellationToken))
+        {
+            throw new InvalidOperationException("A new calculation id collided with a stored callback.");
+        }
 
         var write = await repository.InsertAsync(calculation.Id, calculation, cancellationToken: cancellationToken);
         if (!write.Succeeded)
@@ -51,13 +61,14 @@ internal static class CreateCalculation
             throw new InvalidOperationException($"A new calculation id collided ({write.Status}).");
         }
 
-        return TypedResults.Created($"/calculations/{calculation.Id}", calculation.ToResponse());
+        var callback = calculation.CallbackUrl is null ? null : await callbacks.GetStatusAsync(calculation.Id, cancellationToken);
+        return TypedResults.Created($"/calculations/{calculation.Id}", calculation.ToResponse(callback: callback));
     }
 }
 
 internal sealed class CreateCalculationValidator : AbstractValidator<CreateCalculationRequest>
 {
-    public CreateCalculationValidator(IOptions<CalculationsOptions> options)
+    public CreateCalculationValidator(IOptions<CalculationsOptions> options, IOptions<CallbackOptions> callbackOptions)
     {
         var limits = options.Value;
         RuleFor(r => r.Type)
@@ -89,9 +100,12 @@ internal sealed class CreateCalculationValidator : AbstractValidator<CreateCalcu
             .When(r => r.TimeoutSeconds is not null)
             .WithMessage($"'timeoutSeconds' must be between 1 and {limits.MaxTimeoutSeconds}.");
 
-        RuleFor(r => r.CallbackUrl)
-            .Must(CalculationNames.IsValidCallbackUrl)
-            .When(r => r.CallbackUrl is not null)
-            .WithMessage("'callbackUrl' must be an absolute http or https URL of at most 2048 characters.");
+        RuleFor(r => r.CallbackUrl).Custom((url, context) =>
+        {
+            if (url is not null && CallbackUrls.Check(url, callbackOptions.Value) is { } error)
+            {
+                context.AddFailure("callbackUrl", error);
+            }
+        });
     }
 }

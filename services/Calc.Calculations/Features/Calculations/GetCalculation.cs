@@ -1,12 +1,13 @@
 using Calc.Calculations.Domain;
 using Calc.Calculations.Processing;
+using Calc.Callbacks;
 using Calc.Contracts;
 using Calc.Data;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Calc.Calculations.Features.Calculations;
 
-/// <summary>GET /calculations/{id}: status, progress while processing, and the exact result once done.</summary>
+/// <summary>GET /calculations/{id}: status, progress while processing, the exact result once done, and its callback's delivery.</summary>
 internal static class GetCalculation
 {
     public static void MapGetCalculation(this RouteGroupBuilder group) =>
@@ -18,11 +19,16 @@ internal static class GetCalculation
         string id,
         IDocumentRepository<Calculation> repository,
         CalculationProcessor processor,
+        CallbackOutbox callbacks,
         CancellationToken cancellationToken)
     {
         var stored = await repository.LoadAsync(id, cancellationToken);
-        return stored is null
-            ? Problems.NotFound(id)
-            : TypedResults.Ok(stored.Document.ToResponse(processor.LocalProgress(id)));
+        if (stored is null)
+        {
+            return Problems.NotFound(id);
+        }
+
+        var callback = stored.Document.CallbackUrl is null ? null : await callbacks.GetStatusAsync(id, cancellationToken);
+        return TypedResults.Ok(stored.Document.ToResponse(processor.LocalProgress(id), callback: callback));
     }
 }

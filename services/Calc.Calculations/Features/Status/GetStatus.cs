@@ -7,20 +7,22 @@ using Calc.Scheduling;
 
 namespace Calc.Calculations.Features.Status;
 
-/// <summary>GET /status: this instance's capacity and load, and how many calculations are in each status.</summary>
+/// <summary>GET /status: this instance's capacity, load and lanes, and how many calculations are in each status.</summary>
 /// <param name="Service">The service name.</param>
 /// <param name="InstanceId">This instance.</param>
 /// <param name="Capacity">Slots, reserved slots and what is processing here now.</param>
 /// <param name="Queued">Tasks waiting for a slot here: always 0, a task without a slot is refused with 503, not queued.</param>
 /// <param name="Calculations">Calculations per status, across all instances sharing the database.</param>
 /// <param name="MathEngine">The big-number engine in use (GMP or managed).</param>
+/// <param name="Lanes">The CPU lane (computations, bounded by the cores) and the I/O lane (callback deliveries): bound, in use, waiting.</param>
 public sealed record StatusResponse(
     string Service,
     string InstanceId,
     CapacitySnapshot Capacity,
     int Queued,
     IReadOnlyDictionary<string, long> Calculations,
-    string MathEngine);
+    string MathEngine,
+    LanesSnapshot Lanes);
 
 internal static class GetStatus
 {
@@ -33,11 +35,12 @@ internal static class GetStatus
     private static async Task<Microsoft.AspNetCore.Http.HttpResults.Ok<StatusResponse>> HandleAsync(
         IDocumentRepository<Calculation> repository,
         WorkScheduler scheduler,
+        WorkLanes lanes,
         ServiceIdentity identity,
         CancellationToken cancellationToken)
     {
         var counts = await repository.CountByIndexAsync(cancellationToken);
         var all = WireNames<CalculationStatus>.WithCounts(counts);
-        return TypedResults.Ok(new StatusResponse(identity.ServiceName, identity.InstanceId, scheduler.Snapshot(), 0, all, BigMath.EngineDescription));
+        return TypedResults.Ok(new StatusResponse(identity.ServiceName, identity.InstanceId, scheduler.Snapshot(), 0, all, BigMath.EngineDescription, lanes.Snapshot()));
     }
 }

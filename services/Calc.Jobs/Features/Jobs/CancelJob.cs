@@ -1,3 +1,4 @@
+using Calc.Callbacks;
 using Calc.Contracts;
 using Calc.Data;
 using Calc.Jobs.Domain;
@@ -21,6 +22,7 @@ internal static class CancelJob
         string id,
         IDocumentRepository<Job> repository,
         WorkScheduler scheduler,
+        CallbackOutbox callbacks,
         TimeProvider time,
         CancellationToken cancellationToken)
     {
@@ -39,6 +41,11 @@ internal static class CancelJob
         }
 
         scheduler.Stop(id, StopReason.Cancelled);
+        if (result.Document.CallbackUrl is not null)
+        {
+            await callbacks.ArmAsync(id, CancellationToken.None);
+        }
+
         return TypedResults.Ok(result.Document.ToResponse());
     }
 }

@@ -1,3 +1,4 @@
+using Calc.Callbacks;
 using Calc.Contracts;
 using Calc.Hosting;
 using Calc.Jobs.Domain;
@@ -15,7 +16,8 @@ namespace Calc.Jobs.Features.Jobs;
 /// <param name="Budget">The amount, greater than 0, with at most two decimals.</param>
 /// <param name="Priority">normal (default) or high.</param>
 /// <param name="TimeoutSeconds">How long processing may take; the service default when absent.</param>
-public sealed record CreateBudgetJobRequest(string? JobId, int? DaysOnline, decimal? Budget, string? Priority, int? TimeoutSeconds);
+/// <param name="CallbackUrl">An http(s) URL the result is posted to once the job is final (on a host of <c>Callbacks:AllowedHosts</c> when set).</param>
+public sealed record CreateBudgetJobRequest(string? JobId, int? DaysOnline, decimal? Budget, string? Priority, int? TimeoutSeconds, string? CallbackUrl = null);
 
 /// <summary>
 /// Stores the job as queued (with its expiry), then publishes it and answers 202 only once the queue has confirmed
@@ -45,7 +47,8 @@ internal static class CreateBudgetJob
         }
 
         BudgetDistribution.TryToCents(request.Budget!.Value, out var cents);
-        var job = submitter.NewBudgetJob(request.JobId, request.DaysOnline!.Value, cents, priority, request.TimeoutSeconds);
+        var job = submitter.NewBudgetJob(request.JobId, request.DaysOnline!.Value, cents, priority, request.TimeoutSeconds,
+            callbackUrl: request.CallbackUrl, requestId: httpContext.TraceIdentifier);
         return await submitter.SubmitAsync(job, cancellationToken) switch
         {
             JobSubmitter.Outcome.Accepted => TypedResults.Accepted($"/jobs/{job.Id}", job.ToResponse()),
@@ -58,7 +61,7 @@ internal static class CreateBudgetJob
 
 internal sealed class CreateBudgetJobValidator : AbstractValidator<CreateBudgetJobRequest>
 {
-    public CreateBudgetJobValidator(IOptions<JobsOptions> options)
+    public CreateBudgetJobValidator(IOptions<JobsOptions> options, IOptions<CallbackOptions> callbackOptions)
     {
         var limits = options.Value;
         RuleFor(r => r.JobId)
@@ -83,5 +86,13 @@ internal sealed class CreateBudgetJobValidator : AbstractValidator<CreateBudgetJ
             .InclusiveBetween(1, limits.MaxTimeoutSeconds)
             .When(r => r.TimeoutSeconds is not null)
             .WithMessage($"'timeoutSeconds' must be between 1 and {limits.MaxTimeoutSeconds}.");
+
+        RuleFor(r => r.CallbackUrl).Custom((url, context) =>
+        {
+            if (url is not null && CallbackUrls.Check(url, callbackOptions.Value) is { } error)
+            {
+                context.AddFailure("callbackUrl", error);
+            }
+        });
     }
 }

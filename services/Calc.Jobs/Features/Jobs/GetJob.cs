@@ -1,10 +1,11 @@
+using Calc.Callbacks;
 using Calc.Data;
 using Calc.Jobs.Domain;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Calc.Jobs.Features.Jobs;
 
-/// <summary>GET /jobs/{id}: the job with its result; 404 once it has expired.</summary>
+/// <summary>GET /jobs/{id}: the job with its result and its callback's delivery; 404 once it has expired.</summary>
 internal static class GetJob
 {
     public static void MapGetJob(this RouteGroupBuilder group) =>
@@ -15,9 +16,16 @@ internal static class GetJob
     private static async Task<Results<Ok<JobResponse>, ProblemHttpResult>> HandleAsync(
         string id,
         IDocumentRepository<Job> repository,
+        CallbackOutbox callbacks,
         CancellationToken cancellationToken)
     {
         var stored = await repository.LoadAsync(id, cancellationToken);
-        return stored is null ? Problems.NotFound(id) : TypedResults.Ok(stored.Document.ToResponse());
+        if (stored is null)
+        {
+            return Problems.NotFound(id);
+        }
+
+        var callback = stored.Document.CallbackUrl is null ? null : await callbacks.GetStatusAsync(id, cancellationToken);
+        return TypedResults.Ok(stored.Document.ToResponse(callback: callback));
     }
 }

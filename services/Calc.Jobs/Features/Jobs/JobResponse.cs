@@ -1,3 +1,5 @@
+using System.Text.Json;
+using Calc.Callbacks;
 using Calc.Jobs.Domain;
 using Calc.Scheduling;
 
@@ -5,7 +7,7 @@ namespace Calc.Jobs.Features.Jobs;
 
 /// <summary>A job as the API shows it.</summary>
 /// <param name="Id">The job id.</param>
-/// <param name="Kind">The kind of job: <c>budget</c>.</param>
+/// <param name="Kind">The kind of job: <c>budget</c> or <c>fetch</c>.</param>
 /// <param name="Status">queued, processing, done, failed, timed_out or cancelled.</param>
 /// <param name="Priority">normal or high.</param>
 /// <param name="Attempts">How many times a worker started it (more than 1 after a worker stopped mid-job).</param>
@@ -16,7 +18,11 @@ namespace Calc.Jobs.Features.Jobs;
 /// <param name="StartedAt">When a worker first started it.</param>
 /// <param name="FinishedAt">When it reached a final status.</param>
 /// <param name="ExpiresAt">When the job and its result stop existing (then 404).</param>
-/// <param name="Budget">The budget job's input and, once done, its distribution.</param>
+/// <param name="Budget">A budget job's input and, once done, its distribution.</param>
+/// <param name="Fetch">A fetch job's provider and, once done, its data.</param>
+/// <param name="RequestId">The id of the request that created the job (in its log lines and its callback).</param>
+/// <param name="CallbackUrl">Where the result is posted once final.</param>
+/// <param name="Callback">The callback's delivery: state, attempts, last answer, next attempt (single reads only).</param>
 public sealed record JobResponse(
     string Id,
     string Kind,
@@ -30,7 +36,11 @@ public sealed record JobResponse(
     DateTimeOffset? StartedAt,
     DateTimeOffset? FinishedAt,
     DateTimeOffset ExpiresAt,
-    BudgetDetails Budget);
+    BudgetDetails? Budget,
+    FetchDetails? Fetch = null,
+    string? RequestId = null,
+    string? CallbackUrl = null,
+    CallbackStatus? Callback = null);
 
 /// <summary>A budget job's input and result.</summary>
 /// <param name="DaysOnline">Days the job stays online.</param>
@@ -44,6 +54,12 @@ public sealed record BudgetDetails(int DaysOnline, decimal Budget, IReadOnlyList
 /// <param name="Amount">The amount, with two decimals.</param>
 public sealed record BudgetDay(int Day, DateOnly Date, decimal Amount);
 
+/// <summary>A fetch job's provider and result.</summary>
+/// <param name="Provider">The provider's name.</param>
+/// <param name="ProviderCalls">Calls made to the provider (failed ones included).</param>
+/// <param name="Data">What the provider answered (JSON; other text as a JSON string); null until done.</param>
+public sealed record FetchDetails(string Provider, int ProviderCalls, JsonElement? Data);
+
 /// <summary>A page of jobs, newest first.</summary>
 /// <param name="Items">The jobs on this page.</param>
 /// <param name="Page">The page number, from 1.</param>
@@ -53,10 +69,10 @@ public sealed record JobPage(IReadOnlyList<JobResponse> Items, int Page, int Pag
 
 internal static class JobResponses
 {
-    public static JobResponse ToResponse(this Job job, bool includeDistribution = true)
+    public static JobResponse ToResponse(this Job job, bool includeResult = true, CallbackStatus? callback = null)
     {
         IReadOnlyList<BudgetDay>? distribution = null;
-        if (includeDistribution && job.DailyCents is { } cents)
+        if (includeResult && job.DailyCents is { } cents)
         {
             var first = DateOnly.FromDateTime(job.CreatedAt.UtcDateTime);
             distribution = [.. cents.Select((c, i) => new BudgetDay(i + 1, first.AddDays(i), BudgetDistribution.FromCents(c)))];
@@ -75,6 +91,10 @@ internal static class JobResponses
             job.StartedAt,
             job.FinishedAt,
             job.ExpiresAt,
-            new BudgetDetails(job.Budget.DaysOnline, BudgetDistribution.FromCents(job.Budget.BudgetCents), distribution));
+            job.Budget is { } budget ? new BudgetDetails(budget.DaysOnline, BudgetDistribution.FromCents(budget.BudgetCents), distribution) : null,
+            job.Provider is { } provider ? new FetchDetails(provider, job.FetchAttempts, includeResult ? job.Data : null) : null,
+            job.RequestId,
+            job.CallbackUrl,
+            callback);
     }
 }

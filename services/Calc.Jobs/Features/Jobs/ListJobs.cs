@@ -48,6 +48,6 @@ internal static class ListJobs
         var indexValue = status is null ? null : WireNames<JobStatus>.Of(filter); // "DONE" finds "done"
         var items = await repository.QueryAsync(new DocumentQuery(indexValue, offset, pageSize, Descending: true), cancellationToken);
         var total = await repository.CountAsync(indexValue, cancellationToken);
-        return TypedResults.Ok(new JobPage([.. items.Select(s => s.Document.ToResponse(includeDistribution: false))], page, pageSize, total));
+        return TypedResults.Ok(new JobPage([.. items.Select(s => s.Document.ToResponse(includeResult: false))], page, pageSize, total));
     }
 }

@@ -15,13 +15,15 @@ namespace Calc.Jobs.Features.Status;
 /// <param name="Capacity">Worker slots, reserved slots and what is processing here now.</param>
 /// <param name="Queue">The job queue: provider, name, messages waiting and parked (null while it cannot be reached).</param>
 /// <param name="Jobs">Jobs per status, across all instances sharing the database.</param>
+/// <param name="Lanes">This process's CPU lane (budget computations, bounded by the cores) and I/O lane (fetches, callback deliveries): bound, in use, waiting.</param>
 public sealed record StatusResponse(
     string Service,
     string InstanceId,
     string Role,
     CapacitySnapshot Capacity,
     QueueStatus? Queue,
-    IReadOnlyDictionary<string, long> Jobs);
+    IReadOnlyDictionary<string, long> Jobs,
+    LanesSnapshot Lanes);
 
 /// <summary>The job queue as seen from this instance.</summary>
 /// <param name="Provider">inprocess or rabbitmq.</param>
@@ -41,6 +43,7 @@ internal static class GetStatus
     private static async Task<Microsoft.AspNetCore.Http.HttpResults.Ok<StatusResponse>> HandleAsync(
         IDocumentRepository<Job> repository,
         WorkScheduler scheduler,
+        WorkLanes lanes,
         IJobQueue queue,
         IOptions<QueueOptions> queueOptions,
         IOptions<JobsOptions> options,
@@ -61,6 +64,6 @@ internal static class GetStatus
             // Reported as null: /status answers even while the broker is away.
         }
 
-        return TypedResults.Ok(new StatusResponse(identity.ServiceName, identity.InstanceId, role.Name, scheduler.Snapshot(), queueStatus, all));
+        return TypedResults.Ok(new StatusResponse(identity.ServiceName, identity.InstanceId, role.Name, scheduler.Snapshot(), queueStatus, all, lanes.Snapshot()));
     }
 }

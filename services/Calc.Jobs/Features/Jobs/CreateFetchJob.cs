@@ -1,0 +1,98 @@
+using Calc.Callbacks;
+using Calc.Contracts;
+using Calc.Hosting;
+using Calc.Jobs.Domain;
+using Calc.Scheduling;
+using Calc.Validation;
+using FluentValidation;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+
+namespace Calc.Jobs.Features.Jobs;
+
+/// <summary>POST /jobs/fetch: fetch data from a named provider and post <c>{requestId, data}</c> to a callback URL.</summary>
+/// <param name="Provider">A provider name configured in <c>Jobs:Providers</c> (never a URL).</param>
+/// <param name="CallbackUrl">An http(s) URL the data is posted to (on a host of <c>Callbacks:AllowedHosts</c> when set).</param>
+/// <param name="JobId">The job's id (letters, digits, '-', '_', at most 64); generated when absent.</param>
+/// <param name="Priority">normal (default) or high.</param>
+/// <param name="TimeoutSeconds">How long the fetch may take, retries included; the service default when absent.</param>
+public sealed record CreateFetchJobRequest(string? Provider, string? CallbackUrl, string? JobId, string? Priority, int? TimeoutSeconds);
+
+/// <summary>
+/// Seed 003's flow: the API stores and queues the job (202 with its id and the request id), a worker fetches from the
+/// provider with retries, stores the data as the job's result, and the callback delivery posts it. The request id is
+/// in every log line of the flow, in the queue message and in the callback.
+/// </summary>
+internal static class CreateFetchJob
+{
+    public static void MapCreateFetchJob(this RouteGroupBuilder group) =>
+        group.MapPost("/fetch", HandleAsync)
+            .Validate<CreateFetchJobRequest>()
+            .WithName("CreateFetchJob")
+            .WithSummary("Queues a fetch job: data from a named provider, delivered to callbackUrl.");
+
+    private static async Task<Results<Accepted<JobResponse>, ProblemHttpResult>> HandleAsync(
+        CreateFetchJobRequest request,
+        HttpContext httpContext,
+        JobSubmitter submitter,
+        IOptions<CapacityOptions> capacity,
+        CancellationToken cancellationToken)
+    {
+        var priority = request.Priority is null ? WorkPriority.Normal : WireNames<WorkPriority>.Parse(request.Priority);
+        if (await submitter.FreePlacesAsync(priority, cancellationToken) <= 0)
+        {
+            return ProblemResults.ServiceUnavailable(httpContext, capacity.Value.RetryAfterSeconds, "No capacity",
+                "The queue holds as many jobs as this priority may queue. Send the job again later.");
+        }
+
+        var job = submitter.NewFetchJob(request.JobId, request.Provider!, priority, request.TimeoutSeconds, request.CallbackUrl!, httpContext.TraceIdentifier);
+        return await submitter.SubmitAsync(job, cancellationToken) switch
+        {
+            JobSubmitter.Outcome.Accepted => TypedResults.Accepted($"/jobs/{job.Id}", job.ToResponse()),
+            JobSubmitter.Outcome.AlreadyExists => Problems.AlreadyExists(job.Id),
+            _ => ProblemResults.ServiceUnavailable(httpContext, capacity.Value.RetryAfterSeconds, "Queue unavailable",
+                "The job queue cannot take jobs now; nothing was stored. Send the job again later."),
+        };
+    }
+}
+
+internal sealed class CreateFetchJobValidator : AbstractValidator<CreateFetchJobRequest>
+{
+    public CreateFetchJobValidator(IOptions<JobsOptions> options, IOptions<CallbackOptions> callbackOptions)
+    {
+        var limits = options.Value;
+        RuleFor(r => r.Provider)
+            .Cascade(CascadeMode.Stop)
+            .NotEmpty().WithMessage("'provider' is required.")
+            .Must(p => limits.Providers.ContainsKey(p!))
+            .WithMessage(r => limits.Providers.Count == 0
+                ? $"'provider' '{r.Provider}' is unknown: no providers are configured (Jobs:Providers)."
+                : $"'provider' '{r.Provider}' is unknown; configured providers: {string.Join(", ", limits.Providers.Keys.Order(StringComparer.Ordinal))}.");
+
+        RuleFor(r => r.CallbackUrl).Custom((url, context) =>
+        {
+            if (url is null)
+            {
+                context.AddFailure("callbackUrl", "'callbackUrl' is required: the fetched data is posted there.");
+            }
+            else if (CallbackUrls.Check(url, callbackOptions.Value) is { } error)
+            {
+                context.AddFailure("callbackUrl", error);
+            }
+        });
+
+        RuleFor(r => r.JobId)
+            .Must(JobIds.IsValid)
+            .When(r => r.JobId is not null)
+            .WithMessage("'jobId' must be 1 to 64 letters, digits, '-' or '_'.");
+
+        RuleFor(r => r.Priority)
+            .Must(p => p is null || WireNames<WorkPriority>.TryParse(p, out _))
+            .WithMessage("'priority' must be normal or high.");
+
+        RuleFor(r => r.TimeoutSeconds)
+            .InclusiveBetween(1, limits.MaxTimeoutSeconds)
+            .When(r => r.TimeoutSeconds is not null)
+            .WithMessage($"'timeoutSeconds' must be between 1 and {limits.MaxTimeoutSeconds}.");
+    }
+}
