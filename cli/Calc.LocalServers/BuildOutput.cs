@@ -1,16 +1,20 @@
-namespace Calc.Testing;
+namespace Calc.LocalServers;
 
-/// <summary>Finds an app's build output in the configuration and framework the tests were built in (bin/&lt;Configuration&gt;/&lt;tfm&gt;/).</summary>
+/// <summary>
+/// Finds an app's build output in the configuration and framework the calling program was built in
+/// (bin/&lt;Configuration&gt;/&lt;tfm&gt;/): a test project or the <c>calc</c> CLI, both inside the repository.
+/// </summary>
 public static class BuildOutput
 {
     /// <summary>The path of the app's main assembly, e.g. for <c>services/Calc.Calculations</c>.</summary>
     public static string Find(string projectDirectory)
     {
         ArgumentNullException.ThrowIfNull(projectDirectory);
-        var testOutput = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
-        var framework = testOutput.Name;
-        var configuration = testOutput.Parent!.Name;
-        var root = testOutput;
+        var ownDirectory = AppContext.BaseDirectory;
+        var ownOutput = new DirectoryInfo(ownDirectory.TrimEnd(Path.DirectorySeparatorChar));
+        var framework = ownOutput.Name;
+        var configuration = ownOutput.Parent!.Name;
+        var root = ownOutput;
         while (root is not null && !File.Exists(Path.Combine(root.FullName, "Calc.slnx")))
         {
             root = root.Parent;
@@ -18,7 +22,7 @@ public static class BuildOutput
 
         if (root is null)
         {
-            throw new InvalidOperationException("Could not find the repository root (Calc.slnx) above " + AppContext.BaseDirectory);
+            throw new InvalidOperationException("Could not find the repository root (Calc.slnx) above " + ownDirectory);
         }
 
         var name = Path.GetFileName(projectDirectory.TrimEnd('/'));
