@@ -7,7 +7,9 @@ namespace Calc.LocalServers;
 public static class BuildOutput
 {
     /// <summary>The path of the app's main assembly, e.g. for <c>services/Calc.Calculations</c>.</summary>
-    public static string Find(string projectDirectory)
+    /// <param name="projectDirectory">The project's directory, relative to the repository root.</param>
+    /// <param name="assemblyName">The assembly's name when it is not the directory's (<c>calc</c> for <c>cli/Calc.Cli</c>).</param>
+    public static string Find(string projectDirectory, string? assemblyName = null)
     {
         ArgumentNullException.ThrowIfNull(projectDirectory);
         var ownDirectory = AppContext.BaseDirectory;
@@ -25,7 +27,7 @@ public static class BuildOutput
             throw new InvalidOperationException("Could not find the repository root (Calc.slnx) above " + ownDirectory);
         }
 
-        var name = Path.GetFileName(projectDirectory.TrimEnd('/'));
+        var name = assemblyName ?? Path.GetFileName(projectDirectory.TrimEnd('/'));
         var assembly = Path.Combine(root.FullName, projectDirectory, "bin", configuration, framework, name + ".dll");
         return File.Exists(assembly)
             ? assembly
