@@ -1,4 +1,4 @@
-// Calc's build: Pack -> Build (with format check) -> Test, plus Run, Bench, Format and Clean. `./build.sh --target=<Task>` (default: Test).
+// Calc's build: Pack -> Build (with format check) -> Test, plus Coverage, Run, Bench, Format and Clean. `./build.sh --target=<Task>` (default: Test).
 // The internal packages (Calc.Core, Calc.Data.Abstractions) get a new version on every pack, recorded in
 // artifacts/internal-packages.props, which Directory.Packages.props imports: the services then restore exactly
 // that version from artifacts/packages, and plain `dotnet build/test/run` use it too.
@@ -129,15 +129,15 @@ Task("Format")
 
 Task("Prerequisites")
     .Description("Installs the system packages the tests start real servers from (when run as root).")
-    .Does(() =>
-{
-    EnsureSystemPackages(
-        ("/usr/lib/postgresql/*/bin/initdb", "postgresql"),
-        ("/usr/bin/redis-server", "redis-server"),
-        ("/usr/bin/redis-cli", "redis-tools"),
-        ("/usr/lib/rabbitmq/bin/rabbitmq-server", "rabbitmq-server"),
-        ("/usr/lib/x86_64-linux-gnu/libgmp.so.10", "libgmp10"));
-});
+    .Does(() => EnsureServerPackages());
+
+// The servers the tests and `calc up --profile full` start from the machine's own binaries.
+void EnsureServerPackages() => EnsureSystemPackages(
+    ("/usr/lib/postgresql/*/bin/initdb", "postgresql"),
+    ("/usr/bin/redis-server", "redis-server"),
+    ("/usr/bin/redis-cli", "redis-tools"),
+    ("/usr/lib/rabbitmq/bin/rabbitmq-server", "rabbitmq-server"),
+    ("/usr/lib/x86_64-linux-gnu/libgmp.so.10", "libgmp10"));
 
 Task("Test")
     .IsDependentOn("Prerequisites")
@@ -165,19 +165,43 @@ Task("Test")
 });
 
 Task("Run")
-    .Description("Runs the Calculations service on its embedded SQLite default.")
+    .Description("Builds and runs `calc up`: the whole system on this machine (cache, gateway, two Calculations instances, Jobs). --profile=full uses throwaway PostgreSQL, Redis and RabbitMQ.")
     .IsDependentOn("Pack")
     .Does(() =>
 {
     var url = Argument("url", EnvironmentVariable("CALC_URL") ?? "http://127.0.0.1:5080");
-    Run("dotnet", $"build services/Calc.Calculations -c {configuration} -v quiet -nologo");
-    Console.WriteLine($"Calculations service: {url}  (Swagger UI: {url}/swagger; Ctrl+C stops it)");
+    var profile = Argument("profile", "embedded");
+    if (profile == "full")
+        EnsureServerPackages();
+    // Building the CLI builds the apps it starts (project references without their assemblies), in this configuration.
+    Run("dotnet", $"build cli/Calc.Cli -c {configuration} -v quiet -nologo");
+    // Ctrl+C reaches calc and this process alike: wait here while calc stops the system in order.
+    Console.CancelKeyPress += (_, e) => e.Cancel = true;
     var exit = StartProcess("dotnet", new ProcessSettings {
-        Arguments = $"run --project services/Calc.Calculations -c {configuration} --no-build --no-launch-profile -- --urls {url}",
-        WorkingDirectory = root,
-        EnvironmentVariables = new Dictionary<string, string> { ["Logging__Console__FormatterName"] = "simple" } });
-    // 130/143: stopped with Ctrl+C or a TERM signal, which is how a user ends it.
-    if (exit != 0 && exit != 130 && exit != 143) throw new Exception($"The service exited with code {exit}.");
+        Arguments = $"cli/Calc.Cli/bin/{configuration}/net10.0/calc.dll up --urls {url} --profile {profile}",
+        WorkingDirectory = root });
+    // 130/143: ended by a signal before calc could handle it.
+    if (exit != 0 && exit != 130 && exit != 143) throw new Exception($"calc up exited with code {exit}.");
+});
+
+Task("Coverage")
+    .Description("Runs the tests with coverlet's collector and writes an HTML coverage report to artifacts/coverage/ (index.html).")
+    .IsDependentOn("Prerequisites")
+    .IsDependentOn("Build")
+    .Does(() =>
+{
+    var coverage = artifacts.Combine("coverage");
+    var raw = coverage.Combine("raw");
+    CleanDirectory(coverage);
+    var filterArg = string.IsNullOrEmpty(filter) ? "" : $" --filter \"{filter}\"";
+    var exit = StartProcess("dotnet", new ProcessSettings {
+        Arguments = $"test {solution} -c {configuration} --no-build --collect:\"XPlat Code Coverage\" --results-directory {raw}{filterArg}",
+        WorkingDirectory = root });
+    // The report is written even when a test failed: it shows what ran.
+    Run("dotnet", $"reportgenerator \"-reports:{raw}/**/coverage.cobertura.xml\" \"-targetdir:{coverage}\" \"-reporttypes:Html;TextSummary\" \"-assemblyfilters:-*.Tests;-Calc.Testing\"");
+    Console.WriteLine(System.IO.File.ReadAllText(coverage.CombineWithFilePath("Summary.txt").FullPath));
+    Console.WriteLine($"Coverage report: {coverage.CombineWithFilePath("index.html")}");
+    if (exit != 0) throw new Exception("Tests failed (the coverage report was still written).");
 });
 
 Task("Bench")

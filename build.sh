@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Bootstraps the build (restores the Cake tool from .config/dotnet-tools.json) and runs a Cake target.
 #   ./build.sh            -> Test (pack, build, format check, every test)
-#   ./build.sh run        -> runs the system on its embedded defaults
+#   ./build.sh run        -> calc up: the whole system on its embedded defaults (--profile=full: PostgreSQL, Redis, RabbitMQ)
+#   ./build.sh coverage   -> the tests with an HTML coverage report in artifacts/coverage/
 #   ./build.sh --target=Bench
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -11,7 +12,7 @@ mkdir -p artifacts/packages
 args=()
 for arg in "$@"; do
   case "$arg" in
-    clean|pack|build|format|test|run|bench) args+=("--target=${arg^}") ;;
+    clean|pack|build|format|test|coverage|run|bench) args+=("--target=${arg^}") ;;
     *) args+=("$arg") ;;
   esac
 done

@@ -3,9 +3,10 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 
-namespace Calc.Testing;
+namespace Calc.LocalServers;
 
-/// <summary>What every fixture that starts a server process needs: a free port, readiness, a watchdog, a kill.</summary>
+/// <summary>What everything that starts a server process needs (test fixtures, the <c>calc up</c> launcher): a free
+/// port, readiness, a watchdog, a kill.</summary>
 public static class ProcessTools
 {
     /// <summary>A loopback port free at this moment (a server may still lose it to a race: callers retry).</summary>
@@ -40,9 +41,10 @@ public static class ProcessTools
     }
 
     /// <summary>
-    /// Runs <paramref name="script"/> in a detached shell (its own session, so it outlives the test process) with
-    /// <c>$1</c> = this test process's PID and the given arguments after it. It exists because ProcessExit handlers do
-    /// not run when a test host is killed: the script waits for this PID to go and then cleans up.
+    /// Runs <paramref name="script"/> in a detached shell (its own session, so it outlives this process) with
+    /// <c>$1</c> = this process's PID and the given arguments after it. It exists because ProcessExit handlers do
+    /// not run when a process is killed (SIGKILL, a crashed test host): the script waits for this PID to go and then
+    /// cleans up.
     /// </summary>
     public static Process StartWatchdog(string name, string script, params string[] arguments)
     {
@@ -63,7 +65,7 @@ public static class ProcessTools
         return Process.Start(start) ?? throw new InvalidOperationException($"Could not start the watchdog {name}.");
     }
 
-    /// <summary>A watchdog that kills <paramref name="child"/> (by PID) once the test process is gone; it ends with the child.</summary>
+    /// <summary>A watchdog that kills <paramref name="child"/> (by PID) once this process is gone; it ends with the child.</summary>
     public static Process KillWhenTestProcessDies(Process child) => StartWatchdog(
         "calc-test-watchdog",
         """
@@ -72,6 +74,39 @@ public static class ProcessTools
         if [ -d "/proc/$2" ]; then kill -9 "$2"; fi
         """,
         child.Id.ToString(CultureInfo.InvariantCulture));
+
+    /// <summary>
+    /// A watchdog that stops <paramref name="child"/> once this process is gone: SIGTERM (so an app can deregister and
+    /// hand its work back), then SIGKILL after <paramref name="grace"/>. It ends with the child. It polls once a second
+    /// and gives up after a week, so it never outlives what it watches by more than that.
+    /// </summary>
+    public static Process StopWhenThisProcessDies(Process child, TimeSpan grace)
+    {
+        ArgumentNullException.ThrowIfNull(child);
+        return StartWatchdog(
+            "calc-watchdog",
+            """
+            i=0
+            while [ "$i" -lt 604800 ] && [ -d "/proc/$1" ] && [ -d "/proc/$2" ]; do sleep 1; i=$((i+1)); done
+            if [ -d "/proc/$2" ]; then
+              kill -TERM "$2"
+              j=0; while [ "$j" -lt "$3" ] && [ -d "/proc/$2" ]; do sleep 1; j=$((j+1)); done
+              if [ -d "/proc/$2" ]; then kill -9 "$2"; fi
+            fi
+            """,
+            child.Id.ToString(CultureInfo.InvariantCulture),
+            ((int)Math.Ceiling(grace.TotalSeconds)).ToString(CultureInfo.InvariantCulture));
+    }
+
+    /// <summary>Sends <paramref name="signal"/> (e.g. <c>TERM</c>, <c>INT</c>) to the process with <paramref name="pid"/>.</summary>
+    public static void Signal(int pid, string signal)
+    {
+        using var kill = Process.Start("kill", ["-s", signal, pid.ToString(CultureInfo.InvariantCulture)]);
+        kill.WaitForExit(5000);
+    }
+
+    /// <summary>True while a process with <paramref name="pid"/> exists (a zombie counts until it is reaped).</summary>
+    public static bool IsAlive(int pid) => Directory.Exists($"/proc/{pid}");
 
     /// <summary>Kills a process we started (by its PID, with its children), waits for it and forgets it.</summary>
     public static void Kill(ref Process? process)

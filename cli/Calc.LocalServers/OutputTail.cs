@@ -1,9 +1,9 @@
 using System.Diagnostics;
 using System.Text;
 
-namespace Calc.Testing;
+namespace Calc.LocalServers;
 
-/// <summary>The last lines a process printed, for failure messages; bounded so a chatty process cannot grow the test's memory.</summary>
+/// <summary>The last lines a process printed, for failure messages; bounded so a chatty process cannot grow its reader's memory.</summary>
 public sealed class OutputTail
 {
     private const int Limit = 200_000;

@@ -1,10 +1,10 @@
-namespace Calc.Testing;
+namespace Calc.LocalServers;
 
 /// <summary>A fresh directory under the system temp folder, deleted (best effort) on dispose.</summary>
 public sealed class TempDirectory : IDisposable
 {
     /// <summary>Creates the directory.</summary>
-    /// <param name="prefix">Start of the directory name, to tell test leftovers apart.</param>
+    /// <param name="prefix">Start of the directory name, to tell leftovers apart.</param>
     public TempDirectory(string prefix = "calc-test-")
     {
         Path = Directory.CreateTempSubdirectory(prefix).FullName;
@@ -25,7 +25,7 @@ public sealed class TempDirectory : IDisposable
         }
         catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
         {
-            // Leftovers in the temp folder are harmless; failing a passed test over them is not.
+            // Leftovers in the temp folder are harmless; failing over them is not.
         }
     }
 }
