@@ -1,4 +1,5 @@
 using Calc.Gateway;
+using Calc.Gateway.Dashboard;
 using Calc.Hosting;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -9,4 +10,5 @@ var app = builder.Build();
 app.UseServiceDefaults();
 app.UseRateLimiter();
 app.MapGateway();
+app.MapDashboard();
 app.Run();
