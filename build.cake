@@ -128,7 +128,7 @@ Task("Format")
 });
 
 Task("Prerequisites")
-    .Description("Installs the system packages the tests start real servers from (when run as root).")
+    .Description("Installs the system packages the tests start real servers from, and the browser the dashboard tests drive (when run as root).")
     .Does(() =>
 {
     EnsureSystemPackages(
@@ -136,7 +136,9 @@ Task("Prerequisites")
         ("/usr/bin/redis-server", "redis-server"),
         ("/usr/bin/redis-cli", "redis-tools"),
         ("/usr/lib/rabbitmq/bin/rabbitmq-server", "rabbitmq-server"),
-        ("/usr/lib/x86_64-linux-gnu/libgmp.so.10", "libgmp10"));
+        ("/usr/lib/x86_64-linux-gnu/libgmp.so.10", "libgmp10"),
+        // The dashboard's browser tests drive Debian's chromium through Playwright (never Playwright's own download).
+        ("/usr/bin/chromium", "chromium"));
 });
 
 Task("Test")

@@ -69,13 +69,13 @@ public sealed class DashboardSystem : IAsyncLifetime
         // The managed big-number engine checks for cancellation between multiplications: slow work stops at once.
         ("CALC_NUMERICS_NO_GMP", "1"));
 
-    /// <summary>A fresh browser context (no shared cookies or cache) with the dashboard open.</summary>
-    public async Task<IPage> OpenDashboardAsync()
+    /// <summary>A fresh browser context (no shared cookies or cache) with the dashboard open (of the first gateway by default).</summary>
+    public async Task<IPage> OpenDashboardAsync(Uri? dashboard = null)
     {
         var context = await Browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 1400, Height = 1000 } });
         context.SetDefaultTimeout(30_000);
         var page = await context.NewPageAsync();
-        await page.GotoAsync(DashboardUrl.ToString());
+        await page.GotoAsync((dashboard ?? DashboardUrl).ToString());
         return page;
     }
 

@@ -186,6 +186,33 @@ public sealed class DashboardTests(DashboardSystem system)
     }
 
     [Fact]
+    public async Task Over_the_rate_limit_the_page_says_too_many_requests_and_when_to_retry()
+    {
+        // A second gateway on the same registry that lets a client make only a few routed requests per minute: the
+        // page's own polling of the lists uses them up, then creating a calculation is refused with 429.
+        var limited = await system.Cluster.StartGatewayAsync(("RateLimiting:PermitLimit", "4"), ("RateLimiting:WindowSeconds", "60"));
+        try
+        {
+            await WithDashboardAsync(
+                async page =>
+                {
+                    await Expect(page.GetByTestId("calc-list-message")).ToContainTextAsync("Too many requests");
+                    await page.GetByLabel("Initial value").FillAsync("1");
+                    await page.GetByTestId("calc-submit").ClickAsync();
+                    var message = page.GetByTestId("calc-message");
+                    await Expect(message).ToContainTextAsync("Too many requests from this browser");
+                    await Expect(message).ToContainTextAsync(new Regex(@"Retry in \d+ s\."));
+                    await Expect(page.GetByTestId("calc-watch")).ToBeHiddenAsync();
+                },
+                new Uri(limited.BaseAddress, "/dashboard/"));
+        }
+        finally
+        {
+            await limited.KillAsync(); // the cluster disposes it with the rest
+        }
+    }
+
+    [Fact]
     public async Task The_dashboard_is_served_by_the_gateway_and_its_path_without_a_slash_redirects()
     {
         using var http = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = system.Gateway };
@@ -251,9 +278,9 @@ public sealed class DashboardTests(DashboardSystem system)
     }
 
     /// <summary>Opens the dashboard in a fresh context, runs the test, and keeps a screenshot named after it (passed or not).</summary>
-    private async Task WithDashboardAsync(Func<IPage, Task> test, [CallerMemberName] string name = "")
+    private async Task WithDashboardAsync(Func<IPage, Task> test, Uri? dashboard = null, [CallerMemberName] string name = "")
     {
-        var page = await system.OpenDashboardAsync();
+        var page = await system.OpenDashboardAsync(dashboard);
         try
         {
             await test(page);

@@ -178,7 +178,7 @@
     $("calc-retry").hidden = true;
     const finalized = await api("PUT", `/calculations/${encodeURIComponent(id)}/finalize`);
     if (finalized.ok) {
-      setMessage($("calc-message"), "Finalized: processing.", "info");
+      setMessage($("calc-message"), "Finalized; follow it below.", "info");
       renderCalculation(finalized.body);
       pollCalculation();
       return;
