@@ -135,13 +135,22 @@ public sealed class DashboardTests(DashboardSystem system)
     }
 
     [Fact]
-    public async Task A_budget_job_created_in_the_page_is_watched_until_done()
+    public async Task A_budget_job_created_in_the_page_is_watched_until_done_after_its_field_errors_are_fixed()
     {
         await WithDashboardAsync(async page =>
         {
+            // Invalid first: both field errors, each next to its field.
+            await page.GetByLabel("Budget", new() { Exact = true }).FillAsync("12.345");
+            await page.GetByLabel("Days online").FillAsync("0");
+            await page.GetByTestId("job-submit").ClickAsync();
+            await Expect(page.GetByTestId("job-budget-error")).ToContainTextAsync("'budget'");
+            await Expect(page.GetByTestId("job-days-error")).ToContainTextAsync("'daysOnline'");
+            await Expect(page.GetByTestId("job-watch")).ToBeHiddenAsync();
+
             await page.GetByLabel("Budget", new() { Exact = true }).FillAsync("100");
             await page.GetByLabel("Days online").FillAsync("3");
             await page.GetByTestId("job-submit").ClickAsync();
+            await Expect(page.GetByTestId("job-budget-error")).ToBeEmptyAsync();
 
             await Expect(page.GetByTestId("job-watch-status")).ToHaveTextAsync("done", Slow);
             await Expect(page.GetByTestId("job-watch-total")).ToHaveTextAsync("100.00 of 100.00 over 3 day(s)");
