@@ -128,16 +128,20 @@ Task("Format")
 });
 
 Task("Prerequisites")
-    .Description("Installs the system packages the tests start real servers from (when run as root).")
-    .Does(() => EnsureServerPackages());
+    .Description("Installs the system packages the tests start real servers from, and the browser the dashboard tests drive (when run as root).")
+    .Does(() => EnsureSystemPackages([.. ServerPackages,
+        // The dashboard's browser tests drive Debian's chromium through Playwright (never Playwright's own download).
+        ("/usr/bin/chromium", "chromium")]));
 
 // The servers the tests and `calc up --profile full` start from the machine's own binaries.
-void EnsureServerPackages() => EnsureSystemPackages(
+(string Binary, string Package)[] ServerPackages =
+[
     ("/usr/lib/postgresql/*/bin/initdb", "postgresql"),
     ("/usr/bin/redis-server", "redis-server"),
     ("/usr/bin/redis-cli", "redis-tools"),
     ("/usr/lib/rabbitmq/bin/rabbitmq-server", "rabbitmq-server"),
-    ("/usr/lib/x86_64-linux-gnu/libgmp.so.10", "libgmp10"));
+    ("/usr/lib/x86_64-linux-gnu/libgmp.so.10", "libgmp10"),
+];
 
 Task("Test")
     .IsDependentOn("Prerequisites")
@@ -172,7 +176,7 @@ Task("Run")
     var url = Argument("url", EnvironmentVariable("CALC_URL") ?? "http://127.0.0.1:5080");
     var profile = Argument("profile", "embedded");
     if (profile == "full")
-        EnsureServerPackages();
+        EnsureSystemPackages(ServerPackages);
     // Building the CLI builds the apps it starts (project references without their assemblies), in this configuration.
     Run("dotnet", $"build cli/Calc.Cli -c {configuration} -v quiet -nologo");
     // Ctrl+C reaches calc and this process alike: wait here while calc stops the system in order.

@@ -19,7 +19,7 @@ internal static class GatewayService
         var services = builder.Services;
         var configuration = builder.Configuration;
         services.AddOptions<List<GatewayRoute>>().BindConfiguration("Routes")
-            .Validate(RoutesAreValid, "Routes: at least one is needed; each needs a Prefix like /calculations and a lower-case Service name, prefixes distinct and not /status, /internal or /health.")
+            .Validate(RoutesAreValid, "Routes: at least one is needed; each needs a Prefix like /calculations and a lower-case Service name, prefixes distinct and not /status, /internal, /health, /openapi, /swagger or /dashboard.")
             .ValidateOnStart();
         services.AddValidatedOptions<RegistryOptions>(RegistryOptions.SectionName);
         services.AddValidatedOptions<BalancingOptions>(BalancingOptions.SectionName);
@@ -108,7 +108,7 @@ internal static class GatewayService
 
     private static bool RoutesAreValid(List<GatewayRoute> routes)
     {
-        string[] reserved = ["/status", "/internal", "/health", "/openapi", "/swagger"];
+        string[] reserved = ["/status", "/internal", "/health", "/openapi", "/swagger", "/dashboard"];
         return routes.Count > 0 && routes.All(r =>
                    System.Text.RegularExpressions.Regex.IsMatch(r.Prefix, "^/[A-Za-z0-9._~-]+(/[A-Za-z0-9._~-]+)*$")
                    && System.Text.RegularExpressions.Regex.IsMatch(r.Service, "^[a-z0-9][a-z0-9-]{0,62}$")

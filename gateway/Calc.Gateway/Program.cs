@@ -1,5 +1,6 @@
 using Calc.Gateway;
 using Calc.Gateway.Forwarding;
+using Calc.Gateway.Dashboard;
 using Calc.Hosting;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -10,4 +11,5 @@ var app = builder.Build();
 app.UseRouteForwarding(); // routed prefixes go straight to an instance: nothing below runs for them
 app.UseServiceDefaults();
 app.MapGateway();
+app.MapDashboard();
 app.Run();
