@@ -1,6 +1,6 @@
 using Calc.Gateway;
-using Calc.Gateway.Forwarding;
 using Calc.Gateway.Dashboard;
+using Calc.Gateway.Forwarding;
 using Calc.Hosting;
 
 var builder = WebApplication.CreateBuilder(args);
