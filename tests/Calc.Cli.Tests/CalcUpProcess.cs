@@ -36,7 +36,7 @@ public sealed partial class CalcUpProcess : IAsyncDisposable
         StartedLine().Matches(Output).ToDictionary(m => m.Groups[1].Value, m => int.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture));
 
     /// <summary>Starts <c>calc up</c> and waits until it printed the dashboard URL (everything started and registered).</summary>
-    public static async Task<CalcUpProcess> StartAsync()
+    public static async Task<CalcUpProcess> StartAsync(params string[] options)
     {
         var data = new TempDirectory("calc-up-test-");
         var gateway = new Uri(string.Create(CultureInfo.InvariantCulture, $"http://127.0.0.1:{ProcessTools.FreePort()}"));
@@ -49,7 +49,7 @@ public sealed partial class CalcUpProcess : IAsyncDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var argument in (string[])["--default-signal=INT", "dotnet", CalcCli.Assembly, "up", "--urls", gateway.ToString().TrimEnd('/'), "--data-dir", data.Path])
+        foreach (var argument in (string[])["--default-signal=INT", "dotnet", CalcCli.Assembly, "up", "--urls", gateway.ToString().TrimEnd('/'), "--data-dir", data.Path, .. options])
         {
             start.ArgumentList.Add(argument);
         }
@@ -57,7 +57,7 @@ public sealed partial class CalcUpProcess : IAsyncDisposable
         var up = new CalcUpProcess(Process.Start(start)!, gateway, data);
         try
         {
-            await up.WaitForOutputAsync("dashboard:", TimeSpan.FromSeconds(180));
+            await up.WaitForOutputAsync("dashboard:", TimeSpan.FromSeconds(300));
             return up;
         }
         catch

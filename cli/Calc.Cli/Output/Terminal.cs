@@ -49,7 +49,7 @@ internal sealed class Terminal(bool json)
             var grid = new Grid().AddColumn(new GridColumn().NoWrap()).AddColumn();
             foreach (var (name, value) in fields)
             {
-                grid.AddRow(new Markup($"[grey]{Markup.Escape(name)}[/]"), new Markup(Colour(name, value)));
+                grid.AddRow(new Markup($"[grey]{Markup.Escape(name)}[/]"), new Markup(Colour(name, Shorten(value, 200))));
             }
 
             AnsiConsole.Write(grid);
@@ -76,12 +76,13 @@ internal sealed class Terminal(bool json)
             var table = new Table().Border(TableBorder.Rounded);
             foreach (var column in columns)
             {
-                table.AddColumn(Markup.Escape(column));
+                // Ids and addresses are copied from here: never wrap them (other columns give way).
+                table.AddColumn(new TableColumn(Markup.Escape(column)) { NoWrap = column is "ID" or "INSTANCE" or "URL" });
             }
 
             foreach (var row in rows)
             {
-                table.AddRow([.. row.Select((value, i) => new Markup(Colour(columns[i], value)))]);
+                table.AddRow([.. row.Select((value, i) => new Markup(Colour(columns[i], Shorten(Readable(columns[i], value), 40))))]);
             }
 
             if (caption is not null)
@@ -158,6 +159,17 @@ internal sealed class Terminal(bool json)
             yield return (prefix.Length == 0 ? "value" : prefix, Text(node));
         }
     }
+
+    // Times to the second for a person (the plain output keeps the API's full ISO 8601 form).
+    private static string Readable(string column, string value) =>
+        column == "CREATED" && DateTimeOffset.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.None, out var time)
+            ? time.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture)
+            : value;
+
+    // A person at a terminal gets the ends of a long value (a factorial has millions of digits); a pipe or --json gets all of it.
+    private static string Shorten(string value, int limit) => value.Length <= limit
+        ? value
+        : string.Create(CultureInfo.InvariantCulture, $"{value[..(limit / 2)]}…{value[^(limit / 4)..]} ({value.Length} characters: --json or a pipe prints all)");
 
     private static string Colour(string name, string value)
     {
