@@ -212,6 +212,11 @@ public sealed class DashboardTests(DashboardSystem system)
                     await Expect(message).ToContainTextAsync("Too many requests from this browser");
                     await Expect(message).ToContainTextAsync(new Regex(@"Retry in \d+ s\."));
                     await Expect(page.GetByTestId("calc-watch")).ToBeHiddenAsync();
+
+                    // The page itself is not rate limited: it still loads, and says why its lists are empty.
+                    var reload = await page.ReloadAsync();
+                    reload!.Status.ShouldBeOneOf(200, 304); // 304: revalidated by its ETag
+                    await Expect(page.GetByTestId("calc-list-message")).ToContainTextAsync("Too many requests");
                 },
                 new Uri(limited.BaseAddress, "/dashboard/"));
         }

@@ -54,7 +54,10 @@
       case 409: return `This ${what} cannot be changed in its current state.` + detail;
       case 413: return "The request is too large.";
       case 429: return `Too many requests from this browser: the gateway's rate limit was reached. Retry in ${wait} s.`;
-      case 503: return `All instances are busy: no processing slot is free for this ${what} now. Retry in ${wait} s.` + detail;
+      case 503: return /No instance of/.test(detail)
+        // The gateway found no instance to try (none registered, or every circuit open): not a capacity problem.
+        ? `No service instance can take this ${what} now.${detail} Retry in ${wait} s.`
+        : `All instances are busy: no processing slot is free for this ${what} now. Retry in ${wait} s.` + detail;
       case 502: case 504: return `The service did not answer in time or failed while answering (${result.status}). Try again.`;
       default: return `Unexpected answer ${result.status} from the gateway.` + detail;
     }
@@ -371,9 +374,7 @@
     const result = await api("GET", `${list.url}?${query}`);
     const message = $(`${key}-list-message`);
     if (!result.ok) {
-      setMessage(message, result.status === 503 && !result.body?.errors
-        ? `No ${list.what} service instance can answer now. Retry in ${result.retryAfter ?? 1} s.`
-        : describeError(result, list.what));
+      setMessage(message, describeError(result, list.what));
       return;
     }
     setMessage(message, "");
