@@ -64,6 +64,36 @@ public sealed class JobCallbackTests : IDisposable
     }
 
     [Fact]
+    public async Task Bulk_rows_with_a_callbackUrl_are_each_posted_and_a_row_with_a_host_outside_the_allow_list_is_a_row_error()
+    {
+        await using var receiver = new HttpReceiver();
+        await receiver.StartAsync();
+        await using var app = StartApp();
+        var api = new JobsClient(app.CreateClient());
+        var csv = "jobId,daysOnline,budget,callbackUrl\n" +
+                  $"bulk-a,2,10.00,{receiver.Url("/bulk/a")}\n" +
+                  "bulk-b,1,5.00,http://elsewhere.example/hook\n" +
+                  $"bulk-c,3,1.00,{receiver.Url("/bulk/c")}\n" +
+                  "bulk-d,1,2.00,\n";
+
+        using var content = new StringContent(csv, System.Text.Encoding.UTF8, "text/csv");
+        using var response = await api.Http.PostAsync("/jobs/budget/bulk", content, Token);
+        var batch = JsonNode.Parse(await response.Content.ReadAsStringAsync(Token))!.AsObject();
+        response.StatusCode.ShouldBe(HttpStatusCode.Accepted, batch.ToJsonString());
+        batch["accepted"]!.GetValue<int>().ShouldBe(3);
+        var error = batch["errors"]!.AsArray().ShouldHaveSingleItem()!;
+        error["row"]!.GetValue<int>().ShouldBe(2);
+        error["field"]!.GetValue<string>().ShouldBe("callbackUrl");
+
+        var a = JsonNode.Parse((await receiver.WaitForAsync(r => r.Path == "/bulk/a", Generous)).Body)!;
+        a["id"]!.GetValue<string>().ShouldBe("bulk-a");
+        a["data"]!["distribution"]!.AsArray().Select(d => d!["amount"]!.GetValue<decimal>()).ShouldBe([5.00m, 5.00m]);
+        var c = JsonNode.Parse((await receiver.WaitForAsync(r => r.Path == "/bulk/c", Generous)).Body)!;
+        c["data"]!["distribution"]!.AsArray().Select(d => d!["amount"]!.GetValue<decimal>()).Sum().ShouldBe(1.00m);
+        (await api.WaitForFinalAsync("bulk-d", Generous))["callback"].ShouldBeNull(); // No URL in its row: no callback.
+    }
+
+    [Fact]
     public async Task A_fetch_job_whose_provider_fails_every_attempt_fails_and_its_callback_reports_the_error()
     {
         await using var provider = new HttpReceiver { Answer = _ => (503, "") };

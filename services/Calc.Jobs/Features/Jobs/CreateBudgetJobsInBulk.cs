@@ -21,7 +21,7 @@ public sealed record BulkResponse(string BatchId, int Rows, int Accepted, int Re
 
 /// <summary>
 /// POST /jobs/budget/bulk with a CSV body (<c>text/csv</c>): a header naming the columns <c>daysOnline</c> and
-/// <c>budget</c> (required) and <c>jobId</c>, <c>priority</c>, <c>timeoutSeconds</c> (optional), in any order, then
+/// <c>budget</c> (required) and <c>jobId</c>, <c>priority</c>, <c>timeoutSeconds</c>, <c>callbackUrl</c> (optional), in any order, then
 /// one job per row. Every valid row becomes a queued job; every invalid one is reported with its row number, field and
 /// message (valid rows are still processed). 202 with the batch id; 400 when the file as a whole cannot be read.
 /// </summary>
@@ -29,7 +29,7 @@ internal static class CreateBudgetJobsInBulk
 {
     private const int Parallelism = 16;
 
-    private static readonly string[] Columns = ["jobId", "daysOnline", "budget", "priority", "timeoutSeconds"];
+    private static readonly string[] Columns = ["jobId", "daysOnline", "budget", "priority", "timeoutSeconds", "callbackUrl"];
     private static readonly string[] RequiredColumns = ["daysOnline", "budget"];
 
     public static void MapCreateBudgetJobsInBulk(this RouteGroupBuilder group) =>
@@ -67,7 +67,7 @@ internal static class CreateBudgetJobsInBulk
         var missing = RequiredColumns.Where(c => !header.Contains(c, StringComparer.OrdinalIgnoreCase)).ToList();
         if (unknown.Count > 0 || missing.Count > 0 || header.Distinct(StringComparer.OrdinalIgnoreCase).Count() != header.Length)
         {
-            return FileError($"The header must name the columns daysOnline and budget, optionally jobId, priority, timeoutSeconds, each once. " +
+            return FileError($"The header must name the columns daysOnline and budget, optionally jobId, priority, timeoutSeconds, callbackUrl, each once. " +
                 $"Unknown: [{string.Join(", ", unknown)}]; missing: [{string.Join(", ", missing)}].");
         }
 
@@ -122,7 +122,8 @@ internal static class CreateBudgetJobsInBulk
             var (validRow, line, job) = valid[i];
             BudgetDistribution.TryToCents(job.Budget!.Value, out var cents);
             var priority = job.Priority is null ? WorkPriority.Normal : WireNames<WorkPriority>.Parse(job.Priority);
-            var created = submitter.NewBudgetJob(job.JobId, job.DaysOnline!.Value, cents, priority, job.TimeoutSeconds, batchId);
+            var created = submitter.NewBudgetJob(job.JobId, job.DaysOnline!.Value, cents, priority, job.TimeoutSeconds, batchId,
+                job.CallbackUrl, request.HttpContext.TraceIdentifier);
             switch (await submitter.SubmitAsync(created, ct))
             {
                 case JobSubmitter.Outcome.Accepted:
@@ -200,7 +201,7 @@ internal static class CreateBudgetJobsInBulk
             }
         }
 
-        var request = new CreateBudgetJobRequest(Field("jobId"), ReadInt("daysOnline"), budget, Field("priority"), ReadInt("timeoutSeconds"));
+        var request = new CreateBudgetJobRequest(Field("jobId"), ReadInt("daysOnline"), budget, Field("priority"), ReadInt("timeoutSeconds"), Field("callbackUrl"));
         return errors.Count == 0 ? request : null;
     }
 
