@@ -12,6 +12,7 @@ public sealed class ServiceProcess : IAsyncDisposable
     private readonly Process _process;
     private readonly OutputTail _output = new();
     private Process? _watchdog;
+    private int _disposed;
 
     private ServiceProcess(Process process, Uri baseAddress)
     {
@@ -115,8 +116,14 @@ public sealed class ServiceProcess : IAsyncDisposable
         await _process.WaitForExitAsync(timeout.Token);
     }
 
+    /// <summary>Kills the process and its watchdog; a second call does nothing (a test and its fixture may both dispose it).</summary>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
         await KillAsync();
         _process.Dispose();
         ProcessTools.Kill(ref _watchdog);

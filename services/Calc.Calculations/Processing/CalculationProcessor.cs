@@ -89,7 +89,7 @@ internal sealed partial class CalculationProcessor(
                 : c.Finish(CalculationStatus.Failed, now, evaluation.Error));
             if (finished)
             {
-                LogFinished(logger, calculation.Id, evaluation.Error is null ? "done" : "failed", evaluation.Error);
+                LogFinished(logger, calculation.Id, evaluation.Error is null ? "done" : "failed", evaluation.Error is null ? "" : ": " + evaluation.Error);
             }
         }
         finally
@@ -106,7 +106,7 @@ internal sealed partial class CalculationProcessor(
             case StopReason.TimedOut:
                 await FinishAsync(calculation.Id, c => c.Finish(
                     CalculationStatus.TimedOut, now, $"Processing took longer than the timeout of {c.TimeoutSeconds} s and was stopped."));
-                LogFinished(logger, calculation.Id, "timed_out", null);
+                LogFinished(logger, calculation.Id, "timed_out", "");
                 break;
             case StopReason.Shutdown:
                 // Leave it processing with an expired lease: the next instance to look takes it up at once.
@@ -115,7 +115,7 @@ internal sealed partial class CalculationProcessor(
                 break;
             default:
                 // Cancelled: the DELETE that asked for it has already stored the cancelled status.
-                LogFinished(logger, calculation.Id, "cancelled", null);
+                LogFinished(logger, calculation.Id, "cancelled", "");
                 break;
         }
     }
@@ -138,8 +138,8 @@ internal sealed partial class CalculationProcessor(
     [LoggerMessage(Level = LogLevel.Information, Message = "Calculation {CalculationId} ({Type}) started, attempt {Attempt}, on {InstanceId}")]
     private static partial void LogStarted(ILogger logger, string calculationId, CalculationType type, int attempt, string instanceId);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Calculation {CalculationId} ended {Status} {Error}")]
-    private static partial void LogFinished(ILogger logger, string calculationId, string status, string? error);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Calculation {CalculationId} ended {Status}{Error}")]
+    private static partial void LogFinished(ILogger logger, string calculationId, string status, string error); // error: "" or ": why"
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Calculation {CalculationId} stopped for shutdown; left for another instance")]
     private static partial void LogHandedBack(ILogger logger, string calculationId);
