@@ -2,7 +2,7 @@
 # Bootstraps the build (restores the Cake tool from .config/dotnet-tools.json) and runs a Cake target.
 #   ./build.sh            -> Test (pack, build, format check, every test)
 #   ./build.sh run        -> calc up: the whole system on its embedded defaults (--profile=full: PostgreSQL, Redis, RabbitMQ)
-#   ./build.sh coverage   -> the tests with an HTML coverage report in artifacts/coverage/
+#   ./build.sh coverage   -> the tests with an HTML coverage report in artifacts/coverage/ (same as: test --coverage)
 #   ./build.sh --target=Bench
 set -euo pipefail
 cd "$(dirname "$0")"

@@ -38,10 +38,13 @@ internal static class Calculations
         return id;
     }
 
-    /// <summary>Takes the instance's only normal-priority slot with a factorial that runs until cancelled.</summary>
-    public static async Task<string> StartSlowAsync(HttpClient instance)
+    /// <summary>
+    /// Takes one of the instance's slots with a factorial that runs until cancelled: its only normal-priority one, or
+    /// with <paramref name="priority"/> "high" its reserved one.
+    /// </summary>
+    public static async Task<string> StartSlowAsync(HttpClient instance, string priority = "normal")
     {
-        var id = await CreateAsync(instance, new { type = "factorial", init = SlowFactorialN, timeoutSeconds = 120 });
+        var id = await CreateAsync(instance, new { type = "factorial", init = SlowFactorialN, timeoutSeconds = 120, priority });
 
         // A slot cancelled by the previous test may take a moment to be given back.
         var deadline = DateTime.UtcNow.AddSeconds(15);

@@ -87,13 +87,15 @@ public sealed class RoutingTests(RoutingCluster fixture) : IClassFixture<Routing
         using var direct = fixture.Cluster.Instance("calc-1").CreateClient();
         using var http = fixture.LeastLoad.CreateClient();
         var id = await Calculations.CreateDoneAsync(http);
+        // Both of calc-1's slots taken (load 2/2): no other instance's load can tie with it, not even one still
+        // reporting a slot that a previous test's work has just given back.
         var slow = await Calculations.StartSlowAsync(direct);
+        var slowHigh = await Calculations.StartSlowAsync(direct, "high");
         try
         {
-            // The others idle too: a slot a previous test cancelled may still be counted for a moment, and an equal
-            // load would make calc-1 a fair pick.
+            // The others idle too: a slot a previous test cancelled may still be counted for a moment.
             await Cluster.WaitForInstancesAsync(fixture.LeastLoad,
-                i => i["calc-1"]["processing"]!.GetValue<int>() == 1
+                i => i["calc-1"]["processing"]!.GetValue<int>() == 2
                      && i["calc-2"]["processing"]!.GetValue<int>() == 0 && i["calc-3"]["processing"]!.GetValue<int>() == 0,
                 TimeSpan.FromSeconds(10), "calc-1's heartbeat reports its load, the others' none");
             var before = await Cluster.InstancesAsync(fixture.LeastLoad);
@@ -112,6 +114,7 @@ public sealed class RoutingTests(RoutingCluster fixture) : IClassFixture<Routing
         finally
         {
             await Calculations.CancelAsync(direct, slow);
+            await Calculations.CancelAsync(direct, slowHigh);
         }
     }
 
