@@ -1,6 +1,5 @@
 using Calc.Calculations.Domain;
 using Calc.Calculations.Features.Calculations;
-using Calc.Calculations.Features.Callbacks;
 using Calc.Calculations.Features.Status;
 using Calc.Calculations.Processing;
 using Calc.Callbacks;
@@ -48,7 +47,7 @@ internal static class CalculationsService
         calculations.MapGetCalculation();
         calculations.MapListCalculations();
         calculations.MapCancelCalculation();
-        calculations.MapRetryCallback();
+        calculations.MapCallbackRetry<Calculation>("RetryCalculationCallback", Problems.NotFound, Problems.WrongState, "calculation");
         app.MapGetStatus();
         return app;
     }

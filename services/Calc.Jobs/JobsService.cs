@@ -3,7 +3,6 @@ using Calc.Data;
 using Calc.Discovery;
 using Calc.Hosting;
 using Calc.Jobs.Domain;
-using Calc.Jobs.Features.Callbacks;
 using Calc.Jobs.Features.Jobs;
 using Calc.Jobs.Features.Status;
 using Calc.Jobs.Processing;
@@ -65,7 +64,7 @@ internal static class JobsService
             jobs.MapGetJob();
             jobs.MapListJobs();
             jobs.MapCancelJob();
-            jobs.MapRetryCallback();
+            jobs.MapCallbackRetry<Job>("RetryJobCallback", Problems.NotFound, Problems.WrongState, "job");
         }
 
         app.MapGetStatus();
