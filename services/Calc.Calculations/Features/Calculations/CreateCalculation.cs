@@ -91,21 +91,10 @@ internal sealed class CreateCalculationValidator : AbstractValidator<CreateCalcu
             }
         });
 
-        RuleFor(r => r.Priority)
-            .Must(p => p is null || WireNames<WorkPriority>.TryParse(p, out _))
-            .WithMessage("'priority' must be normal or high.");
+        RuleFor(r => r.Priority).MustBeAPriority();
 
-        RuleFor(r => r.TimeoutSeconds)
-            .InclusiveBetween(1, limits.MaxTimeoutSeconds)
-            .When(r => r.TimeoutSeconds is not null)
-            .WithMessage($"'timeoutSeconds' must be between 1 and {limits.MaxTimeoutSeconds}.");
+        RuleFor(r => r.TimeoutSeconds).MustBeATimeout(limits.MaxTimeoutSeconds);
 
-        RuleFor(r => r.CallbackUrl).Custom((url, context) =>
-        {
-            if (url is not null && CallbackUrls.Check(url, callbackOptions.Value) is { } error)
-            {
-                context.AddFailure("callbackUrl", error);
-            }
-        });
+        RuleFor(r => r.CallbackUrl).MustBeACallbackUrl(callbackOptions.Value);
     }
 }

@@ -20,8 +20,8 @@ namespace Calc.Jobs.Features.Jobs;
 public sealed record CreateBudgetJobRequest(string? JobId, int? DaysOnline, decimal? Budget, string? Priority, int? TimeoutSeconds, string? CallbackUrl = null);
 
 /// <summary>
-/// Stores the job as queued (with its expiry), then publishes it and answers 202 only once the queue has confirmed
-/// it. A job the queue did not take is deleted again and refused with 503, so an accepted job is never lost.
+/// POST /jobs/budget: a budget job, stored as queued (with its expiry) and published; answered as
+/// <see cref="JobAdmission"/> says, so an accepted job is never lost.
 /// </summary>
 internal static class CreateBudgetJob
 {
@@ -39,23 +39,10 @@ internal static class CreateBudgetJob
         CancellationToken cancellationToken)
     {
         var priority = request.Priority is null ? WorkPriority.Normal : WireNames<WorkPriority>.Parse(request.Priority);
-        // No unbounded queue: past the limit a job is refused at once; high priority keeps some places of its own.
-        if (await submitter.FreePlacesAsync(priority, cancellationToken) <= 0)
-        {
-            return ProblemResults.ServiceUnavailable(httpContext, capacity.Value.RetryAfterSeconds, "No capacity",
-                "The queue holds as many jobs as this priority may queue. Send the job again later.");
-        }
-
         BudgetDistribution.TryToCents(request.Budget!.Value, out var cents);
         var job = submitter.NewBudgetJob(request.JobId, request.DaysOnline!.Value, cents, priority, request.TimeoutSeconds,
             callbackUrl: request.CallbackUrl, requestId: httpContext.TraceIdentifier);
-        return await submitter.SubmitAsync(job, cancellationToken) switch
-        {
-            JobSubmitter.Outcome.Accepted => TypedResults.Accepted($"/jobs/{job.Id}", job.ToResponse()),
-            JobSubmitter.Outcome.AlreadyExists => Problems.AlreadyExists(job.Id),
-            _ => ProblemResults.ServiceUnavailable(httpContext, capacity.Value.RetryAfterSeconds, "Queue unavailable",
-                "The job queue cannot take jobs now; nothing was stored. Send the job again later."),
-        };
+        return await JobAdmission.SubmitAsync(job, submitter, httpContext, capacity.Value.RetryAfterSeconds, cancellationToken);
     }
 }
 
@@ -78,21 +65,10 @@ internal sealed class CreateBudgetJobValidator : AbstractValidator<CreateBudgetJ
             .Must(b => b is null || BudgetDistribution.TryToCents(b.Value, out _))
             .WithMessage($"'budget' must be greater than 0, at most {BudgetDistribution.MaxBudgetCents / 100}, with at most two decimals.");
 
-        RuleFor(r => r.Priority)
-            .Must(p => p is null || WireNames<WorkPriority>.TryParse(p, out _))
-            .WithMessage("'priority' must be normal or high.");
+        RuleFor(r => r.Priority).MustBeAPriority();
 
-        RuleFor(r => r.TimeoutSeconds)
-            .InclusiveBetween(1, limits.MaxTimeoutSeconds)
-            .When(r => r.TimeoutSeconds is not null)
-            .WithMessage($"'timeoutSeconds' must be between 1 and {limits.MaxTimeoutSeconds}.");
+        RuleFor(r => r.TimeoutSeconds).MustBeATimeout(limits.MaxTimeoutSeconds);
 
-        RuleFor(r => r.CallbackUrl).Custom((url, context) =>
-        {
-            if (url is not null && CallbackUrls.Check(url, callbackOptions.Value) is { } error)
-            {
-                context.AddFailure("callbackUrl", error);
-            }
-        });
+        RuleFor(r => r.CallbackUrl).MustBeACallbackUrl(callbackOptions.Value);
     }
 }

@@ -39,20 +39,8 @@ internal static class CreateFetchJob
         CancellationToken cancellationToken)
     {
         var priority = request.Priority is null ? WorkPriority.Normal : WireNames<WorkPriority>.Parse(request.Priority);
-        if (await submitter.FreePlacesAsync(priority, cancellationToken) <= 0)
-        {
-            return ProblemResults.ServiceUnavailable(httpContext, capacity.Value.RetryAfterSeconds, "No capacity",
-                "The queue holds as many jobs as this priority may queue. Send the job again later.");
-        }
-
         var job = submitter.NewFetchJob(request.JobId, request.Provider!, priority, request.TimeoutSeconds, request.CallbackUrl!, httpContext.TraceIdentifier);
-        return await submitter.SubmitAsync(job, cancellationToken) switch
-        {
-            JobSubmitter.Outcome.Accepted => TypedResults.Accepted($"/jobs/{job.Id}", job.ToResponse()),
-            JobSubmitter.Outcome.AlreadyExists => Problems.AlreadyExists(job.Id),
-            _ => ProblemResults.ServiceUnavailable(httpContext, capacity.Value.RetryAfterSeconds, "Queue unavailable",
-                "The job queue cannot take jobs now; nothing was stored. Send the job again later."),
-        };
+        return await JobAdmission.SubmitAsync(job, submitter, httpContext, capacity.Value.RetryAfterSeconds, cancellationToken);
     }
 }
 
@@ -69,30 +57,15 @@ internal sealed class CreateFetchJobValidator : AbstractValidator<CreateFetchJob
                 ? $"'provider' '{r.Provider}' is unknown: no providers are configured (Jobs:Providers)."
                 : $"'provider' '{r.Provider}' is unknown; configured providers: {string.Join(", ", limits.Providers.Keys.Order(StringComparer.Ordinal))}.");
 
-        RuleFor(r => r.CallbackUrl).Custom((url, context) =>
-        {
-            if (url is null)
-            {
-                context.AddFailure("callbackUrl", "'callbackUrl' is required: the fetched data is posted there.");
-            }
-            else if (CallbackUrls.Check(url, callbackOptions.Value) is { } error)
-            {
-                context.AddFailure("callbackUrl", error);
-            }
-        });
+        RuleFor(r => r.CallbackUrl).MustBeACallbackUrl(callbackOptions.Value, required: "'callbackUrl' is required: the fetched data is posted there.");
 
         RuleFor(r => r.JobId)
             .Must(JobIds.IsValid)
             .When(r => r.JobId is not null)
             .WithMessage("'jobId' must be 1 to 64 letters, digits, '-' or '_'.");
 
-        RuleFor(r => r.Priority)
-            .Must(p => p is null || WireNames<WorkPriority>.TryParse(p, out _))
-            .WithMessage("'priority' must be normal or high.");
+        RuleFor(r => r.Priority).MustBeAPriority();
 
-        RuleFor(r => r.TimeoutSeconds)
-            .InclusiveBetween(1, limits.MaxTimeoutSeconds)
-            .When(r => r.TimeoutSeconds is not null)
-            .WithMessage($"'timeoutSeconds' must be between 1 and {limits.MaxTimeoutSeconds}.");
+        RuleFor(r => r.TimeoutSeconds).MustBeATimeout(limits.MaxTimeoutSeconds);
     }
 }

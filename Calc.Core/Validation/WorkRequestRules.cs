@@ -1,0 +1,43 @@
+using Calc.Callbacks;
+using Calc.Contracts;
+using Calc.Scheduling;
+using FluentValidation;
+
+namespace Calc.Validation;
+
+/// <summary>
+/// The rules every request that submits work shares (calculations, budget and fetch jobs), so the same field gets the
+/// same message in every service.
+/// </summary>
+public static class WorkRequestRules
+{
+    /// <summary><c>priority</c>: absent, <c>normal</c> or <c>high</c>.</summary>
+    public static IRuleBuilderOptions<T, string?> MustBeAPriority<T>(this IRuleBuilder<T, string?> rule) =>
+        rule.Must(p => p is null || WireNames<WorkPriority>.TryParse(p, out _))
+            .WithMessage("'priority' must be normal or high.");
+
+    /// <summary><c>timeoutSeconds</c>: absent, or 1 to <paramref name="maxSeconds"/>.</summary>
+    public static IRuleBuilderOptions<T, int?> MustBeATimeout<T>(this IRuleBuilder<T, int?> rule, int maxSeconds) =>
+        rule.Must(t => t is null || (t >= 1 && t <= maxSeconds))
+            .WithMessage($"'timeoutSeconds' must be between 1 and {maxSeconds}.");
+
+    /// <summary>
+    /// <c>callbackUrl</c>: absent (unless <paramref name="required"/> says why it is needed), or a URL
+    /// <see cref="CallbackUrls.Check"/> accepts under <paramref name="options"/>.
+    /// </summary>
+    public static IRuleBuilderOptionsConditions<T, string?> MustBeACallbackUrl<T>(this IRuleBuilder<T, string?> rule, CallbackOptions options, string? required = null) =>
+        rule.Custom((url, context) =>
+        {
+            if (url is null)
+            {
+                if (required is not null)
+                {
+                    context.AddFailure("callbackUrl", required);
+                }
+            }
+            else if (CallbackUrls.Check(url, options) is { } error)
+            {
+                context.AddFailure("callbackUrl", error);
+            }
+        });
+}
