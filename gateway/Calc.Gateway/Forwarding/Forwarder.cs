@@ -3,7 +3,6 @@ using System.Net;
 using Calc.Discovery;
 using Calc.Gateway.Balancing;
 using Calc.Gateway.Registry;
-using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
@@ -33,9 +32,6 @@ internal sealed partial class Forwarder(
 
     public async Task ForwardAsync(HttpContext context, string service)
     {
-        // The instance's own status code and body pass through as they are: no problem-details page over them.
-        context.Features.Get<IStatusCodePagesFeature>()?.Enabled = false;
-
         var instances = registry.Find(service);
         if (instances is null || instances.Instances.Length == 0)
         {
