@@ -144,4 +144,11 @@ internal sealed class PerformanceOptions
     /// Opt-in: only safe while nothing on the forwarding path blocks.
     /// </summary>
     public bool InlineIo { get; set; }
+
+    /// <summary>
+    /// Serve plain forwards (idempotent HTTP/1.1 requests under a route, to an instance whose breaker is closed) from
+    /// the gateway's own epoll event loops instead of Kestrel and HttpClient; everything else still goes through
+    /// Kestrel. Linux x64 only; ignored elsewhere.
+    /// </summary>
+    public bool FastLane { get; set; } = true;
 }

@@ -45,6 +45,16 @@ internal static class GatewayService
         services.AddSingleton<LoadBalancer>();
         services.AddSingleton<Forwarder>();
         services.AddSingleton<ClientRateLimiting>();
+
+        // The fast lane (Linux x64): plain forwards straight from epoll loops, everything else through Kestrel.
+        services.AddSingleton<FastLane.FastLaneServices>();
+        if (FastLane.FastLaneTransportFactory.IsSupported
+            && configuration.GetValue(PerformanceOptions.SectionName + ":FastLane", new PerformanceOptions().FastLane))
+        {
+            // Registered after Kestrel's socket transport, so it is the one Kestrel binds with.
+            services.AddSingleton<Microsoft.AspNetCore.Connections.IConnectionListenerFactory, FastLane.FastLaneTransportFactory>();
+        }
+
         return builder;
     }
 

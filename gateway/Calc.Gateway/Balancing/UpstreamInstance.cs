@@ -1,3 +1,5 @@
+using System.Net;
+using System.Text;
 using Calc.Discovery;
 using Calc.Gateway.Forwarding;
 using Calc.Gateway.Registry;
@@ -14,6 +16,9 @@ namespace Calc.Gateway.Balancing;
 internal sealed class UpstreamInstance
 {
     private readonly CircuitBreakerStateProvider _breaker;
+    private readonly ResiliencePipeline<UpstreamResponse> _breakerOnly;
+    private IPEndPoint? _endPoint;
+    private int _resolving;
     private int _inFlight;
     private int _openings;
     private int _open;
@@ -22,15 +27,52 @@ internal sealed class UpstreamInstance
     private long _failures;
     private InstanceLoad _load;
 
-    public UpstreamInstance(RegistryEntry entry, ResiliencePipeline<UpstreamResponse> pipeline, CircuitBreakerStateProvider breaker)
+    /// <param name="entry">The instance as registered.</param>
+    /// <param name="breakerOnly">The instance's circuit breaker alone (the fast lane reports outcomes to it).</param>
+    /// <param name="pipeline">The breaker with the per-attempt timeout inside it (the full forwarding path).</param>
+    /// <param name="breaker">The breaker's state.</param>
+    public UpstreamInstance(RegistryEntry entry, ResiliencePipeline<UpstreamResponse> breakerOnly, ResiliencePipeline<UpstreamResponse> pipeline, CircuitBreakerStateProvider breaker)
     {
         Entry = entry;
         Pipeline = pipeline;
+        _breakerOnly = breakerOnly;
         _breaker = breaker;
         _load = new InstanceLoad(entry.Capacity, entry.Processing);
         Key = KeyOf(entry.Service, entry.InstanceId);
         BaseUrl = entry.BaseUrl.GetLeftPart(UriPartial.Authority);
+        Authority = Encoding.ASCII.GetBytes(entry.BaseUrl.Authority);
+        if (entry.BaseUrl.Scheme == Uri.UriSchemeHttp && IPAddress.TryParse(entry.BaseUrl.DnsSafeHost, out var address))
+        {
+            _endPoint = new IPEndPoint(address, entry.BaseUrl.Port);
+        }
+        else if (entry.BaseUrl.Scheme != Uri.UriSchemeHttp)
+        {
+            _resolving = 1; // https instances are the full path's (HttpClient's TLS)
+        }
     }
+
+    /// <summary>The instance's <c>host:port</c> in ASCII: the Host header of a request sent to it.</summary>
+    public byte[] Authority { get; }
+
+    /// <summary>
+    /// Where the fast lane connects to, for a plain-HTTP instance: its IP address, or its host name resolved once in
+    /// the background (null until then; the full path serves it meanwhile). Null for https instances.
+    /// </summary>
+    public IPEndPoint? FastLaneEndPoint
+    {
+        get
+        {
+            if (_endPoint is null && Interlocked.Exchange(ref _resolving, 1) == 0)
+            {
+                _ = ResolveAsync();
+            }
+
+            return _endPoint;
+        }
+    }
+
+    /// <summary>True only while the breaker is closed (not open, not half-open): the fast lane leaves probes to the full path.</summary>
+    public bool IsClosed => Volatile.Read(ref _open) == 0;
 
     public string Key { get; }
 
@@ -112,6 +154,47 @@ internal sealed class UpstreamInstance
         Volatile.Write(ref _probeAfter, Environment.TickCount64 + (long)breakDuration.TotalMilliseconds);
         Volatile.Write(ref _open, 1);
         return Interlocked.Increment(ref _openings);
+    }
+
+    /// <summary>
+    /// Tells the breaker how a call the fast lane made ended: <paramref name="failure"/> null for a success, else what
+    /// failed (counted like the same failure on the full path). Runs the breaker alone, synchronously, no timeout.
+    /// </summary>
+    public void ReportOutcome(Exception? failure)
+    {
+        var context = ResilienceContextPool.Shared.Get();
+        var outcome = failure is null ? Outcome.FromResult<UpstreamResponse>(null!) : Outcome.FromException<UpstreamResponse>(failure);
+        var pending = _breakerOnly.ExecuteOutcomeAsync(static (_, state) => ValueTask.FromResult(state), context, outcome);
+        if (pending.IsCompleted)
+        {
+            ResilienceContextPool.Shared.Return(context);
+        }
+        else
+        {
+            _ = ReturnLaterAsync(pending, context);
+        }
+
+        static async Task ReturnLaterAsync(ValueTask<Outcome<UpstreamResponse>> pending, ResilienceContext context)
+        {
+            await pending;
+            ResilienceContextPool.Shared.Return(context);
+        }
+    }
+
+    private async Task ResolveAsync()
+    {
+        try
+        {
+            var addresses = await Dns.GetHostAddressesAsync(Entry.BaseUrl.DnsSafeHost);
+            if (addresses.Length > 0)
+            {
+                _endPoint = new IPEndPoint(addresses[0], Entry.BaseUrl.Port);
+            }
+        }
+        catch (System.Net.Sockets.SocketException)
+        {
+            // Unresolvable here: the full path (HttpClient) keeps serving it and reports the failures.
+        }
     }
 
     /// <summary>Records that the breaker closed (its probe succeeded).</summary>

@@ -13,7 +13,7 @@ namespace Calc.Gateway.Limits;
 /// </summary>
 internal sealed class ClientRateLimiting : IDisposable
 {
-    private readonly PartitionedRateLimiter<HttpContext>? _limiter;
+    private readonly PartitionedRateLimiter<string>? _limiter;
     private readonly TimeSpan _window;
 
     public ClientRateLimiting(IOptions<RateLimitingOptions> options)
@@ -23,8 +23,7 @@ internal sealed class ClientRateLimiting : IDisposable
         if (settings.PermitLimit > 0)
         {
             var limiterOptions = new FixedWindowRateLimiterOptions { PermitLimit = settings.PermitLimit, Window = _window, QueueLimit = 0 };
-            _limiter = PartitionedRateLimiter.Create<HttpContext, string>(context => RateLimitPartition.GetFixedWindowLimiter(
-                context.Connection.RemoteIpAddress?.ToString() ?? "unknown", _ => limiterOptions));
+            _limiter = PartitionedRateLimiter.Create<string, string>(clientIp => RateLimitPartition.GetFixedWindowLimiter(clientIp, _ => limiterOptions));
         }
     }
 
@@ -39,7 +38,7 @@ internal sealed class ClientRateLimiting : IDisposable
             return (true, null);
         }
 
-        var lease = _limiter.AttemptAcquire(context);
+        var lease = _limiter.AttemptAcquire(context.Connection.RemoteIpAddress?.ToString() ?? "unknown");
         if (lease.IsAcquired)
         {
             return (true, lease);
@@ -55,6 +54,30 @@ internal sealed class ClientRateLimiting : IDisposable
             ProblemDetails = { Status = StatusCodes.Status429TooManyRequests, Detail = "Too many requests from this client; retry later." },
         });
         return (false, null);
+    }
+
+    /// <summary>
+    /// Takes a permit for a request from <paramref name="clientIp"/> without answering it (the fast lane: a refused
+    /// request goes to the full path, which answers 429). The lease is null when limiting is off.
+    /// </summary>
+    public bool TryAcquire(string clientIp, out RateLimitLease? lease)
+    {
+        if (_limiter is null)
+        {
+            lease = null;
+            return true;
+        }
+
+        var acquired = _limiter.AttemptAcquire(clientIp);
+        if (acquired.IsAcquired)
+        {
+            lease = acquired;
+            return true;
+        }
+
+        acquired.Dispose();
+        lease = null;
+        return false;
     }
 
     public void Dispose() => _limiter?.Dispose();

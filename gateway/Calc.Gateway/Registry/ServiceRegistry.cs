@@ -180,7 +180,7 @@ internal sealed partial class ServiceRegistry(
     {
         var breaker = new CircuitBreakerStateProvider();
         UpstreamInstance? instance = null;
-        var pipeline = new ResiliencePipelineBuilder<UpstreamResponse>()
+        var breakerOnly = new ResiliencePipelineBuilder<UpstreamResponse>()
             .AddCircuitBreaker(new CircuitBreakerStrategyOptions<UpstreamResponse>
             {
                 FailureRatio = _resilience.FailureRatio,
@@ -193,7 +193,8 @@ internal sealed partial class ServiceRegistry(
                     .Handle<HttpRequestException>()
                     .Handle<IOException>()
                     .Handle<TimeoutRejectedException>()
-                    .HandleResult(r => (int)r.Message.StatusCode >= 500 && r.Message.StatusCode != System.Net.HttpStatusCode.ServiceUnavailable),
+                    // (The fast lane reports its successes as a null result and its failures as exceptions.)
+                    .HandleResult(r => r is not null && (int)r.Message.StatusCode >= 500 && r.Message.StatusCode != System.Net.HttpStatusCode.ServiceUnavailable),
                 OnOpened = args =>
                 {
                     OnBreakerOpened(instance!, args.BreakDuration);
@@ -206,9 +207,13 @@ internal sealed partial class ServiceRegistry(
                     return default;
                 },
             })
+            .Build();
+        // The same breaker (one state) with the per-attempt timeout inside it, for the full forwarding path.
+        var pipeline = new ResiliencePipelineBuilder<UpstreamResponse>()
+            .AddPipeline(breakerOnly)
             .AddTimeout(TimeSpan.FromSeconds(_resilience.TimeoutSeconds))
             .Build();
-        instance = new UpstreamInstance(entry, pipeline, breaker);
+        instance = new UpstreamInstance(entry, breakerOnly, pipeline, breaker);
         return instance;
     }
 

@@ -1,0 +1,92 @@
+using System.Runtime.InteropServices;
+
+namespace Calc.Gateway.FastLane;
+
+/// <summary>The few libc calls the fast lane's event loops make (Linux x64: the packed <c>epoll_event</c> layout).</summary>
+internal static unsafe partial class Native
+{
+    public const int EpollCloexec = 0x80000;
+    public const int EpollCtlAdd = 1;
+    public const int EpollCtlDel = 2;
+    public const int EpollCtlMod = 3;
+    public const uint EpollIn = 0x001;
+    public const uint EpollOut = 0x004;
+    public const uint EpollErr = 0x008;
+    public const uint EpollHup = 0x010;
+    public const uint EpollRdHup = 0x2000;
+    public const int MsgNoSignal = 0x4000;
+    public const int EIntr = 4;
+    public const int EAgain = 11;
+
+    [StructLayout(LayoutKind.Sequential, Pack = 4)]
+    public struct EpollEvent
+    {
+        public uint Events;
+        public ulong Data;
+    }
+
+    [LibraryImport("libc", EntryPoint = "epoll_create1", SetLastError = true)]
+    public static partial int EpollCreate1(int flags);
+
+    [LibraryImport("libc", EntryPoint = "epoll_ctl", SetLastError = true)]
+    public static partial int EpollCtl(int epfd, int op, int fd, EpollEvent* ev);
+
+    [LibraryImport("libc", EntryPoint = "epoll_wait", SetLastError = true)]
+    public static partial int EpollWait(int epfd, EpollEvent* events, int maxEvents, int timeout);
+
+    [LibraryImport("libc", EntryPoint = "recv", SetLastError = true)]
+    public static partial nint Recv(int fd, byte* buffer, nint length, int flags);
+
+    [LibraryImport("libc", EntryPoint = "send", SetLastError = true)]
+    public static partial nint Send(int fd, byte* buffer, nint length, int flags);
+
+    /// <summary>Bytes received; 0 when the peer closed; -1 when nothing is there yet; -2 on an error (reset).</summary>
+    public static nint Receive(int fd, Span<byte> buffer)
+    {
+        nint received;
+        fixed (byte* p = buffer)
+        {
+            received = Recv(fd, p, buffer.Length, 0);
+        }
+
+        if (received >= 0)
+        {
+            return received;
+        }
+
+        return Marshal.GetLastPInvokeError() is EAgain or EIntr ? -1 : -2;
+    }
+
+    /// <summary>Bytes sent; -1 when the socket would block; -2 on an error (the peer is gone).</summary>
+    public static nint SendSome(int fd, ReadOnlySpan<byte> data)
+    {
+        nint sent;
+        fixed (byte* p = data)
+        {
+            sent = Send(fd, p, data.Length, MsgNoSignal);
+        }
+
+        if (sent >= 0)
+        {
+            return sent == 0 && data.Length > 0 ? -1 : sent;
+        }
+
+        return Marshal.GetLastPInvokeError() is EAgain or EIntr ? -1 : -2;
+    }
+}
+
+/// <summary>eventfd, read and write: how the accept loop wakes an event loop.</summary>
+internal static unsafe partial class Native
+{
+    public const int EfdCloexec = 0x80000;
+    public const int EfdNonBlock = 0x800;
+
+    [LibraryImport("libc", EntryPoint = "eventfd", SetLastError = true)]
+    public static partial int EventFd(uint initval, int flags);
+
+    [LibraryImport("libc", EntryPoint = "read", SetLastError = true)]
+    public static partial nint Read(int fd, void* buffer, nint count);
+
+    [LibraryImport("libc", EntryPoint = "write", SetLastError = true)]
+    public static partial nint Write(int fd, void* buffer, nint count);
+}
