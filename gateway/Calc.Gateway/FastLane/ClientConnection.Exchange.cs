@@ -14,6 +14,7 @@ internal sealed partial class ClientConnection
     private const int MaxHeaderCount = 100;
 
     private bool _upstreamReused;
+    private int _heldBody;
 
     private static bool IsForwardable(ReadOnlySpan<byte> method, out bool isHead)
     {
@@ -155,6 +156,7 @@ internal sealed partial class ClientConnection
         _lease = lease;
         _responseHeadRead = _responseStarted = _hold = false;
         _chunked = default;
+        _heldBody = 0;
         _upstreamReused = !upstream.IsConnecting;
         instance!.Begin();
         Deadline = _loop.Now + (upstream.IsConnecting ? _lane.ConnectTimeoutMs : _lane.TimeoutMs);
@@ -245,6 +247,11 @@ internal sealed partial class ClientConnection
             return;
         }
 
+        if (!_responseStarted && _framing == BodyFraming.Chunked && HoldChunked(upstream))
+        {
+            return;
+        }
+
         if (!_responseStarted)
         {
             WriteResponseHead(upstream.Data[.._responseHeadLength]);
@@ -254,6 +261,45 @@ internal sealed partial class ClientConnection
         }
 
         RelayBody(upstream);
+    }
+
+    /// <summary>
+    /// A chunked answer is held, like one with a length, until it is whole or over the hold limit: true while it is
+    /// still held (or was relayed whole); false once it is too large to hold, and the rest streams.
+    /// </summary>
+    private bool HoldChunked(UpstreamConnection upstream)
+    {
+        var body = upstream.Data[(_responseHeadLength + _heldBody)..];
+        var taken = _chunked.Advance(body);
+        _heldBody += taken;
+        if (_chunked.IsInvalid)
+        {
+            OnUpstreamFailed("the chunked body is malformed");
+            return true;
+        }
+
+        if (_chunked.IsDone)
+        {
+            WriteResponseHead(upstream.Data[.._responseHeadLength]);
+            Append(upstream.Data.Slice(_responseHeadLength, _heldBody));
+            upstream.Consume(_responseHeadLength + _heldBody);
+            Finish();
+            return true;
+        }
+
+        if (_heldBody <= _lane.HeldResponseBytes)
+        {
+            return true; // wait for more (the connection's buffer grows as needed)
+        }
+
+        // Too large to hold: what came so far goes out now, the tracker goes on from where it is.
+        WriteResponseHead(upstream.Data[.._responseHeadLength]);
+        Append(upstream.Data.Slice(_responseHeadLength, _heldBody));
+        upstream.Consume(_responseHeadLength + _heldBody);
+        _responseStarted = true;
+        _loop.Unwatch(this);
+        Flush();
+        return true;
     }
 
     /// <summary>The instance's connection closed (cleanly or not) during the exchange.</summary>
@@ -520,6 +566,7 @@ internal sealed partial class ClientConnection
     {
         var upstream = _upstream;
         _upstream = null;
+        _loop.Forwarded++;
         // What the breaker counts, as on the full path: 5xx other than 503 are failures.
         _instance!.ReportOutcome(_status >= 500 ? new HttpRequestException($"The instance answered {_status}.") : null);
         EndExchange(consumeRequest: true);

@@ -249,12 +249,16 @@ internal sealed partial class ClientConnection : IEventTarget
             _outStart += (int)sent;
         }
 
-        if (_outStart == _outEnd && _out is not null)
+        if (_outStart == _outEnd)
         {
-            ArrayPool<byte>.Shared.Return(_out);
-            _out = null;
-            _outStart = _outEnd = 0;
-            _upstream?.PauseReceive(false);
+            if (_out is not null)
+            {
+                ArrayPool<byte>.Shared.Return(_out);
+                _out = null;
+                _outStart = _outEnd = 0;
+                _upstream?.PauseReceive(false);
+            }
+
             if (_closeWhenFlushed && !_busy)
             {
                 Close();
@@ -339,6 +343,7 @@ internal sealed partial class ClientConnection : IEventTarget
     /// <summary>Kestrel takes the connection over, starting with the bytes not yet answered.</summary>
     private void HandOff()
     {
+        _loop.HandedOff++;
         _closed = true;
         _loop.Unwatch(this);
         _loop.Unregister(_fd, _handle);

@@ -53,6 +53,12 @@ internal sealed unsafe partial class EventLoop
 
     public FastLaneServices Lane => _lane;
 
+    /// <summary>Requests this loop answered from an instance (written by the loop thread only).</summary>
+    public long Forwarded { get; set; }
+
+    /// <summary>Connections this loop handed to Kestrel (written by the loop thread only).</summary>
+    public long HandedOff { get; set; }
+
     /// <summary>Takes an accepted client socket (any thread); the loop thread starts serving it.</summary>
     public void Adopt(Socket socket, FastLaneListener listener)
     {

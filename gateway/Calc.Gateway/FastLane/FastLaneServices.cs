@@ -56,4 +56,11 @@ internal sealed class FastLaneServices(
 
         return null;
     }
+
+    /// <summary>The event loops, once the fast lane's transport has started them; null while it is off.</summary>
+    public EventLoop[]? Loops { get; set; }
+
+    /// <summary>Whether the fast lane serves connections, and how many requests it forwarded and connections it handed to Kestrel.</summary>
+    public (bool Enabled, long Forwarded, long HandedOff) Totals() =>
+        Loops is { } loops ? (true, loops.Sum(l => l.Forwarded), loops.Sum(l => l.HandedOff)) : (false, 0, 0);
 }

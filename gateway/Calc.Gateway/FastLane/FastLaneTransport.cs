@@ -23,7 +23,7 @@ internal sealed class FastLaneTransportFactory(FastLaneServices lane, ILoggerFac
         new(new SocketConnectionFactoryOptions(), loggers.CreateLogger<FastLaneTransportFactory>());
 
     private readonly Lazy<EventLoop[]> _loops = new(() =>
-        [.. Enumerable.Range(0, Environment.ProcessorCount).Select(i => new EventLoop(i, lane))]);
+        lane.Loops = [.. Enumerable.Range(0, Environment.ProcessorCount).Select(i => new EventLoop(i, lane))]);
 
     private int _listeners;
 

@@ -31,23 +31,31 @@ public sealed record ServiceStatus(string Service, IReadOnlyList<string> Routes,
 /// <param name="Registry"><c>cache</c> when the last read of the registry succeeded, <c>last_known</c> while the cache is unreachable.</param>
 /// <param name="LastRefresh">When the registry was last read from the cache.</param>
 /// <param name="Services">Every routed or registered service.</param>
-public sealed record GatewayStatusResponse(string Registry, DateTimeOffset? LastRefresh, IReadOnlyList<ServiceStatus> Services);
+/// <param name="FastLane">The fast lane's counters since the gateway started.</param>
+public sealed record GatewayStatusResponse(string Registry, DateTimeOffset? LastRefresh, IReadOnlyList<ServiceStatus> Services, FastLaneStatus FastLane);
+
+/// <summary>The fast lane (<c>Performance:FastLane</c>): plain forwards served from the gateway's own event loops.</summary>
+/// <param name="Enabled">Whether it serves the gateway's connections (Linux x64 and not switched off).</param>
+/// <param name="Forwarded">Requests it answered from an instance.</param>
+/// <param name="HandedOff">Connections it gave to Kestrel's full forwarding path (requests it does not take, failures before the answer).</param>
+public sealed record FastLaneStatus(bool Enabled, long Forwarded, long HandedOff);
 
 internal static class GetGatewayStatus
 {
     public static void MapGatewayStatus(this IEndpointRouteBuilder app)
     {
         var status = app.MapGroup("/status").WithTags("Status");
-        status.MapGet("/", (ServiceRegistry registry, IOptions<List<GatewayRoute>> routes) => TypedResults.Ok(Describe(registry, routes.Value, null)))
+        status.MapGet("/", (ServiceRegistry registry, IOptions<List<GatewayRoute>> routes, FastLane.FastLaneServices fastLane) =>
+                TypedResults.Ok(Describe(registry, routes.Value, null, fastLane)))
             .WithName("GetGatewayStatus")
             .WithSummary("Every service and instance: load, capacity, processing, circuit state, last heartbeat; totals per service.");
         status.MapGet("/{service}", Results<Ok<ServiceStatus>, NotFound> (string service, ServiceRegistry registry, IOptions<List<GatewayRoute>> routes) =>
-                Describe(registry, routes.Value, service).Services is [var one] ? TypedResults.Ok(one) : TypedResults.NotFound())
+                Describe(registry, routes.Value, service, null).Services is [var one] ? TypedResults.Ok(one) : TypedResults.NotFound())
             .WithName("GetServiceStatus")
             .WithSummary("One service's instances and totals, as in GET /status.");
     }
 
-    private static GatewayStatusResponse Describe(ServiceRegistry registry, List<GatewayRoute> routes, string? only)
+    private static GatewayStatusResponse Describe(ServiceRegistry registry, List<GatewayRoute> routes, string? only, FastLane.FastLaneServices? fastLane)
     {
         var names = routes.Select(r => r.Service).Concat(registry.Services.Select(s => s.Name))
             .Distinct(StringComparer.Ordinal)
@@ -63,7 +71,8 @@ internal static class GetGatewayStatus
                 capacity == 0 ? 0 : Math.Round((double)processing / capacity, 3), described.Sum(i => i.InFlight));
             return new ServiceStatus(name, [.. routes.Where(r => r.Service == name).Select(r => r.Prefix)], described, totals);
         }).ToList();
-        return new GatewayStatusResponse(registry.StoreAvailable ? "cache" : "last_known", registry.LastRefresh, services);
+        var (enabled, forwarded, handedOff) = fastLane?.Totals() ?? default;
+        return new GatewayStatusResponse(registry.StoreAvailable ? "cache" : "last_known", registry.LastRefresh, services, new FastLaneStatus(enabled, forwarded, handedOff));
     }
 
     private static InstanceStatus Describe(UpstreamInstance instance)
