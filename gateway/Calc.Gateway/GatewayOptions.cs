@@ -151,4 +151,8 @@ internal sealed class PerformanceOptions
     /// Kestrel. Linux x64 only; ignored elsewhere.
     /// </summary>
     public bool FastLane { get; set; } = true;
+
+    /// <summary>The fast lane's event-loop threads; 0 (the default) means one per core.</summary>
+    [Range(0, 256)]
+    public int FastLaneLoops { get; set; }
 }

@@ -26,6 +26,7 @@ internal static class GatewayService
         services.AddValidatedOptions<ResilienceOptions>(ResilienceOptions.SectionName);
         services.AddValidatedOptions<LimitsOptions>(LimitsOptions.SectionName);
         services.AddValidatedOptions<RateLimitingOptions>(RateLimitingOptions.SectionName);
+        services.AddValidatedOptions<PerformanceOptions>(PerformanceOptions.SectionName);
         UseInlineIo(builder);
         services.Configure<Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions>(kestrel =>
         {

@@ -144,7 +144,8 @@ internal sealed partial class ClientConnection
         }
         else
         {
-            Guid.NewGuid().TryFormat(_requestId, out _requestIdLength, "N");
+            _loop.NewRequestId(_requestId.AsSpan(0, 32));
+            _requestIdLength = 32;
         }
 
         BuildRequest(data[..headLength], line, instance!, host, forwardedFor, data.Slice(headLength, (int)contentLength));

@@ -30,6 +30,7 @@ internal sealed unsafe partial class EventLoop
     private readonly List<ClientConnection> _waiting = [];
     private readonly Dictionary<string, Stack<UpstreamConnection>> _idle = new(StringComparer.Ordinal);
     private readonly Dictionary<string, int> _upstreamCounts = new(StringComparer.Ordinal);
+    private readonly Random _ids = new();
     private volatile bool _draining;
     private long _nextScan;
 
@@ -74,6 +75,18 @@ internal sealed unsafe partial class EventLoop
     }
 
     public bool Draining => _draining;
+
+    /// <summary>
+    /// Writes a new request id: 32 lower-case hex digits, like the full path's <c>Guid.ToString("N")</c>, from this
+    /// loop's own generator (Guid.NewGuid asks the kernel for randomness: a system call per request). Ids only
+    /// correlate log lines; they need to be unique, not unpredictable.
+    /// </summary>
+    public void NewRequestId(Span<byte> destination)
+    {
+        Span<byte> random = stackalloc byte[16];
+        _ids.NextBytes(random);
+        Convert.TryToHexStringLower(random, destination, out _);
+    }
 
     public GCHandle Register(int fd, IEventTarget target, uint events)
     {

@@ -6,6 +6,7 @@ using System.Runtime.InteropServices;
 using System.Threading.Channels;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
+using Microsoft.Extensions.Options;
 
 namespace Calc.Gateway.FastLane;
 
@@ -16,14 +17,15 @@ namespace Calc.Gateway.FastLane;
 /// as an ordinary socket connection, with the bytes already read put back in front of the rest, and Kestrel serves it
 /// from then on through the full pipeline (<see cref="Forwarding.RouteForwarding"/> and the gateway's own endpoints).
 /// </summary>
-internal sealed class FastLaneTransportFactory(FastLaneServices lane, ILoggerFactory loggers)
+internal sealed class FastLaneTransportFactory(FastLaneServices lane, IOptions<PerformanceOptions> performance, ILoggerFactory loggers)
     : IConnectionListenerFactory, IConnectionListenerFactorySelector, IDisposable
 {
     private readonly SocketConnectionContextFactory _kestrelSockets =
         new(new SocketConnectionFactoryOptions(), loggers.CreateLogger<FastLaneTransportFactory>());
 
     private readonly Lazy<EventLoop[]> _loops = new(() =>
-        lane.Loops = [.. Enumerable.Range(0, Environment.ProcessorCount).Select(i => new EventLoop(i, lane))]);
+        lane.Loops = [.. Enumerable.Range(0, performance.Value.FastLaneLoops > 0 ? performance.Value.FastLaneLoops : Environment.ProcessorCount)
+            .Select(i => new EventLoop(i, lane))]);
 
     private int _listeners;
 
