@@ -120,8 +120,10 @@ internal sealed class UpstreamConnection : IEventTarget
     public void Release(bool reusable)
     {
         Owner = null;
+        // An answer that came before the whole request went out (an early error) leaves the connection mid-request.
+        var requestUnsent = _request is not null;
         _request = null;
-        if (!reusable || _start != _end || _paused)
+        if (!reusable || requestUnsent || _start != _end || _paused)
         {
             Close();
             return;
