@@ -151,24 +151,7 @@ public sealed class RawReader(Stream stream)
     private int _end;
 
     /// <summary>The head (start line and header lines, without the empty line); null at the end of the stream.</summary>
-    public async Task<string?> ReadHeadAsync(CancellationToken cancellationToken)
-    {
-        while (true)
-        {
-            var index = _buffer.AsSpan(_start, _end - _start).IndexOf("\r\n\r\n"u8);
-            if (index >= 0)
-            {
-                var head = Encoding.ASCII.GetString(_buffer, _start, index);
-                _start += index + 4;
-                return head;
-            }
-
-            if (!await FillAsync(cancellationToken))
-            {
-                return null;
-            }
-        }
-    }
+    public Task<string?> ReadHeadAsync(CancellationToken cancellationToken) => ReadUntilAsync("\r\n\r\n"u8.ToArray(), cancellationToken);
 
     public async Task<byte[]> ReadBytesAsync(int count, CancellationToken cancellationToken)
     {
@@ -242,21 +225,25 @@ public sealed class RawReader(Stream stream)
         return new RawResponse(status, headers, body);
     }
 
-    private async Task<string> ReadLineAsync(CancellationToken cancellationToken)
+    private async Task<string> ReadLineAsync(CancellationToken cancellationToken) =>
+        await ReadUntilAsync("\r\n"u8.ToArray(), cancellationToken) ?? throw new IOException("The stream ended inside a line.");
+
+    /// <summary>The text before <paramref name="delimiter"/> (which is consumed too); null when the stream ends first.</summary>
+    private async Task<string?> ReadUntilAsync(byte[] delimiter, CancellationToken cancellationToken)
     {
         while (true)
         {
-            var index = _buffer.AsSpan(_start, _end - _start).IndexOf("\r\n"u8);
+            var index = _buffer.AsSpan(_start, _end - _start).IndexOf(delimiter);
             if (index >= 0)
             {
-                var line = Encoding.ASCII.GetString(_buffer, _start, index);
-                _start += index + 2;
-                return line;
+                var text = Encoding.ASCII.GetString(_buffer, _start, index);
+                _start += index + delimiter.Length;
+                return text;
             }
 
             if (!await FillAsync(cancellationToken))
             {
-                throw new IOException("The stream ended inside a line.");
+                return null;
             }
         }
     }
