@@ -131,6 +131,14 @@ internal sealed class LimitsOptions
     /// <summary>Largest request body accepted (413 above it).</summary>
     [Range(0, long.MaxValue)]
     public long MaxRequestBodyBytes { get; set; } = 1024 * 1024;
+
+    /// <summary>An idle client connection is closed after this long (Kestrel's keep-alive timeout, on both paths).</summary>
+    [Range(1, 86_400)]
+    public double KeepAliveSeconds { get; set; } = 130;
+
+    /// <summary>A request whose head has not arrived whole after this long closes its connection (Kestrel's request-headers timeout).</summary>
+    [Range(1, 3600)]
+    public double RequestHeadersSeconds { get; set; } = 30;
 }
 
 /// <summary>Section <c>Performance</c>: how the gateway uses its threads.</summary>

@@ -30,7 +30,10 @@ internal static class GatewayService
         UseInlineIo(builder);
         services.Configure<Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions>(kestrel =>
         {
-            kestrel.Limits.MaxRequestBodySize = configuration.GetValue(LimitsOptions.SectionName + ":MaxRequestBodyBytes", new LimitsOptions().MaxRequestBodyBytes);
+            var limits = configuration.GetSection(LimitsOptions.SectionName).Get<LimitsOptions>() ?? new LimitsOptions();
+            kestrel.Limits.MaxRequestBodySize = limits.MaxRequestBodyBytes;
+            kestrel.Limits.KeepAliveTimeout = TimeSpan.FromSeconds(limits.KeepAliveSeconds);
+            kestrel.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(limits.RequestHeadersSeconds);
             kestrel.AddServerHeader = false; // The instance's own Server header passes through.
         });
 

@@ -326,3 +326,38 @@ public sealed class FastLaneSwitchTests(PostgresServer postgres, CacheServerProc
         status["fastLane"]!["forwarded"]!.GetValue<long>().ShouldBe(0);
     }
 }
+
+/// <summary>Kestrel's connection limits hold on the fast lane too, for the connections Kestrel never sees.</summary>
+public sealed class FastLaneLimitsTests(PostgresServer postgres, CacheServerProcess cache)
+{
+    [Fact(Timeout = 90_000)]
+    public async Task Idle_connections_close_after_the_keep_alive_timeout_and_incomplete_requests_after_the_headers_timeout()
+    {
+        var token = TestContext.Current.CancellationToken;
+        await using var instance = new RawInstance();
+        await using var cluster = await Cluster.CreateAsync(postgres, cache.Endpoint);
+        var gateway = await cluster.StartGatewayAsync(
+            ("Routes:2:Prefix", "/raw"), ("Routes:2:Service", "raw"), ("Registry:TtlSeconds", "600"),
+            ("Limits:KeepAliveSeconds", "2"), ("Limits:RequestHeadersSeconds", "2"));
+        await FastLaneGateway.RegisterAsync(gateway, "raw", "raw-1", instance.BaseUrl);
+        using var idle = new TcpClient();
+        await idle.ConnectAsync(gateway.BaseAddress.Host, gateway.BaseAddress.Port, token);
+        using var partial = new TcpClient();
+        await partial.ConnectAsync(gateway.BaseAddress.Host, gateway.BaseAddress.Port, token);
+        var reader = new RawReader(idle.GetStream());
+
+        await idle.GetStream().WriteAsync("GET /raw/once HTTP/1.1\r\nHost: x\r\n\r\n"u8.ToArray(), token);
+        var answered = await reader.ReadResponseAsync(cancellationToken: token);
+        await partial.GetStream().WriteAsync("GET /raw/never-finished HTTP/1.1\r\nHo"u8.ToArray(), token);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var idleEnd = await idle.GetStream().ReadAsync(new byte[1], token);
+        var idleClosedAfter = clock.Elapsed;
+        var partialEnd = await partial.GetStream().ReadAsync(new byte[1], token);
+
+        answered.Text.ShouldBe("/raw/once");
+        idleEnd.ShouldBe(0);
+        partialEnd.ShouldBe(0);
+        idleClosedAfter.ShouldBeGreaterThan(TimeSpan.FromSeconds(1));
+        idleClosedAfter.ShouldBeLessThan(TimeSpan.FromSeconds(10));
+    }
+}

@@ -578,6 +578,7 @@ internal sealed partial class ClientConnection
     private void EndExchange(bool consumeRequest)
     {
         _busy = false;
+        _lastActivity = _loop.Now;
         _loop.Unwatch(this);
         _instance?.End();
         _instance = null;

@@ -38,6 +38,7 @@ internal sealed partial class ClientConnection : IEventTarget
     private uint _interest;
     private bool _closed;
     private bool _readPaused;
+    private long _lastActivity = Environment.TickCount64;
 
     private byte[] _in = new byte[InitialInputBytes];
     private int _inStart;
@@ -151,6 +152,21 @@ internal sealed partial class ClientConnection : IEventTarget
         }
     }
 
+    /// <summary>Closes the connection when it has waited too long for a request (see <see cref="EventLoop"/>'s idle scan).</summary>
+    public void CloseIfExpired()
+    {
+        if (_busy || _outEnd > _outStart)
+        {
+            return;
+        }
+
+        var limit = _inEnd > _inStart ? _lane.RequestHeadersMs : _lane.KeepAliveMs;
+        if (_loop.Now - _lastActivity > limit)
+        {
+            Close();
+        }
+    }
+
     public void OnDeadline()
     {
         if (_busy && !_responseStarted)
@@ -203,6 +219,11 @@ internal sealed partial class ClientConnection : IEventTarget
         {
             Abort(); // the client went away (or half-closed, which HTTP/1.1 clients do only when done)
             return;
+        }
+
+        if (_inEnd == _inStart)
+        {
+            _lastActivity = _loop.Now; // a new request starts: its time to arrive whole counts from here
         }
 
         _inEnd += (int)received;

@@ -33,6 +33,7 @@ internal sealed unsafe partial class EventLoop
     private readonly Random _ids = new();
     private volatile bool _draining;
     private long _nextScan;
+    private long _nextIdleScan;
 
     public EventLoop(int index, FastLaneServices lane)
     {
@@ -280,6 +281,17 @@ internal sealed unsafe partial class EventLoop
             if (i < _waiting.Count && _waiting[i].Deadline <= Now)
             {
                 _waiting[i].OnDeadline();
+            }
+        }
+
+        if (Now >= _nextIdleScan)
+        {
+            // Once a second: connections idle past the keep-alive timeout, or with a request still incomplete past
+            // the request-headers timeout, close (Kestrel's limits, for the connections Kestrel never sees).
+            _nextIdleScan = Now + 1000;
+            foreach (var client in _clients.ToArray())
+            {
+                client.CloseIfExpired();
             }
         }
 

@@ -34,6 +34,12 @@ internal sealed class FastLaneServices(
 
     public long TimeoutMs { get; } = (long)(resilience.Value.TimeoutSeconds * 1000);
 
+    /// <summary><c>Limits:KeepAliveSeconds</c>: an idle client connection is closed after it, as Kestrel does.</summary>
+    public long KeepAliveMs { get; } = (long)(limits.Value.KeepAliveSeconds * 1000);
+
+    /// <summary><c>Limits:RequestHeadersSeconds</c>: a request still incomplete after it closes its connection.</summary>
+    public long RequestHeadersMs { get; } = (long)(limits.Value.RequestHeadersSeconds * 1000);
+
     public long ConnectTimeoutMs { get; } = (long)(resilience.Value.ConnectTimeoutSeconds * 1000);
 
     /// <summary>Largest request body the fast lane takes (it must be replayable through the full path).</summary>
