@@ -427,7 +427,6 @@ internal sealed partial class RespSession
         var shard = _keyspace.ShardFor(key);
         lock (shard)
         {
-            var ticks = Environment.TickCount64;
             var entry = shard.Find(key, _now, touch: false);
             if (entry is null)
             {
@@ -447,7 +446,7 @@ internal sealed partial class RespSession
                     });
                     break;
                 case "idletime":
-                    _w.WriteInteger(Math.Max(0, ticks - entry.LastAccess) / 1000);
+                    _w.WriteInteger(Math.Max(0, _now - entry.LastAccess) / 1000);
                     break;
                 default:
                     _w.WriteInteger(1);

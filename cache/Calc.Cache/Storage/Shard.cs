@@ -45,7 +45,7 @@ internal sealed class Shard
 
         if (touch)
         {
-            entry.LastAccess = Environment.TickCount64;
+            entry.LastAccess = now;
         }
 
         return entry;
@@ -70,7 +70,7 @@ internal sealed class Shard
     /// <summary>Adds a key that <see cref="Find"/> just reported missing.</summary>
     public CacheEntry Add(byte[] key, object value, long expiresAt = 0)
     {
-        var entry = new CacheEntry(key, value) { LastAccess = Environment.TickCount64, Slot = _all.Count };
+        var entry = new CacheEntry(key, value) { LastAccess = Clock.UnixMs, Slot = _all.Count };
         _map.Add(key, entry);
         _all.Add(entry);
         SetExpiry(entry, expiresAt);
