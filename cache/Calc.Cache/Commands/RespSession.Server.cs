@@ -126,7 +126,7 @@ internal sealed partial class RespSession
     }
 
     private static readonly string[] ConfigNames =
-        ["port", "bind", "requirepass", "maxmemory", "maxmemory-policy", "maxclients", "proto-max-bulk-len", "client-output-timeout", "save", "appendonly", "appendfsync", "dir", "databases", "timeout"];
+        ["port", "bind", "requirepass", "maxmemory", "maxmemory-policy", "maxclients", "proto-max-bulk-len", "client-output-timeout", "io-threads", "save", "appendonly", "appendfsync", "dir", "databases", "timeout"];
 
     private string ConfigValue(string name)
     {
@@ -141,6 +141,7 @@ internal sealed partial class RespSession
             "maxclients" => o.MaxClients.ToString(CultureInfo.InvariantCulture),
             "proto-max-bulk-len" => o.Limits.MaxBulkLength.ToString(CultureInfo.InvariantCulture),
             "client-output-timeout" => ((long)o.ClientOutputTimeout.TotalSeconds).ToString(CultureInfo.InvariantCulture),
+            "io-threads" => o.EffectiveIoThreads.ToString(CultureInfo.InvariantCulture),
             "save" => "",
             "appendonly" => o.AppendOnly ? "yes" : "no",
             "appendfsync" => o.AppendFsync,

@@ -19,8 +19,10 @@ namespace Calc.Cache.Server;
 /// request per round trip (redis-benchmark -P 1) that costs more than the command itself. Kestrel still owns the
 /// listeners, calls the connection handler, and drives the graceful shutdown.
 /// </summary>
-internal sealed class EpollTransportFactory(long maxReadBufferSize) : IConnectionListenerFactory, IConnectionListenerFactorySelector
+internal sealed class EpollTransportFactory(long maxReadBufferSize, int loopCount) : IConnectionListenerFactory, IConnectionListenerFactorySelector, IDisposable
 {
+    private readonly Lazy<EpollLoop[]> _loops = new(() => [.. Enumerable.Range(0, loopCount).Select(i => new EpollLoop(i))]);
+
     /// <summary>True where the epoll transport can run (Linux on x64: the packed <c>epoll_event</c> layout).</summary>
     public static bool IsSupported => OperatingSystem.IsLinux() && RuntimeInformation.ProcessArchitecture == Architecture.X64;
 
@@ -46,12 +48,24 @@ internal sealed class EpollTransportFactory(long maxReadBufferSize) : IConnectio
             throw;
         }
 
-        return ValueTask.FromResult<IConnectionListener>(new EpollListener(socket, maxReadBufferSize));
+        return ValueTask.FromResult<IConnectionListener>(new EpollListener(socket, _loops.Value, maxReadBufferSize));
+    }
+
+    /// <summary>Stops the event loops (after Kestrel has closed the connections; any left are closed with them).</summary>
+    public void Dispose()
+    {
+        if (_loops.IsValueCreated)
+        {
+            foreach (var loop in _loops.Value)
+            {
+                loop.Stop();
+            }
+        }
     }
 }
 
 /// <summary>Accepts with an ordinary async accept and hands each connection to an event loop, round robin.</summary>
-internal sealed class EpollListener(Socket socket, long maxReadBufferSize) : IConnectionListener
+internal sealed class EpollListener(Socket socket, EpollLoop[] loops, long maxReadBufferSize) : IConnectionListener
 {
     private int _next;
 
@@ -79,7 +93,6 @@ internal sealed class EpollListener(Socket socket, long maxReadBufferSize) : ICo
                 continue; // e.g. the client reset before we accepted: take the next one
             }
 
-            var loops = EpollLoop.All;
             var loop = loops[(int)((uint)Interlocked.Increment(ref _next) % (uint)loops.Length)];
             return new EpollConnection(accepted, loop, maxReadBufferSize);
         }
@@ -99,7 +112,7 @@ internal sealed class EpollListener(Socket socket, long maxReadBufferSize) : ICo
 }
 
 /// <summary>
-/// One event-loop thread with its epoll instance; one per core, shared by every listener of the process. Everything
+/// One event-loop thread with its epoll instance; the transport has one per io-thread, shared by its listeners. Everything
 /// about a connection's socket and buffers happens on its loop's thread; other threads (Kestrel's accept and
 /// shutdown, the connection handler) only post requests, which an eventfd wakes the loop for.
 /// </summary>
@@ -107,17 +120,19 @@ internal sealed unsafe class EpollLoop
 {
     private const int MaxEvents = 256;
     private const int StallCheckMs = 100;
-    private static readonly Lazy<EpollLoop[]> Loops = new(() =>
-        [.. Enumerable.Range(0, Environment.ProcessorCount).Select(i => new EpollLoop(i))]);
 
     private readonly int _epoll;
-    private readonly int _wakeFd;
+    private readonly Thread _thread;
     private readonly ConcurrentQueue<EpollConnection> _posted = new();
+    private readonly Lock _wakeGate = new();
+    private readonly HashSet<EpollConnection> _connections = [];
     private readonly List<EpollConnection> _stalled = [];
     private readonly List<GCHandle<EpollConnection>> _released = [];
+    private int _wakeFd;
     private int _wakePending;
+    private volatile bool _stopping;
 
-    private EpollLoop(int index)
+    public EpollLoop(int index)
     {
         _epoll = Native.EpollCreate1(Native.EpollCloexec);
         _wakeFd = Native.EventFd(0, Native.EfdNonBlock | Native.EfdCloexec);
@@ -127,10 +142,9 @@ internal sealed unsafe class EpollLoop
         }
 
         Control(_wakeFd, 0, Native.EpollCtlAdd, Native.EpollIn); // data 0: no connection handle is ever 0
-        new Thread(Run) { IsBackground = true, Name = $"Calc.Cache epoll {index}" }.Start();
+        _thread = new Thread(Run) { IsBackground = true, Name = $"Calc.Cache epoll {index}" };
+        _thread.Start();
     }
-
-    public static EpollLoop[] All => Loops.Value;
 
     /// <summary>Queues <paramref name="connection"/> for <see cref="EpollConnection.OnPosted"/> on the loop thread; any thread.</summary>
     public void Post(EpollConnection connection)
@@ -138,8 +152,28 @@ internal sealed unsafe class EpollLoop
         _posted.Enqueue(connection);
         if (Interlocked.Exchange(ref _wakePending, 1) == 0)
         {
-            ulong one = 1;
-            _ = Native.Write(_wakeFd, &one, sizeof(ulong));
+            Wake();
+        }
+    }
+
+    /// <summary>Ends the loop thread: closes the connections it still has and its descriptors; waits up to 5 s.</summary>
+    public void Stop()
+    {
+        _stopping = true;
+        Wake();
+        _thread.Join(TimeSpan.FromSeconds(5));
+    }
+
+    private void Wake()
+    {
+        // Under the gate: a post racing with the loop's exit must not write to a closed (maybe reused) descriptor.
+        lock (_wakeGate)
+        {
+            if (_wakeFd >= 0)
+            {
+                ulong one = 1;
+                _ = Native.Write(_wakeFd, &one, sizeof(ulong));
+            }
         }
     }
 
@@ -148,6 +182,11 @@ internal sealed unsafe class EpollLoop
         var ev = new Native.EpollEvent { Events = events, Data = (ulong)data };
         _ = Native.EpollCtl(_epoll, op, fd, &ev);
     }
+
+    /// <summary>Loop thread: a connection starts or ends being served here.</summary>
+    public void Track(EpollConnection connection) => _connections.Add(connection);
+
+    public void Untrack(EpollConnection connection) => _connections.Remove(connection);
 
     /// <summary>Loop thread: watch a connection whose replies wait for the socket, for the output timeout.</summary>
     public void AddStalled(EpollConnection connection) => _stalled.Add(connection);
@@ -161,7 +200,7 @@ internal sealed unsafe class EpollLoop
     {
         var events = (Native.EpollEvent*)NativeMemory.Alloc(MaxEvents, (nuint)sizeof(Native.EpollEvent));
         var nextStallCheck = 0L;
-        while (true)
+        while (!_stopping)
         {
             var count = Native.EpollWait(_epoll, events, MaxEvents, _stalled.Count == 0 ? -1 : StallCheckMs);
             for (var i = 0; i < count; i++)
@@ -196,15 +235,35 @@ internal sealed unsafe class EpollLoop
                 }
             }
 
-            if (_released.Count > 0)
-            {
-                foreach (var handle in _released)
-                {
-                    handle.Dispose();
-                }
+            ReleaseHandles();
+        }
 
-                _released.Clear();
+        foreach (var connection in _connections.ToArray())
+        {
+            connection.Close(null);
+        }
+
+        ReleaseHandles();
+        lock (_wakeGate)
+        {
+            _ = Native.Close(_wakeFd);
+            _wakeFd = -1;
+        }
+
+        _ = Native.Close(_epoll);
+        NativeMemory.Free(events);
+    }
+
+    private void ReleaseHandles()
+    {
+        if (_released.Count > 0)
+        {
+            foreach (var handle in _released)
+            {
+                handle.Dispose();
             }
+
+            _released.Clear();
         }
     }
 
@@ -378,6 +437,7 @@ internal sealed class EpollConnection : ConnectionContext, IConnectionIdFeature,
             }
 
             _started = true;
+            _loop.Track(this);
             _loop.Control(_fd, GCHandle<EpollConnection>.ToIntPtr(_handle), Native.EpollCtlAdd, ReadEvents);
             _registered = ReadEvents;
             _closing = _processor is null; // maxclients: only the reply already in the output goes out
@@ -625,6 +685,7 @@ internal sealed class EpollConnection : ConnectionContext, IConnectionIdFeature,
         if (_started)
         {
             _loop.Control(_fd, 0, Native.EpollCtlDel, 0);
+            _loop.Untrack(this);
             _loop.Release(_handle);
         }
 
@@ -697,6 +758,9 @@ internal static unsafe partial class Native
 
     [LibraryImport("libc", EntryPoint = "write", SetLastError = true)]
     public static partial nint Write(int fd, void* buffer, nint length);
+
+    [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
+    public static partial int Close(int fd);
 
     [LibraryImport("libc", EntryPoint = "recv", SetLastError = true)]
     public static partial nint Recv(int fd, byte* buffer, nint length, int flags);
