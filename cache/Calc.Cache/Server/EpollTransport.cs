@@ -127,6 +127,7 @@ internal sealed unsafe class EpollLoop
     private readonly Lock _wakeGate = new();
     private readonly HashSet<EpollConnection> _connections = [];
     private readonly List<EpollConnection> _stalled = [];
+    private readonly List<EpollConnection> _sendQueue = [];
     private readonly List<GCHandle<EpollConnection>> _released = [];
     private int _wakeFd;
     private int _wakePending;
@@ -183,6 +184,9 @@ internal sealed unsafe class EpollLoop
         _ = Native.EpollCtl(_epoll, op, fd, &ev);
     }
 
+    /// <summary>Loop thread: <paramref name="connection"/> has replies to send once this round of events is handled.</summary>
+    public void QueueSend(EpollConnection connection) => _sendQueue.Add(connection);
+
     /// <summary>Loop thread: a connection starts or ends being served here.</summary>
     public void Track(EpollConnection connection) => _connections.Add(connection);
 
@@ -225,6 +229,20 @@ internal sealed unsafe class EpollLoop
                 }
             }
 
+            for (var i = 0; i < _sendQueue.Count; i++)
+            {
+                var connection = _sendQueue[i];
+                try
+                {
+                    connection.SendQueued();
+                }
+                catch (Exception ex) when (ex is not OutOfMemoryException)
+                {
+                    connection.Close(ex);
+                }
+            }
+
+            _sendQueue.Clear();
             if (_stalled.Count > 0 && Environment.TickCount64 >= nextStallCheck)
             {
                 var now = Environment.TickCount64;
@@ -329,6 +347,7 @@ internal sealed class EpollConnection : ConnectionContext, IConnectionIdFeature,
     private bool _closing;
     private bool _stalled;
     private bool _closed;
+    private bool _sendQueued;
     private long _lastOutputProgress;
 
     public EpollConnection(Socket socket, EpollLoop loop, long maxInputSize)
@@ -456,7 +475,7 @@ internal sealed class EpollConnection : ConnectionContext, IConnectionIdFeature,
 
         if (_closing && !_stalled)
         {
-            SendAndClose();
+            QueueSend();
         }
     }
 
@@ -507,9 +526,15 @@ internal sealed class EpollConnection : ConnectionContext, IConnectionIdFeature,
             return;
         }
 
-        // 0: the client closed its side (every reply so far has been sent: we read only when nothing waits);
-        // below 0: reset or another error.
-        Close(null);
+        if (received == 0)
+        {
+            // The client closed its side: what it asked for still goes out (it may only have half-closed), then close.
+            _closing = true;
+            QueueSend();
+            return;
+        }
+
+        Close(null); // reset or another error
     }
 
     /// <summary>Runs every complete command received, sending the replies as it goes; stops when the socket is full.</summary>
@@ -526,20 +551,14 @@ internal sealed class EpollConnection : ConnectionContext, IConnectionIdFeature,
                 _closing = true;
             }
 
-            if (_output.Length > 0 && !TrySend())
-            {
-                return; // closed, or stalled: the rest of the input waits until the replies have gone out
-            }
-
-            if (_closing)
-            {
-                Close(null);
-                return;
-            }
-
-            if (status == BatchStatus.NeedMoreInput)
+            if (status != BatchStatus.SendFirst)
             {
                 break;
+            }
+
+            if (!TrySend())
+            {
+                return; // closed, or stalled: the rest of the input waits until the replies have gone out
             }
         }
 
@@ -550,6 +569,32 @@ internal sealed class EpollConnection : ConnectionContext, IConnectionIdFeature,
             {
                 _input = new byte[InitialInputSize]; // one large request must not pin its buffer for the connection's life
             }
+        }
+
+        QueueSend();
+    }
+
+    /// <summary>
+    /// Replies go out once the loop has read every socket that was ready (<see cref="SendQueued"/>), as redis-server
+    /// writes them before it sleeps: a client then gets its replies in bursts and answers in bursts, so each
+    /// <c>epoll_wait</c> returns more sockets and both sides sleep and wake less often.
+    /// </summary>
+    private void QueueSend()
+    {
+        if (!_sendQueued && (_output.Length > 0 || _closing))
+        {
+            _sendQueued = true;
+            _loop.QueueSend(this);
+        }
+    }
+
+    /// <summary>Loop thread, after a round of events: sends what <see cref="Serve"/> wrote; closes if asked to.</summary>
+    public void SendQueued()
+    {
+        _sendQueued = false;
+        if (!_closed && !_stalled && TrySend() && _closing)
+        {
+            Close(null);
         }
     }
 
@@ -572,14 +617,6 @@ internal sealed class EpollConnection : ConnectionContext, IConnectionIdFeature,
         if (!_closed && !_stalled)
         {
             Watch(ReadEvents);
-        }
-    }
-
-    private void SendAndClose()
-    {
-        if (TrySend())
-        {
-            Close(null);
         }
     }
 
