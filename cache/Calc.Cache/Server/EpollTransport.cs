@@ -635,7 +635,11 @@ internal sealed class EpollConnection : ConnectionContext, IConnectionIdFeature,
             if (sent > 0)
             {
                 _output.Consume((int)sent);
-                _lastOutputProgress = Environment.TickCount64;
+                if (_stalled)
+                {
+                    _lastOutputProgress = Environment.TickCount64; // progress resets the output timeout
+                }
+
                 continue;
             }
 
