@@ -521,7 +521,7 @@ internal sealed class EpollConnection : ConnectionContext, IConnectionIdFeature,
             return;
         }
 
-        if (received < 0 && Marshal.GetLastPInvokeError() is Native.EAgain or Native.EIntr)
+        if (received < 0 && Marshal.GetLastSystemError() is Native.EAgain or Native.EIntr)
         {
             return;
         }
@@ -643,7 +643,7 @@ internal sealed class EpollConnection : ConnectionContext, IConnectionIdFeature,
                 continue;
             }
 
-            var errno = sent < 0 ? Marshal.GetLastPInvokeError() : Native.EAgain;
+            var errno = sent < 0 ? Marshal.GetLastSystemError() : Native.EAgain;
             if (errno == Native.EIntr)
             {
                 continue;
@@ -757,7 +757,12 @@ internal sealed class EpollConnection : ConnectionContext, IConnectionIdFeature,
     void IConnectionLifetimeFeature.Abort() => Abort(new ConnectionAbortedException("The connection was aborted by the application."));
 }
 
-/// <summary>The few libc calls the epoll transport needs (Linux x64).</summary>
+/// <summary>
+/// The few libc calls the epoll transport needs (Linux x64). The per-request ones do not ask the marshaller for
+/// SetLastError (which clears errno before and copies it after every call); callers read errno with
+/// <see cref="Marshal.GetLastSystemError"/> only after a call returned -1 (which always sets it), right after the
+/// call, the same way the generated SetLastError code reads it.
+/// </summary>
 internal static unsafe partial class Native
 {
     public const int EpollCloexec = 0x80000;
@@ -785,27 +790,27 @@ internal static unsafe partial class Native
     [LibraryImport("libc", EntryPoint = "epoll_create1", SetLastError = true)]
     public static partial int EpollCreate1(int flags);
 
-    [LibraryImport("libc", EntryPoint = "epoll_ctl", SetLastError = true)]
+    [LibraryImport("libc", EntryPoint = "epoll_ctl")]
     public static partial int EpollCtl(int epfd, int op, int fd, EpollEvent* ev);
 
-    [LibraryImport("libc", EntryPoint = "epoll_wait", SetLastError = true)]
+    [LibraryImport("libc", EntryPoint = "epoll_wait")]
     public static partial int EpollWait(int epfd, EpollEvent* events, int maxEvents, int timeout);
 
     [LibraryImport("libc", EntryPoint = "eventfd", SetLastError = true)]
     public static partial int EventFd(uint initialValue, int flags);
 
-    [LibraryImport("libc", EntryPoint = "read", SetLastError = true)]
+    [LibraryImport("libc", EntryPoint = "read")]
     public static partial nint Read(int fd, void* buffer, nint length);
 
-    [LibraryImport("libc", EntryPoint = "write", SetLastError = true)]
+    [LibraryImport("libc", EntryPoint = "write")]
     public static partial nint Write(int fd, void* buffer, nint length);
 
-    [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
+    [LibraryImport("libc", EntryPoint = "close")]
     public static partial int Close(int fd);
 
-    [LibraryImport("libc", EntryPoint = "recv", SetLastError = true)]
+    [LibraryImport("libc", EntryPoint = "recv")]
     public static partial nint Recv(int fd, byte* buffer, nint length, int flags);
 
-    [LibraryImport("libc", EntryPoint = "send", SetLastError = true)]
+    [LibraryImport("libc", EntryPoint = "send")]
     public static partial nint Send(int fd, byte* buffer, nint length, int flags);
 }
