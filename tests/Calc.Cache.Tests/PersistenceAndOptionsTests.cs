@@ -79,4 +79,18 @@ public class PersistenceAndOptionsTests
         Should.Throw<ArgumentException>(() => CacheServerOptions.Parse(["--maxmemory", "lots"])).Message.ShouldContain("memory value");
         Should.Throw<ArgumentException>(() => CacheServerOptions.Parse(["--nonsense", "1"]));
     }
+
+    [Fact]
+    public async Task Io_threads_sets_the_event_loop_count_at_start_and_cannot_change_at_run_time()
+    {
+        CacheServerOptions.Parse(["--io-threads", "3"]).IoThreads.ShouldBe(3);
+        Should.Throw<ArgumentException>(() => CacheServerOptions.Parse(["--io-threads", "0"])).Message.ShouldContain("between 1 and 128");
+        await using var server = await CacheServer.StartAsync(CacheServerOptions.Parse(["--port", "0", "--io-threads", "1"]), Token);
+        await using var client = await CacheClient.ConnectAsync(new CacheClientOptions { Port = server.Port }, Token);
+
+        var reply = await client.ExecuteAsync("CONFIG", ["GET", "io-threads"], Token);
+        reply.Elements!.Select(e => e.AsString()).ShouldBe(["io-threads", "1"]);
+        await Should.ThrowAsync<CacheServerException>(() => client.ExecuteAsync("CONFIG", ["SET", "io-threads", "2"], Token));
+        (await client.PingAsync(Token)).ShouldBe("PONG");
+    }
 }

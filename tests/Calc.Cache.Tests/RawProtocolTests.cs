@@ -14,6 +14,19 @@ public class RawProtocolTests(CacheServerFixture server)
     }
 
     [Fact]
+    public async Task Command_names_match_in_any_case_and_near_misses_are_unknown()
+    {
+        await using var connection = await RawConnection.OpenAsync(server.Port);
+        var key = Tools.UniquePrefix();
+
+        var replies = await connection.ExchangeAsync(
+            $"sEt {key} v\r\nGeT {key}\r\nget {key}\r\nGEt {key}\r\nGEU {key}\r\n",
+            $"+OK\r\n$1\r\nv\r\n$1\r\nv\r\n$1\r\nv\r\n-ERR unknown command 'GEU', with args beginning with: '{key}' \r\n");
+
+        replies.ShouldBe($"+OK\r\n$1\r\nv\r\n$1\r\nv\r\n$1\r\nv\r\n-ERR unknown command 'GEU', with args beginning with: '{key}' \r\n");
+    }
+
+    [Fact]
     public async Task Inline_commands_work_as_typed_in_telnet()
     {
         await using var connection = await RawConnection.OpenAsync(server.Port);

@@ -104,7 +104,29 @@ internal static class CommandTable
         "hscan", "hrandfield", "touch", "sort", "lcs", "module", "lolwut", "failover",
     };
 
-    public static CommandInfo? Find(ReadOnlySpan<byte> name) => ByName.TryGetValue(name, out var info) ? info : null;
+    private static readonly CommandInfo GetInfo = All.First(c => c.Kind == CommandKind.Get);
+    private static readonly CommandInfo SetInfo = All.First(c => c.Kind == CommandKind.Set);
+
+    public static CommandInfo? Find(ReadOnlySpan<byte> name)
+    {
+        // GET and SET are most of what a cache serves: compare them as one ASCII-lowercased 3-byte word before hashing.
+        // OR-ing 0x20 into each byte maps only 'G'/'g' to 'g' (and so on), so this is an exact case-insensitive match.
+        if (name.Length == 3)
+        {
+            var word = (name[0] | (name[1] << 8) | (name[2] << 16)) | 0x202020;
+            if (word == ('g' | ('e' << 8) | ('t' << 16)))
+            {
+                return GetInfo;
+            }
+
+            if (word == ('s' | ('e' << 8) | ('t' << 16)))
+            {
+                return SetInfo;
+            }
+        }
+
+        return ByName.TryGetValue(name, out var info) ? info : null;
+    }
 
     public static CommandInfo? Find(string name) => Find(System.Text.Encoding.UTF8.GetBytes(name));
 

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using Calc.Cache.Storage;
 
 namespace Calc.Cache.Commands;
 
@@ -247,9 +248,9 @@ internal sealed partial class RespSession
 
     private static string DescribeClient(RespSession c)
     {
-        var now = Environment.TickCount64;
-        return $"id={c.Id} addr={c.Address} laddr={c.LocalAddress} fd=-1 name={c.Name} age={(now - c.CreatedTicks) / 1000} " +
-            $"idle={(now - c.LastInteractionTicks) / 1000} flags=N db=0 sub=0 psub=0 ssub=0 multi=-1 qbuf=0 qbuf-free=0 " +
+        var now = Clock.UnixMs;
+        return $"id={c.Id} addr={c.Address} laddr={c.LocalAddress} fd=-1 name={c.Name} age={(now - c.CreatedMs) / 1000} " +
+            $"idle={(now - c.LastInteractionMs) / 1000} flags=N db=0 sub=0 psub=0 ssub=0 multi=-1 qbuf=0 qbuf-free=0 " +
             $"argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd={c._lastCommand?.Name ?? "NULL"} " +
             $"user=default redir=-1 resp={c.Protocol} lib-name={c.LibName} lib-ver={c.LibVersion}";
     }

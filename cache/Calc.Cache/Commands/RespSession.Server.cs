@@ -126,7 +126,7 @@ internal sealed partial class RespSession
     }
 
     private static readonly string[] ConfigNames =
-        ["port", "bind", "requirepass", "maxmemory", "maxmemory-policy", "maxclients", "proto-max-bulk-len", "client-output-timeout", "save", "appendonly", "appendfsync", "dir", "databases", "timeout"];
+        ["port", "bind", "requirepass", "maxmemory", "maxmemory-policy", "maxclients", "proto-max-bulk-len", "client-output-timeout", "io-threads", "save", "appendonly", "appendfsync", "dir", "databases", "timeout"];
 
     private string ConfigValue(string name)
     {
@@ -141,6 +141,7 @@ internal sealed partial class RespSession
             "maxclients" => o.MaxClients.ToString(CultureInfo.InvariantCulture),
             "proto-max-bulk-len" => o.Limits.MaxBulkLength.ToString(CultureInfo.InvariantCulture),
             "client-output-timeout" => ((long)o.ClientOutputTimeout.TotalSeconds).ToString(CultureInfo.InvariantCulture),
+            "io-threads" => o.EffectiveIoThreads.ToString(CultureInfo.InvariantCulture),
             "save" => "",
             "appendonly" => o.AppendOnly ? "yes" : "no",
             "appendfsync" => o.AppendFsync,
@@ -427,7 +428,6 @@ internal sealed partial class RespSession
         var shard = _keyspace.ShardFor(key);
         lock (shard)
         {
-            var ticks = Environment.TickCount64;
             var entry = shard.Find(key, _now, touch: false);
             if (entry is null)
             {
@@ -447,7 +447,7 @@ internal sealed partial class RespSession
                     });
                     break;
                 case "idletime":
-                    _w.WriteInteger(Math.Max(0, ticks - entry.LastAccess) / 1000);
+                    _w.WriteInteger(Math.Max(0, _now - entry.LastAccess) / 1000);
                     break;
                 default:
                     _w.WriteInteger(1);

@@ -46,9 +46,11 @@ internal sealed partial class RespSession
 
     public bool Authenticated { get; private set; }
 
-    public long CreatedTicks { get; } = Environment.TickCount64;
+    /// <summary>Unix ms when the client connected.</summary>
+    public long CreatedMs { get; } = Clock.UnixMs;
 
-    public long LastInteractionTicks { get; private set; } = Environment.TickCount64;
+    /// <summary>Unix ms of the last command.</summary>
+    public long LastInteractionMs { get; private set; } = Clock.UnixMs;
 
     public long CommandsProcessed { get; set; }
 
@@ -62,7 +64,8 @@ internal sealed partial class RespSession
     {
         _req = request;
         CommandsProcessed++;
-        LastInteractionTicks = Environment.TickCount64;
+        _now = Clock.UnixMs; // the one clock read per command: expiry, LRU stamps and client idle time share it
+        LastInteractionMs = _now;
         var info = CommandTable.Find(request[0]);
         if (info is null)
         {
@@ -89,7 +92,6 @@ internal sealed partial class RespSession
             return;
         }
 
-        _now = Clock.UnixMs;
         var aof = _server.AppendOnlyFile;
         if (aof is not null && !_replaying && (info.Flags & CommandFlags.Write) != 0)
         {

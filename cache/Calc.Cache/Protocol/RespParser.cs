@@ -20,6 +20,17 @@ public static class RespParser
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(limits);
         error = null;
+        if (buffer.IsEmpty)
+        {
+            return RespParseStatus.Incomplete; // the usual end of a batch: nothing left to look at
+        }
+
+        if (buffer.IsSingleSegment && TryParseSimpleMultiBulk(buffer.FirstSpan, request, limits, out var consumed))
+        {
+            buffer = buffer.Slice(consumed);
+            return RespParseStatus.Complete;
+        }
+
         while (true)
         {
             request.Reset();
@@ -43,6 +54,87 @@ public static class RespParser
 
             return status;
         }
+    }
+
+    /// <summary>
+    /// The fast path for what clients send nearly always: a whole multibulk frame in one span, lengths in plain digits,
+    /// within the limits. Anything else (incomplete, inline, empty, signs, an error) returns false and goes the
+    /// general way, which then decides exactly as if this path did not exist.
+    /// </summary>
+    private static bool TryParseSimpleMultiBulk(ReadOnlySpan<byte> span, RespRequest request, RespLimits limits, out int consumed)
+    {
+        consumed = 0;
+        if (span.Length < 4 || span[0] != (byte)'*' || limits.MaxInlineLength < 20)
+        {
+            return false;
+        }
+
+        var pos = 1;
+        if (!TryReadDigits(span, ref pos, out var count) || count == 0 || count > limits.MaxArguments)
+        {
+            return false;
+        }
+
+        request.Reset();
+        long declared = 0;
+        for (var i = 0; i < count; i++)
+        {
+            if (pos >= span.Length || span[pos] != (byte)'$')
+            {
+                return false;
+            }
+
+            pos++;
+            if (!TryReadDigits(span, ref pos, out var length) || length > limits.MaxBulkLength)
+            {
+                return false;
+            }
+
+            declared += length;
+            if (declared > limits.MaxRequestBytes || span.Length - pos < length + 2)
+            {
+                return false;
+            }
+
+            var end = pos + (int)length;
+            if (span[end] != (byte)'\r' || span[end + 1] != (byte)'\n')
+            {
+                return false;
+            }
+
+            request.Add(span[pos..end]);
+            pos = end + 2;
+        }
+
+        consumed = pos;
+        return true;
+    }
+
+    /// <summary>1 to 18 plain digits followed by CRLF (so the header line is within any limit of 20 or more); <paramref name="pos"/> ends past the CRLF.</summary>
+    private static bool TryReadDigits(ReadOnlySpan<byte> span, ref int pos, out long value)
+    {
+        value = 0;
+        var start = pos;
+        while (pos < span.Length)
+        {
+            var digit = (uint)(span[pos] - '0');
+            if (digit > 9)
+            {
+                break;
+            }
+
+            value = (value * 10) + digit;
+            pos++;
+        }
+
+        var digits = pos - start;
+        if (digits is 0 or > 18 || span.Length - pos < 2 || span[pos] != (byte)'\r' || span[pos + 1] != (byte)'\n')
+        {
+            return false;
+        }
+
+        pos += 2;
+        return true;
     }
 
     private static RespParseStatus ParseMultiBulk(ref SequenceReader<byte> reader, RespRequest request, RespLimits limits, out string? error)

@@ -10,11 +10,13 @@ public sealed class CacheServer : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly ServerContext _context;
+    private readonly EpollTransportFactory? _epoll;
 
-    private CacheServer(WebApplication app, ServerContext context)
+    private CacheServer(WebApplication app, ServerContext context, EpollTransportFactory? epoll)
     {
         _app = app;
         _context = context;
+        _epoll = epoll;
     }
 
     /// <summary>The TCP port the server listens on (the chosen one when the option was 0).</summary>
@@ -49,11 +51,14 @@ public sealed class CacheServer : IAsyncDisposable
             // Skip the zero-byte "wait for data" receive before each read: one syscall less per request, at the
             // price of a 4 KB buffer held by each idle connection.
             o.WaitForDataBeforeAllocatingBuffer = false;
+            o.IOQueueCount = options.EffectiveIoThreads;
         });
-        if (EpollTransportFactory.IsSupported)
+        EpollTransportFactory? epoll = null;
+        if (EpollTransportFactory.IsSupported && !options.UseSocketTransport)
         {
             // Replaces the socket transport above (the last registered transport wins) on Linux x64: see EpollTransport.
-            builder.Services.AddSingleton<IConnectionListenerFactory>(new EpollTransportFactory(options.Limits.MaxRequestBytes + (1024 * 1024)));
+            epoll = new EpollTransportFactory(options.Limits.MaxRequestBytes + (1024 * 1024), options.EffectiveIoThreads);
+            builder.Services.AddSingleton<IConnectionListenerFactory>(epoll);
         }
 
         var listeners = new List<ListenOptions>();
@@ -80,9 +85,18 @@ public sealed class CacheServer : IAsyncDisposable
             context.AppendOnlyFile = new AppendOnlyFile(path, fsync: options.AppendFsync == "everysec");
         }
 
-        await app.StartAsync(cancellationToken);
+        try
+        {
+            await app.StartAsync(cancellationToken);
+        }
+        catch
+        {
+            epoll?.Dispose();
+            throw;
+        }
+
         context.Port = listeners.Select(l => l.IPEndPoint?.Port ?? 0).FirstOrDefault(p => p != 0);
-        return new CacheServer(app, context);
+        return new CacheServer(app, context, epoll);
     }
 
     /// <summary>Completes when the host stops (Ctrl+C, SIGTERM).</summary>
@@ -93,6 +107,7 @@ public sealed class CacheServer : IAsyncDisposable
     {
         await _app.StopAsync();
         await _app.DisposeAsync();
+        _epoll?.Dispose(); // after Kestrel has closed every connection
         _context.AppendOnlyFile?.Dispose();
     }
 

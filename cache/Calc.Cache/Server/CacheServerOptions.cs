@@ -44,6 +44,18 @@ public sealed class CacheServerOptions
     /// <summary>"everysec" (fsync once a second, the default) or "no" (leave it to the kernel).</summary>
     public string AppendFsync { get; set; } = "everysec";
 
+    /// <summary>
+    /// Event-loop threads serving connections (redis.conf's io-threads); 0, the default, picks one per core. On Linux x64
+    /// each is an epoll loop; elsewhere it sets the socket transport's I/O queue count.
+    /// </summary>
+    public int IoThreads { get; set; }
+
+    /// <summary>Serve with Kestrel's socket transport and the pipe-based loop even where the epoll transport runs (tests).</summary>
+    internal bool UseSocketTransport { get; set; }
+
+    /// <summary>The number of event loops <see cref="IoThreads"/> asks for.</summary>
+    internal int EffectiveIoThreads => IoThreads > 0 ? IoThreads : Environment.ProcessorCount;
+
     /// <summary>Parser limits (bulk length, argument count, inline length, request size).</summary>
     public RespLimits Limits { get; set; } = new();
 
@@ -155,6 +167,14 @@ public sealed class CacheServerOptions
 
                 ClientOutputTimeout = TimeSpan.FromSeconds(seconds);
                 return null;
+            case "io-threads" when !atRuntime:
+                if (!int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var threads) || threads is < 1 or > 128)
+                {
+                    return "argument must be between 1 and 128 inclusive";
+                }
+
+                IoThreads = threads;
+                return null;
             case "appendonly" when !atRuntime:
                 if (value is not ("yes" or "no"))
                 {
@@ -186,7 +206,7 @@ public sealed class CacheServerOptions
                 return null; // no snapshots here; accepted (also by CONFIG SET) so redis tooling that sets it works
             case "daemonize" or "protected-mode" or "loglevel" or "databases" when !atRuntime:
                 return null; // accepted for drop-in compatibility with redis-server command lines; no effect
-            case "port" or "bind" or "proto-max-bulk-len" or "appendonly" or "dir" or "appendfilename" or "appendfsync":
+            case "port" or "bind" or "proto-max-bulk-len" or "io-threads" or "appendonly" or "dir" or "appendfilename" or "appendfsync":
                 return "can't set immutable config";
             default:
                 return "unknown option";

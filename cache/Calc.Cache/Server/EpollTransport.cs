@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Collections.Concurrent;
 using System.IO.Pipelines;
 using System.Net;
@@ -11,15 +12,17 @@ namespace Calc.Cache.Server;
 
 /// <summary>
 /// A Kestrel transport (Linux x64) that serves connections from a few epoll event-loop threads, as redis-server does:
-/// level-triggered <c>epoll_wait</c>, one <c>recv</c> per readable event, the connection handler run inline on the
-/// loop thread through pipes with inline schedulers, and the replies sent with a non-blocking <c>send</c> before the
-/// loop thread moves on. Kestrel's socket transport hands every socket completion from its epoll thread to the thread
-/// pool and re-polls each socket after every read; at one request per round trip (redis-benchmark -P 1) that hand-off
-/// and the extra receive cost more than the command itself. Kestrel still owns the listeners, the connection handler,
-/// connection limits and the graceful shutdown; this class only moves bytes.
+/// level-triggered <c>epoll_wait</c>, one <c>recv</c> per readable event into the connection's own buffer, every
+/// complete command run right there on the loop thread, and the replies sent with a non-blocking <c>send</c> before
+/// the loop moves on (see <see cref="EpollConnection"/>). Kestrel's socket transport hands every socket completion
+/// from its epoll thread to the thread pool and goes through pipes and async continuations per request; at one
+/// request per round trip (redis-benchmark -P 1) that costs more than the command itself. Kestrel still owns the
+/// listeners, calls the connection handler, and drives the graceful shutdown.
 /// </summary>
-internal sealed class EpollTransportFactory(long maxReadBufferSize) : IConnectionListenerFactory, IConnectionListenerFactorySelector
+internal sealed class EpollTransportFactory(long maxReadBufferSize, int loopCount) : IConnectionListenerFactory, IConnectionListenerFactorySelector, IDisposable
 {
+    private readonly Lazy<EpollLoop[]> _loops = new(() => [.. Enumerable.Range(0, loopCount).Select(i => new EpollLoop(i))]);
+
     /// <summary>True where the epoll transport can run (Linux on x64: the packed <c>epoll_event</c> layout).</summary>
     public static bool IsSupported => OperatingSystem.IsLinux() && RuntimeInformation.ProcessArchitecture == Architecture.X64;
 
@@ -45,12 +48,24 @@ internal sealed class EpollTransportFactory(long maxReadBufferSize) : IConnectio
             throw;
         }
 
-        return ValueTask.FromResult<IConnectionListener>(new EpollListener(socket, maxReadBufferSize));
+        return ValueTask.FromResult<IConnectionListener>(new EpollListener(socket, _loops.Value, maxReadBufferSize));
+    }
+
+    /// <summary>Stops the event loops (after Kestrel has closed the connections; any left are closed with them).</summary>
+    public void Dispose()
+    {
+        if (_loops.IsValueCreated)
+        {
+            foreach (var loop in _loops.Value)
+            {
+                loop.Stop();
+            }
+        }
     }
 }
 
 /// <summary>Accepts with an ordinary async accept and hands each connection to an event loop, round robin.</summary>
-internal sealed class EpollListener(Socket socket, long maxReadBufferSize) : IConnectionListener
+internal sealed class EpollListener(Socket socket, EpollLoop[] loops, long maxReadBufferSize) : IConnectionListener
 {
     private int _next;
 
@@ -78,7 +93,6 @@ internal sealed class EpollListener(Socket socket, long maxReadBufferSize) : ICo
                 continue; // e.g. the client reset before we accepted: take the next one
             }
 
-            var loops = EpollLoop.All;
             var loop = loops[(int)((uint)Interlocked.Increment(ref _next) % (uint)loops.Length)];
             return new EpollConnection(accepted, loop, maxReadBufferSize);
         }
@@ -97,125 +111,264 @@ internal sealed class EpollListener(Socket socket, long maxReadBufferSize) : ICo
     }
 }
 
-/// <summary>One event-loop thread with its epoll instance; one per core, shared by every listener of the process.</summary>
+/// <summary>
+/// One event-loop thread with its epoll instance; the transport has one per io-thread, shared by its listeners. Everything
+/// about a connection's socket and buffers happens on its loop's thread; other threads (Kestrel's accept and
+/// shutdown, the connection handler) only post requests, which an eventfd wakes the loop for.
+/// </summary>
 internal sealed unsafe class EpollLoop
 {
     private const int MaxEvents = 256;
-    private static readonly Lazy<EpollLoop[]> Loops = new(() =>
-        [.. Enumerable.Range(0, Environment.ProcessorCount).Select(i => new EpollLoop(i))]);
+    private const int StallCheckMs = 100;
 
-    private readonly ConcurrentDictionary<long, EpollConnection> _connections = new();
     private readonly int _epoll;
+    private readonly Thread _thread;
+    private readonly ConcurrentQueue<EpollConnection> _posted = new();
+    private readonly Lock _wakeGate = new();
+    private readonly HashSet<EpollConnection> _connections = [];
+    private readonly List<EpollConnection> _stalled = [];
+    private readonly List<EpollConnection> _sendQueue = [];
+    private readonly List<GCHandle<EpollConnection>> _released = [];
+    private int _wakeFd;
+    private int _wakePending;
+    private volatile bool _stopping;
 
-    private EpollLoop(int index)
+    public EpollLoop(int index)
     {
         _epoll = Native.EpollCreate1(Native.EpollCloexec);
-        if (_epoll < 0)
+        _wakeFd = Native.EventFd(0, Native.EfdNonBlock | Native.EfdCloexec);
+        if (_epoll < 0 || _wakeFd < 0)
         {
             throw new SocketException(Marshal.GetLastPInvokeError());
         }
 
-        new Thread(Run) { IsBackground = true, Name = $"Calc.Cache epoll {index}" }.Start();
+        Control(_wakeFd, 0, Native.EpollCtlAdd, Native.EpollIn); // data 0: no connection handle is ever 0
+        _thread = new Thread(Run) { IsBackground = true, Name = $"Calc.Cache epoll {index}" };
+        _thread.Start();
     }
 
-    public static EpollLoop[] All => Loops.Value;
-
-    public void Add(EpollConnection connection) => _connections[connection.Id] = connection;
-
-    public void Remove(EpollConnection connection) => _connections.TryRemove(connection.Id, out _);
-
-    /// <summary>Sets the events watched for a descriptor: ADD from none, DEL to none, MOD otherwise.</summary>
-    public void Control(int fd, long id, uint previous, uint events)
+    /// <summary>Queues <paramref name="connection"/> for <see cref="EpollConnection.OnPosted"/> on the loop thread; any thread.</summary>
+    public void Post(EpollConnection connection)
     {
-        var ev = new Native.EpollEvent { Events = events, Data = (ulong)id };
-        var op = previous == 0 ? Native.EpollCtlAdd : events == 0 ? Native.EpollCtlDel : Native.EpollCtlMod;
+        _posted.Enqueue(connection);
+        if (Interlocked.Exchange(ref _wakePending, 1) == 0)
+        {
+            Wake();
+        }
+    }
+
+    /// <summary>Ends the loop thread: closes the connections it still has and its descriptors; waits up to 5 s.</summary>
+    public void Stop()
+    {
+        _stopping = true;
+        Wake();
+        _thread.Join(TimeSpan.FromSeconds(5));
+    }
+
+    private void Wake()
+    {
+        // Under the gate: a post racing with the loop's exit must not write to a closed (maybe reused) descriptor.
+        lock (_wakeGate)
+        {
+            if (_wakeFd >= 0)
+            {
+                ulong one = 1;
+                _ = Native.Write(_wakeFd, &one, sizeof(ulong));
+            }
+        }
+    }
+
+    public void Control(int fd, nint data, int op, uint events)
+    {
+        var ev = new Native.EpollEvent { Events = events, Data = (ulong)data };
         _ = Native.EpollCtl(_epoll, op, fd, &ev);
     }
+
+    /// <summary>Loop thread: <paramref name="connection"/> has replies to send once this round of events is handled.</summary>
+    public void QueueSend(EpollConnection connection) => _sendQueue.Add(connection);
+
+    /// <summary>Loop thread: a connection starts or ends being served here.</summary>
+    public void Track(EpollConnection connection) => _connections.Add(connection);
+
+    public void Untrack(EpollConnection connection) => _connections.Remove(connection);
+
+    /// <summary>Loop thread: watch a connection whose replies wait for the socket, for the output timeout.</summary>
+    public void AddStalled(EpollConnection connection) => _stalled.Add(connection);
+
+    public void RemoveStalled(EpollConnection connection) => _stalled.Remove(connection);
+
+    /// <summary>Loop thread: frees a closed connection's handle once the current batch of events has been handled.</summary>
+    public void Release(GCHandle<EpollConnection> handle) => _released.Add(handle);
 
     private void Run()
     {
         var events = (Native.EpollEvent*)NativeMemory.Alloc(MaxEvents, (nuint)sizeof(Native.EpollEvent));
-        while (true)
+        var nextStallCheck = 0L;
+        while (!_stopping)
         {
-            var count = Native.EpollWait(_epoll, events, MaxEvents, -1);
+            var count = Native.EpollWait(_epoll, events, MaxEvents, _stalled.Count == 0 ? -1 : StallCheckMs);
             for (var i = 0; i < count; i++)
             {
-                if (_connections.TryGetValue((long)events[i].Data, out var connection))
+                var data = (nint)events[i].Data;
+                if (data == 0)
                 {
-                    try
-                    {
-                        connection.OnEvents(events[i].Events);
-                    }
-                    catch (Exception ex) when (ex is not OutOfMemoryException)
-                    {
-                        // A bug in one connection must not stop the loop that serves the others.
-                        connection.Abort(new ConnectionAbortedException("Transport failure", ex));
-                    }
+                    DrainPosted();
+                    continue;
                 }
+
+                // The epoll data is a handle to the connection: no lookup table, nothing shared with other threads.
+                var connection = GCHandle<EpollConnection>.FromIntPtr(data).Target;
+                try
+                {
+                    connection.OnEvents(events[i].Events);
+                }
+                catch (Exception ex) when (ex is not OutOfMemoryException)
+                {
+                    // A bug in one connection must not stop the loop that serves the others.
+                    connection.Close(ex);
+                }
+            }
+
+            for (var i = 0; i < _sendQueue.Count; i++)
+            {
+                var connection = _sendQueue[i];
+                try
+                {
+                    connection.SendQueued();
+                }
+                catch (Exception ex) when (ex is not OutOfMemoryException)
+                {
+                    connection.Close(ex);
+                }
+            }
+
+            _sendQueue.Clear();
+            if (_stalled.Count > 0 && Environment.TickCount64 >= nextStallCheck)
+            {
+                var now = Environment.TickCount64;
+                nextStallCheck = now + StallCheckMs;
+                for (var i = _stalled.Count - 1; i >= 0 && i < _stalled.Count; i--)
+                {
+                    _stalled[i].CheckOutputTimeout(now);
+                }
+            }
+
+            ReleaseHandles();
+        }
+
+        foreach (var connection in _connections.ToArray())
+        {
+            connection.Close(null);
+        }
+
+        ReleaseHandles();
+        lock (_wakeGate)
+        {
+            _ = Native.Close(_wakeFd);
+            _wakeFd = -1;
+        }
+
+        _ = Native.Close(_epoll);
+        NativeMemory.Free(events);
+    }
+
+    private void ReleaseHandles()
+    {
+        if (_released.Count > 0)
+        {
+            foreach (var handle in _released)
+            {
+                handle.Dispose();
+            }
+
+            _released.Clear();
+        }
+    }
+
+    private void DrainPosted()
+    {
+        ulong value;
+        _ = Native.Read(_wakeFd, &value, sizeof(ulong));
+        Volatile.Write(ref _wakePending, 0); // before draining: a post after this point writes the eventfd again
+        while (_posted.TryDequeue(out var connection))
+        {
+            try
+            {
+                connection.OnPosted();
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                connection.Close(ex);
             }
         }
     }
 }
 
 /// <summary>
-/// One accepted socket. The loop thread receives into the input pipe (whose flush runs the connection handler inline);
-/// a send loop drains the output pipe (inline on whichever thread flushed it, normally the loop thread). The
-/// descriptor is closed only after both sides are done, so no receive or send can reach a reused descriptor number.
+/// One accepted socket, served directly on its loop thread (<see cref="IDirectConnectionFeature"/>), as redis-server
+/// serves a client: <c>recv</c> into the connection's own contiguous buffer, every complete command parsed and run
+/// by the <see cref="IBatchProcessor"/> with its replies written to a <see cref="ReplyBuffer"/>, then one
+/// non-blocking <c>send</c>. No pipes, tasks or locks per request. Only when <c>send</c> would block does the
+/// connection keep the rest, watch for <c>EPOLLOUT</c>, and stop reading and processing until the replies have
+/// gone out: that bounds what a client that does not read its replies can make the server hold (the unread input
+/// stays in the kernel's socket buffer and the client's), and past the output timeout without progress the
+/// connection is closed.
 /// </summary>
-internal sealed class EpollConnection : ConnectionContext, IConnectionIdFeature, IConnectionTransportFeature, IConnectionItemsFeature, IConnectionLifetimeFeature
+internal sealed class EpollConnection : ConnectionContext, IConnectionIdFeature, IConnectionItemsFeature, IConnectionLifetimeFeature, IDirectConnectionFeature
 {
+    private const int InitialInputSize = 16 * 1024;
+    private const int ShrinkInputAbove = 64 * 1024;
+    private const int StartRequest = 1;
+    private const int CloseRequest = 2;
+    private const int AbortRequest = 4;
+    private const uint ReadEvents = Native.EpollIn | Native.EpollRdHup;
+    private static readonly TimeSpan DefaultOutputTimeout = TimeSpan.FromSeconds(30);
     private static long s_lastId;
 
     private readonly Socket _socket;
     private readonly int _fd;
     private readonly EpollLoop _loop;
-    private readonly Pipe _input;
-    private readonly Pipe _output;
-    private readonly Lock _gate = new();
+    private readonly long _maxInputSize;
+    private readonly GCHandle<EpollConnection> _handle;
+    private readonly ReplyBuffer _output = new();
     private readonly CancellationTokenSource _closedCts = new();
-    private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly Task _sending;
-    private uint _registered;
-    private bool _receiving = true;
-    private bool _receivePaused;
-    private bool _sendDone;
-    private bool _aborted;
-    private bool _disposed;
-    private bool _disposedSocket;
-    private TaskCompletionSource<bool>? _writable;
+    private readonly TaskCompletionSource _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private IBatchProcessor? _processor;
+    private int _runCalled;
+    private int _requests; // posted by other threads, taken by the loop
 
-    public EpollConnection(Socket socket, EpollLoop loop, long maxReadBufferSize)
+    // Loop thread only, from here on.
+    private byte[] _input = new byte[InitialInputSize];
+    private int _inputStart;
+    private int _inputEnd;
+    private int _deferredRequests;
+    private uint _registered;
+    private bool _started;
+    private bool _closing;
+    private bool _stalled;
+    private bool _closed;
+    private bool _sendQueued;
+    private long _lastOutputProgress;
+
+    public EpollConnection(Socket socket, EpollLoop loop, long maxInputSize)
     {
         _socket = socket;
         _socket.Blocking = false;
         _socket.NoDelay = true;
         _fd = (int)socket.SafeHandle.DangerousGetHandle();
         _loop = loop;
+        _maxInputSize = maxInputSize;
+        _handle = new GCHandle<EpollConnection>(this);
         Id = Interlocked.Increment(ref s_lastId);
         ConnectionId = "E" + Id.ToString(System.Globalization.CultureInfo.InvariantCulture);
         LocalEndPoint = socket.LocalEndPoint;
         RemoteEndPoint = socket.RemoteEndPoint;
-        _input = new Pipe(new PipeOptions(
-            pauseWriterThreshold: maxReadBufferSize, resumeWriterThreshold: maxReadBufferSize / 2,
-            readerScheduler: PipeScheduler.Inline, writerScheduler: PipeScheduler.Inline,
-            minimumSegmentSize: 16 * 1024, useSynchronizationContext: false));
-        _output = new Pipe(new PipeOptions(
-            pauseWriterThreshold: 64 * 1024, resumeWriterThreshold: 32 * 1024,
-            readerScheduler: PipeScheduler.Inline, writerScheduler: PipeScheduler.Inline,
-            useSynchronizationContext: false));
-        Transport = new DuplexPipe(_input.Reader, _output.Writer);
         Features = new FeatureCollection();
         Features.Set<IConnectionIdFeature>(this);
-        Features.Set<IConnectionTransportFeature>(this);
         Features.Set<IConnectionItemsFeature>(this);
         Features.Set<IConnectionLifetimeFeature>(this);
+        Features.Set<IDirectConnectionFeature>(this);
         ConnectionClosed = _closedCts.Token;
-        _loop.Add(this);
-        _sending = SendLoopAsync();
-        lock (_gate)
-        {
-            UpdateInterest();
-        }
     }
 
     public long Id { get; }
@@ -226,358 +379,390 @@ internal sealed class EpollConnection : ConnectionContext, IConnectionIdFeature,
 
     public override IDictionary<object, object?> Items { get; set; } = new Dictionary<object, object?>();
 
-    public override IDuplexPipe Transport { get; set; }
+    /// <summary>Not offered: this transport runs the request loop itself (<see cref="IDirectConnectionFeature"/>).</summary>
+    public override IDuplexPipe Transport
+    {
+        get => throw new NotSupportedException("The epoll transport serves connections through IDirectConnectionFeature, not pipes.");
+        set => throw new NotSupportedException("The epoll transport serves connections through IDirectConnectionFeature, not pipes.");
+    }
 
     public override CancellationToken ConnectionClosed { get; set; }
 
-    public override void Abort(ConnectionAbortedException abortReason)
+    public IBufferWriter<byte> Output => _output;
+
+    public Task RunAsync(IBatchProcessor? processor)
     {
-        TaskCompletionSource<bool>? writable;
-        lock (_gate)
+        if (Interlocked.Exchange(ref _runCalled, 1) != 0)
         {
-            if (_aborted)
-            {
-                return;
-            }
-
-            _aborted = true;
-            writable = _writable;
-            _writable = null;
-            if (!_disposedSocket)
-            {
-                try
-                {
-                    _socket.Shutdown(SocketShutdown.Both); // the loop sees the hang-up and ends the receive side
-                }
-                catch (SocketException)
-                {
-                }
-            }
-
-            UpdateInterest();
+            throw new InvalidOperationException("The connection already runs (or was disposed).");
         }
 
-        _output.Reader.CancelPendingRead();
-        _input.Writer.CancelPendingFlush();
-        writable?.TrySetResult(false);
+        _processor = processor;
+        Post(StartRequest);
+        return _done.Task;
     }
+
+    public void RequestClose() => Post(CloseRequest);
+
+    public override void Abort(ConnectionAbortedException abortReason) => Post(AbortRequest);
 
     public override async ValueTask DisposeAsync()
     {
-        bool first;
-        lock (_gate)
+        if (Interlocked.Exchange(ref _runCalled, 1) == 0)
         {
-            first = !_disposed;
-            _disposed = true;
+            // Never run, so never registered with the loop: nothing else touches the socket.
+            _socket.Dispose();
+            _handle.Dispose();
+            CancelClosedToken();
+            _done.TrySetResult();
         }
 
-        if (first)
+        try
         {
-            await CloseAsync();
+            await _done.Task;
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // Already reported to the connection handler through RunAsync.
         }
 
         await base.DisposeAsync();
     }
 
-    private async Task CloseAsync()
+    private void Post(int request)
     {
-        // The handler has returned: what it wrote still goes out, then both directions are shut so the loop ends
-        // the receive side even when the client is still connected (QUIT, maxclients, server shutdown).
-        await _input.Reader.CompleteAsync();
-        await _output.Writer.CompleteAsync();
-        await _sending;
-        lock (_gate)
+        if (Interlocked.Or(ref _requests, request) == 0)
         {
-            if (!_disposedSocket)
-            {
-                try
-                {
-                    _socket.Shutdown(SocketShutdown.Both);
-                }
-                catch (SocketException)
-                {
-                }
-            }
-
-            UpdateInterest();
-        }
-
-        await _closed.Task;
-        _closedCts.Dispose();
-    }
-
-    /// <summary>Called on the loop thread with the ready events of this socket.</summary>
-    public void OnEvents(uint events)
-    {
-        if ((events & (Native.EpollOut | Native.EpollErr | Native.EpollHup)) != 0)
-        {
-            TaskCompletionSource<bool>? writable = null;
-            lock (_gate)
-            {
-                if (_writable is not null)
-                {
-                    writable = _writable;
-                    _writable = null;
-                    UpdateInterest();
-                }
-            }
-
-            writable?.TrySetResult(true);
-        }
-
-        if ((events & (Native.EpollIn | Native.EpollErr | Native.EpollHup | Native.EpollRdHup)) != 0)
-        {
-            Receive();
+            _loop.Post(this);
         }
     }
 
-    private unsafe void Receive()
+    /// <summary>Loop thread: takes the requests other threads posted.</summary>
+    public void OnPosted()
     {
-        if (!_receiving || _receivePaused)
+        var requests = Interlocked.Exchange(ref _requests, 0) | _deferredRequests;
+        _deferredRequests = 0;
+        if (_closed)
         {
             return;
         }
 
-        var writer = _input.Writer;
-        var memory = writer.GetMemory(16 * 1024);
-        nint received;
-        fixed (byte* p = memory.Span)
+        if (!_started)
         {
-            received = Native.Recv(_fd, p, memory.Length, 0);
+            if ((requests & StartRequest) == 0)
+            {
+                _deferredRequests = requests; // aborted before the handler ran it: acted on at the start
+                return;
+            }
+
+            _started = true;
+            _loop.Track(this);
+            _loop.Control(_fd, GCHandle<EpollConnection>.ToIntPtr(_handle), Native.EpollCtlAdd, ReadEvents);
+            _registered = ReadEvents;
+            _closing = _processor is null; // maxclients: only the reply already in the output goes out
+        }
+
+        if ((requests & AbortRequest) != 0)
+        {
+            Close(null);
+            return;
+        }
+
+        if ((requests & CloseRequest) != 0)
+        {
+            _closing = true;
+        }
+
+        if (_closing && !_stalled)
+        {
+            QueueSend();
+        }
+    }
+
+    /// <summary>Loop thread: the socket's ready events.</summary>
+    public void OnEvents(uint events)
+    {
+        if (_closed)
+        {
+            return;
+        }
+
+        if (_stalled)
+        {
+            if ((events & (Native.EpollOut | Native.EpollErr | Native.EpollHup)) != 0)
+            {
+                OnWritable();
+            }
+        }
+        else if ((events & (Native.EpollIn | Native.EpollErr | Native.EpollHup | Native.EpollRdHup)) != 0)
+        {
+            OnReadable();
+        }
+    }
+
+    private unsafe void OnReadable()
+    {
+        if (_inputEnd == _input.Length && !MakeInputRoom())
+        {
+            Close(null); // cannot happen within the parser's limits, which are below the buffer's bound
+            return;
+        }
+
+        nint received;
+        fixed (byte* p = &_input[_inputEnd])
+        {
+            received = Native.Recv(_fd, p, _input.Length - _inputEnd, 0);
         }
 
         if (received > 0)
         {
-            writer.Advance((int)received);
-            var flush = writer.FlushAsync(); // runs the connection handler inline
-            if (flush.IsCompletedSuccessfully)
-            {
-                var result = flush.Result;
-                if (result.IsCompleted || result.IsCanceled)
-                {
-                    EndReceive();
-                }
-            }
-            else
-            {
-                lock (_gate)
-                {
-                    _receivePaused = true;
-                    UpdateInterest();
-                }
-
-                _ = ResumeAfterFlushAsync(flush);
-            }
-
+            _inputEnd += (int)received;
+            Serve();
             return;
         }
 
-        if (received < 0)
+        if (received < 0 && Marshal.GetLastSystemError() is Native.EAgain or Native.EIntr)
         {
-            var errno = Marshal.GetLastPInvokeError();
-            if (errno is Native.EAgain or Native.EIntr)
-            {
-                return;
-            }
-        }
-
-        EndReceive(); // 0: the client closed its side; <0: reset or other error
-    }
-
-    private async Task ResumeAfterFlushAsync(ValueTask<FlushResult> flush)
-    {
-        FlushResult result;
-        try
-        {
-            result = await flush;
-        }
-        catch (Exception ex) when (ex is InvalidOperationException or OperationCanceledException)
-        {
-            result = new FlushResult(isCanceled: true, isCompleted: true);
-        }
-
-        if (result.IsCompleted || result.IsCanceled)
-        {
-            EndReceive();
             return;
         }
 
-        lock (_gate)
+        if (received == 0)
         {
-            _receivePaused = false;
-            UpdateInterest();
+            // The client closed its side: what it asked for still goes out (it may only have half-closed), then close.
+            _closing = true;
+            QueueSend();
+            return;
+        }
+
+        Close(null); // reset or another error
+    }
+
+    /// <summary>Runs every complete command received, sending the replies as it goes; stops when the socket is full.</summary>
+    private void Serve()
+    {
+        var processor = _processor!;
+        while (true)
+        {
+            var input = new ReadOnlySequence<byte>(_input, _inputStart, _inputEnd - _inputStart);
+            var status = processor.Process(ref input);
+            _inputStart = _inputEnd - (int)input.Length;
+            if (status == BatchStatus.Close)
+            {
+                _closing = true;
+            }
+
+            if (status != BatchStatus.SendFirst)
+            {
+                break;
+            }
+
+            if (!TrySend())
+            {
+                return; // closed, or stalled: the rest of the input waits until the replies have gone out
+            }
+        }
+
+        if (_inputStart == _inputEnd)
+        {
+            _inputStart = _inputEnd = 0;
+            if (_input.Length > ShrinkInputAbove)
+            {
+                _input = new byte[InitialInputSize]; // one large request must not pin its buffer for the connection's life
+            }
+        }
+
+        QueueSend();
+    }
+
+    /// <summary>
+    /// Replies go out once the loop has read every socket that was ready (<see cref="SendQueued"/>), as redis-server
+    /// writes them before it sleeps: a client then gets its replies in bursts and answers in bursts, so each
+    /// <c>epoll_wait</c> returns more sockets and both sides sleep and wake less often.
+    /// </summary>
+    private void QueueSend()
+    {
+        if (!_sendQueued && (_output.Length > 0 || _closing))
+        {
+            _sendQueued = true;
+            _loop.QueueSend(this);
         }
     }
 
-    private void EndReceive()
+    /// <summary>Loop thread, after a round of events: sends what <see cref="Serve"/> wrote; closes if asked to.</summary>
+    public void SendQueued()
     {
-        lock (_gate)
+        _sendQueued = false;
+        if (!_closed && !_stalled && TrySend() && _closing)
         {
-            if (!_receiving)
-            {
-                return;
-            }
+            Close(null);
+        }
+    }
 
-            _receiving = false;
-            UpdateInterest();
+    private void OnWritable()
+    {
+        if (!TrySend())
+        {
+            return;
         }
 
-        _input.Writer.Complete();
+        _stalled = false;
+        _loop.RemoveStalled(this);
+        if (_closing)
+        {
+            Close(null);
+            return;
+        }
+
+        Serve(); // what arrived before the socket filled up
+        if (!_closed && !_stalled)
+        {
+            Watch(ReadEvents);
+        }
+    }
+
+    /// <summary>Sends what the output holds; true when all went out, false when it stalled (now watching EPOLLOUT) or closed.</summary>
+    private unsafe bool TrySend()
+    {
+        while (_output.Length > 0)
+        {
+            nint sent;
+            var pending = _output.Pending;
+            fixed (byte* p = pending)
+            {
+                sent = Native.Send(_fd, p, pending.Length, Native.MsgNoSignal);
+            }
+
+            if (sent > 0)
+            {
+                _output.Consume((int)sent);
+                if (_stalled)
+                {
+                    _lastOutputProgress = Environment.TickCount64; // progress resets the output timeout
+                }
+
+                continue;
+            }
+
+            var errno = sent < 0 ? Marshal.GetLastSystemError() : Native.EAgain;
+            if (errno == Native.EIntr)
+            {
+                continue;
+            }
+
+            if (errno != Native.EAgain)
+            {
+                Close(null); // the client is gone
+                return false;
+            }
+
+            if (!_stalled)
+            {
+                _stalled = true;
+                _lastOutputProgress = Environment.TickCount64;
+                _loop.AddStalled(this);
+                Watch(Native.EpollOut);
+            }
+
+            return false;
+        }
+
+        return true;
+    }
+
+    /// <summary>Loop thread: closes the connection when its replies have made no progress for the output timeout.</summary>
+    public void CheckOutputTimeout(long now)
+    {
+        var timeout = (long)(_processor?.OutputTimeout ?? DefaultOutputTimeout).TotalMilliseconds;
+        if (now - _lastOutputProgress >= timeout)
+        {
+            Close(null);
+        }
+    }
+
+    private bool MakeInputRoom()
+    {
+        if (_inputStart > 0)
+        {
+            Buffer.BlockCopy(_input, _inputStart, _input, 0, _inputEnd - _inputStart);
+            _inputEnd -= _inputStart;
+            _inputStart = 0;
+            return true;
+        }
+
+        if (_input.Length >= _maxInputSize)
+        {
+            return false;
+        }
+
+        // A command larger than the buffer (a big SET value): grow, bounded by the parser's request limit.
+        Array.Resize(ref _input, (int)Math.Min(Math.Min(_input.Length * 2L, _maxInputSize), Array.MaxLength));
+        return true;
+    }
+
+    private void Watch(uint events)
+    {
+        if (events != _registered)
+        {
+            _loop.Control(_fd, GCHandle<EpollConnection>.ToIntPtr(_handle), Native.EpollCtlMod, events);
+            _registered = events;
+        }
+    }
+
+    /// <summary>Loop thread (or a never-run connection's dispose): closes the socket and ends <see cref="RunAsync"/>.</summary>
+    public void Close(Exception? error)
+    {
+        if (_closed)
+        {
+            return;
+        }
+
+        _closed = true;
+        if (_stalled)
+        {
+            _stalled = false;
+            _loop.RemoveStalled(this);
+        }
+
+        if (_started)
+        {
+            _loop.Control(_fd, 0, Native.EpollCtlDel, 0);
+            _loop.Untrack(this);
+            _loop.Release(_handle);
+        }
+
+        _socket.Dispose();
+        _output.Clear();
+        _input = [];
+        _inputStart = _inputEnd = 0;
+        CancelClosedToken();
+        if (error is null)
+        {
+            _done.TrySetResult();
+        }
+        else
+        {
+            _done.TrySetException(error);
+        }
+    }
+
+    private void CancelClosedToken() =>
         ThreadPool.UnsafeQueueUserWorkItem(static cts => { try { cts.Cancel(); } catch (ObjectDisposedException) { } }, _closedCts, preferLocal: false);
-        TryClose();
-    }
-
-    private async Task SendLoopAsync()
-    {
-        var reader = _output.Reader;
-        try
-        {
-            while (true)
-            {
-                var result = await reader.ReadAsync();
-                if (result.IsCanceled)
-                {
-                    break;
-                }
-
-                var buffer = result.Buffer;
-                foreach (var segment in buffer)
-                {
-                    var remaining = segment;
-                    while (!remaining.IsEmpty)
-                    {
-                        var sent = Send(remaining.Span);
-                        if (sent > 0)
-                        {
-                            remaining = remaining[(int)sent..];
-                        }
-                        else if (sent == 0 || !await WaitWritableAsync())
-                        {
-                            return;
-                        }
-                    }
-                }
-
-                reader.AdvanceTo(buffer.End);
-                if (result.IsCompleted)
-                {
-                    break;
-                }
-            }
-        }
-        finally
-        {
-            await reader.CompleteAsync();
-            lock (_gate)
-            {
-                _sendDone = true;
-            }
-
-            TryClose();
-        }
-    }
-
-    /// <summary>Bytes sent; -1 when the socket would block; 0 when it failed (the client is gone).</summary>
-    private unsafe nint Send(ReadOnlySpan<byte> data)
-    {
-        nint sent;
-        fixed (byte* p = data)
-        {
-            sent = Native.Send(_fd, p, data.Length, Native.MsgNoSignal);
-        }
-
-        if (sent >= 0)
-        {
-            return sent == 0 ? -1 : sent;
-        }
-
-        var errno = Marshal.GetLastPInvokeError();
-        return errno is Native.EAgain or Native.EIntr ? -1 : 0;
-    }
-
-    private Task<bool> WaitWritableAsync()
-    {
-        lock (_gate)
-        {
-            if (_aborted)
-            {
-                return Task.FromResult(false);
-            }
-
-            _writable = new TaskCompletionSource<bool>();
-            UpdateInterest();
-            return _writable.Task;
-        }
-    }
-
-    /// <summary>Watch for reads while receiving and not paused, for writes while a send waits; call under the gate.</summary>
-    private void UpdateInterest()
-    {
-        if (_disposedSocket)
-        {
-            return;
-        }
-
-        uint wanted = 0;
-        if (_receiving && !_receivePaused)
-        {
-            wanted |= Native.EpollIn | Native.EpollRdHup;
-        }
-
-        if (_writable is not null)
-        {
-            wanted |= Native.EpollOut;
-        }
-
-        if (wanted != _registered)
-        {
-            _loop.Control(_fd, Id, _registered, wanted);
-            _registered = wanted;
-        }
-    }
-
-    private void TryClose()
-    {
-        lock (_gate)
-        {
-            if (_receiving || !_sendDone || _disposedSocket)
-            {
-                return;
-            }
-
-            if (_registered != 0)
-            {
-                _loop.Control(_fd, Id, _registered, 0);
-                _registered = 0;
-            }
-
-            _disposedSocket = true;
-            _loop.Remove(this);
-            _socket.Dispose();
-        }
-
-        _closed.TrySetResult();
-    }
 
     string IConnectionIdFeature.ConnectionId { get => ConnectionId; set => ConnectionId = value; }
-
-    IDuplexPipe IConnectionTransportFeature.Transport { get => Transport; set => Transport = value; }
 
     IDictionary<object, object?> IConnectionItemsFeature.Items { get => Items; set => Items = value; }
 
     CancellationToken IConnectionLifetimeFeature.ConnectionClosed { get => ConnectionClosed; set => ConnectionClosed = value; }
 
     void IConnectionLifetimeFeature.Abort() => Abort(new ConnectionAbortedException("The connection was aborted by the application."));
-
-    private sealed class DuplexPipe(PipeReader input, PipeWriter output) : IDuplexPipe
-    {
-        public PipeReader Input { get; } = input;
-
-        public PipeWriter Output { get; } = output;
-    }
 }
 
-/// <summary>The few libc calls the epoll transport needs (Linux x64).</summary>
+/// <summary>
+/// The few libc calls the epoll transport needs (Linux x64). The per-request ones do not ask the marshaller for
+/// SetLastError (which clears errno before and copies it after every call); callers read errno with
+/// <see cref="Marshal.GetLastSystemError"/> only after a call returned -1 (which always sets it), right after the
+/// call, the same way the generated SetLastError code reads it.
+/// </summary>
 internal static unsafe partial class Native
 {
     public const int EpollCloexec = 0x80000;
@@ -592,6 +777,8 @@ internal static unsafe partial class Native
     public const int MsgNoSignal = 0x4000;
     public const int EIntr = 4;
     public const int EAgain = 11;
+    public const int EfdNonBlock = 0x800;
+    public const int EfdCloexec = 0x80000;
 
     [StructLayout(LayoutKind.Sequential, Pack = 4)]
     public struct EpollEvent
@@ -603,15 +790,27 @@ internal static unsafe partial class Native
     [LibraryImport("libc", EntryPoint = "epoll_create1", SetLastError = true)]
     public static partial int EpollCreate1(int flags);
 
-    [LibraryImport("libc", EntryPoint = "epoll_ctl", SetLastError = true)]
+    [LibraryImport("libc", EntryPoint = "epoll_ctl")]
     public static partial int EpollCtl(int epfd, int op, int fd, EpollEvent* ev);
 
-    [LibraryImport("libc", EntryPoint = "epoll_wait", SetLastError = true)]
+    [LibraryImport("libc", EntryPoint = "epoll_wait")]
     public static partial int EpollWait(int epfd, EpollEvent* events, int maxEvents, int timeout);
 
-    [LibraryImport("libc", EntryPoint = "recv", SetLastError = true)]
+    [LibraryImport("libc", EntryPoint = "eventfd", SetLastError = true)]
+    public static partial int EventFd(uint initialValue, int flags);
+
+    [LibraryImport("libc", EntryPoint = "read")]
+    public static partial nint Read(int fd, void* buffer, nint length);
+
+    [LibraryImport("libc", EntryPoint = "write")]
+    public static partial nint Write(int fd, void* buffer, nint length);
+
+    [LibraryImport("libc", EntryPoint = "close")]
+    public static partial int Close(int fd);
+
+    [LibraryImport("libc", EntryPoint = "recv")]
     public static partial nint Recv(int fd, byte* buffer, nint length, int flags);
 
-    [LibraryImport("libc", EntryPoint = "send", SetLastError = true)]
+    [LibraryImport("libc", EntryPoint = "send")]
     public static partial nint Send(int fd, byte* buffer, nint length, int flags);
 }

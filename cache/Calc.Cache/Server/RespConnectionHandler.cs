@@ -8,85 +8,62 @@ using Microsoft.AspNetCore.Connections.Features;
 namespace Calc.Cache.Server;
 
 /// <summary>
-/// The connection loop: read, parse every complete command in the buffer, execute each, flush once per batch.
-/// WARNING: replies must stay in request order; commands of one connection therefore run one after another here,
-/// while different connections run in parallel (on the epoll transport's event loops, one per core, inline).
+/// Serves one client: admits it (maxclients), creates its session, and runs the command loop, either directly on the
+/// epoll transport's event loop (<see cref="IDirectConnectionFeature"/>: no pipes, no async per request) or over the
+/// connection's pipes (Kestrel's socket transport). Both run the same <see cref="RespCommandBatch"/> step.
+/// WARNING: replies must stay in request order; commands of one connection therefore run one after another, while
+/// different connections run in parallel.
 /// </summary>
 internal sealed partial class RespConnectionHandler(ServerContext server, ILogger<RespConnectionHandler> logger) : ConnectionHandler
 {
-    /// <summary>Flush in the middle of a batch past this many reply bytes, so a long pipeline cannot buffer unbounded output.</summary>
-    private const int FlushThreshold = 64 * 1024;
-
     public override async Task OnConnectedAsync(ConnectionContext connection)
     {
-        var input = connection.Transport.Input;
-        var output = connection.Transport.Output;
+        var direct = connection.Features.Get<IDirectConnectionFeature>();
         if (!server.TryAdmit())
         {
-            output.Write(Replies.MaxClients);
-            await output.FlushAsync();
+            if (direct is not null)
+            {
+                direct.Output.Write(Replies.MaxClients);
+                await direct.RunAsync(null);
+            }
+            else
+            {
+                connection.Transport.Output.Write(Replies.MaxClients);
+                await connection.Transport.Output.FlushAsync();
+            }
+
             return;
         }
 
-        var writer = new RespWriter(output);
+        var writer = new RespWriter(direct?.Output ?? connection.Transport.Output);
         var session = new RespSession(server, writer, connection.RemoteEndPoint?.ToString() ?? "?", connection.LocalEndPoint?.ToString() ?? "?");
         server.Register(session);
-        var request = new RespRequest();
-        var limits = server.Options.Limits;
+        var batch = new RespCommandBatch(session, writer, server);
 
         // On server shutdown Kestrel asks connections to close; an idle client would otherwise hold the stop for the
         // whole shutdown timeout.
-        using var closing = connection.Features.Get<IConnectionLifetimeNotificationFeature>()?.ConnectionClosedRequested
-            .Register(static state => ((PipeReader)state!).CancelPendingRead(), input);
+        using var closing = connection.Features.Get<IConnectionLifetimeNotificationFeature>()?.ConnectionClosedRequested.Register(
+            static state =>
+            {
+                if (state is IDirectConnectionFeature direct)
+                {
+                    direct.RequestClose();
+                }
+                else
+                {
+                    ((PipeReader)state!).CancelPendingRead();
+                }
+            },
+            direct ?? (object)connection.Transport.Input);
         try
         {
-            while (true)
+            if (direct is not null)
             {
-                var result = await input.ReadAsync();
-                var buffer = result.Buffer;
-                var close = false;
-                try
-                {
-                    RespParseStatus status;
-                    string? error;
-                    while ((status = RespParser.TryParse(ref buffer, request, limits, out error)) == RespParseStatus.Complete)
-                    {
-                        session.Execute(request);
-                        if (session.CloseRequested)
-                        {
-                            close = true;
-                            break;
-                        }
-
-                        if (writer.Unflushed >= FlushThreshold && !await FlushAsync(output, writer))
-                        {
-                            connection.Abort(new ConnectionAbortedException("Client output timeout"));
-                            return;
-                        }
-                    }
-
-                    if (status == RespParseStatus.Error)
-                    {
-                        // Redis replies to a protocol error and closes only this connection.
-                        writer.WriteError(error!);
-                        close = true;
-                    }
-                }
-                finally
-                {
-                    input.AdvanceTo(buffer.Start, buffer.End);
-                }
-
-                if (writer.Unflushed > 0 && !await FlushAsync(output, writer))
-                {
-                    connection.Abort(new ConnectionAbortedException("Client output timeout"));
-                    return;
-                }
-
-                if (close || result.IsCompleted || result.IsCanceled)
-                {
-                    return;
-                }
+                await direct.RunAsync(batch);
+            }
+            else
+            {
+                await RunOverPipesAsync(connection, batch, writer);
             }
         }
         catch (ConnectionResetException)
@@ -106,10 +83,48 @@ internal sealed partial class RespConnectionHandler(ServerContext server, ILogge
         }
     }
 
-    /// <summary>Flushes; false when the client has not taken its replies within the output timeout.</summary>
-    private async ValueTask<bool> FlushAsync(PipeWriter output, RespWriter writer)
+    /// <summary>The loop over pipes: read, run the batch, flush once per batch (and whenever the batch asks to).</summary>
+    private static async Task RunOverPipesAsync(ConnectionContext connection, RespCommandBatch batch, RespWriter writer)
     {
-        writer.MarkFlushed();
+        var input = connection.Transport.Input;
+        var output = connection.Transport.Output;
+        while (true)
+        {
+            var result = await input.ReadAsync();
+            var buffer = result.Buffer;
+            BatchStatus status;
+            try
+            {
+                while ((status = batch.Process(ref buffer)) == BatchStatus.SendFirst)
+                {
+                    if (!await FlushAsync(output, batch))
+                    {
+                        connection.Abort(new ConnectionAbortedException("Client output timeout"));
+                        return;
+                    }
+                }
+            }
+            finally
+            {
+                input.AdvanceTo(buffer.Start, buffer.End);
+            }
+
+            if (writer.Unflushed > 0 && !await FlushAsync(output, batch))
+            {
+                connection.Abort(new ConnectionAbortedException("Client output timeout"));
+                return;
+            }
+
+            if (status == BatchStatus.Close || result.IsCompleted || result.IsCanceled)
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>Flushes; false when the client has not taken its replies within the output timeout.</summary>
+    private static async ValueTask<bool> FlushAsync(PipeWriter output, RespCommandBatch batch)
+    {
         var flush = output.FlushAsync();
         if (flush.IsCompletedSuccessfully)
         {
@@ -118,7 +133,7 @@ internal sealed partial class RespConnectionHandler(ServerContext server, ILogge
 
         try
         {
-            await flush.AsTask().WaitAsync(server.Options.ClientOutputTimeout);
+            await flush.AsTask().WaitAsync(batch.OutputTimeout);
             return true;
         }
         catch (TimeoutException)

@@ -11,7 +11,7 @@ internal sealed class CacheEntry(byte[] key, object value)
     /// <summary>Absolute expiry in Unix milliseconds; 0 means the key does not expire.</summary>
     public long ExpiresAt { get; set; }
 
-    /// <summary><see cref="Environment.TickCount64"/> of the last access, for allkeys-lru sampling.</summary>
+    /// <summary>Unix ms of the last access (the command's clock), for allkeys-lru sampling and OBJECT IDLETIME.</summary>
     public long LastAccess { get; set; }
 
     /// <summary>Index in the shard's dense list of all entries (random sampling in O(1)); -1 once removed.</summary>

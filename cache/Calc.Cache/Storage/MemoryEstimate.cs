@@ -2,11 +2,11 @@ namespace Calc.Cache.Storage;
 
 /// <summary>
 /// Approximate managed-heap cost of what the store holds. Approximate but honest: it counts the objects we allocate
-/// per key (entry, dictionary slot with typical slack, key and value arrays), not the process's fixed overhead.
+/// per key (entry, hash-table slot with typical slack, key and value arrays), not the process's fixed overhead.
 /// </summary>
 internal static class MemoryEstimate
 {
-    /// <summary>CacheEntry object (64) + dictionary entry with ~1.5x slack (42) + dense list slot with slack (12).</summary>
+    /// <summary>CacheEntry object (64) + key-table slot with slack (16 B at 37-75% load: 21-43, counted as 42) + dense list slot with slack (12).</summary>
     public const long Entry = 120;
 
     /// <summary>Dictionary entry with slack inside a hash value.</summary>

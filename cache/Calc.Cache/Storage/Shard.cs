@@ -1,13 +1,12 @@
 namespace Calc.Cache.Storage;
 
 /// <summary>
-/// One stripe of the keyspace: a dictionary plus dense lists for O(1) random sampling. Every member must be called
-/// with the shard locked (<c>lock (shard)</c>); the shard is its own lock object.
+/// One stripe of the keyspace: a hash table of its keys (<see cref="KeyTable"/>) plus dense lists for O(1) random
+/// sampling. Every member must be called with the shard locked (<c>lock (shard)</c>); the shard is its own lock object.
 /// </summary>
 internal sealed class Shard
 {
-    private readonly Dictionary<byte[], CacheEntry> _map = new(ByteArrayComparer.Instance);
-    private readonly Dictionary<byte[], CacheEntry>.AlternateLookup<ReadOnlySpan<byte>> _lookup;
+    private readonly KeyTable _keys = new();
     private readonly List<CacheEntry> _all = [];
     private readonly List<CacheEntry> _volatile = [];
     private readonly Keyspace _owner;
@@ -15,10 +14,9 @@ internal sealed class Shard
     public Shard(Keyspace owner)
     {
         _owner = owner;
-        _lookup = _map.GetAlternateLookup<ReadOnlySpan<byte>>();
     }
 
-    public int Count => _map.Count;
+    public int Count => _keys.Count;
 
     public int VolatileCount => _volatile.Count;
 
@@ -31,7 +29,8 @@ internal sealed class Shard
     /// <summary>Finds a live key; an expired key is deleted on the way (lazy expiry).</summary>
     public CacheEntry? Find(ReadOnlySpan<byte> key, long now, bool touch = true)
     {
-        if (!_lookup.TryGetValue(key, out var entry))
+        var entry = _keys.Find(key);
+        if (entry is null)
         {
             return null;
         }
@@ -45,7 +44,7 @@ internal sealed class Shard
 
         if (touch)
         {
-            entry.LastAccess = Environment.TickCount64;
+            entry.LastAccess = now;
         }
 
         return entry;
@@ -70,8 +69,8 @@ internal sealed class Shard
     /// <summary>Adds a key that <see cref="Find"/> just reported missing.</summary>
     public CacheEntry Add(byte[] key, object value, long expiresAt = 0)
     {
-        var entry = new CacheEntry(key, value) { LastAccess = Environment.TickCount64, Slot = _all.Count };
-        _map.Add(key, entry);
+        var entry = new CacheEntry(key, value) { LastAccess = Clock.UnixMs, Slot = _all.Count };
+        _keys.Add(entry);
         _all.Add(entry);
         SetExpiry(entry, expiresAt);
         entry.Size = MemoryEstimate.Of(entry);
@@ -96,7 +95,7 @@ internal sealed class Shard
 
     public void Remove(CacheEntry entry)
     {
-        _map.Remove(entry.Key);
+        _keys.Remove(entry);
         RemoveAt(_all, entry.Slot, static (e, i) => e.Slot = i);
         entry.Slot = -1;
         if (entry.VolatileSlot >= 0)
@@ -172,10 +171,9 @@ internal sealed class Shard
             entry.Slot = -1;
         }
 
-        _map.Clear();
+        _keys.Clear();
         _all.Clear();
         _volatile.Clear();
-        _map.TrimExcess();
         _all.TrimExcess();
         _volatile.TrimExcess();
         _owner.AddMemory(-freed);
