@@ -62,16 +62,26 @@ internal sealed partial class ClientConnection
         long contentLength = 0;
         var sawLength = false;
         var headerCount = 0;
+        Span<Range> forwarded = stackalloc Range[MaxHeaderCount]; // the header lines sent on as they are
+        var forwardedCount = 0;
         ReadOnlySpan<byte> host = default, forwardedFor = default, incomingId = default;
         var head = data[..(headEnd + 2)];
         for (var pos = lineEnd + 2; pos < head.Length;)
         {
             var end = head[pos..].IndexOf(Crlf);
             var field = head.Slice(pos, end);
+            var fieldStart = pos;
             pos += end + 2;
             if (!TrySplit(field, out var name, out var value) || ++headerCount > MaxHeaderCount)
             {
                 return Parse.HandOff;
+            }
+
+            // Hop-by-hop ones are dropped; the ones the gateway sets itself are replaced below.
+            if (!IsHopByHop(name) && !NameIs(name, "host"u8) && !NameIs(name, "x-forwarded-for"u8) && !NameIs(name, "x-forwarded-proto"u8)
+                && !NameIs(name, "x-forwarded-host"u8) && !NameIs(name, "x-request-id"u8))
+            {
+                forwarded[forwardedCount++] = new Range(fieldStart, pos); // with its CRLF
             }
 
             if (NameIs(name, "content-length"u8))
@@ -148,7 +158,7 @@ internal sealed partial class ClientConnection
             _requestIdLength = 32;
         }
 
-        BuildRequest(data[..headLength], line, instance!, host, forwardedFor, data.Slice(headLength, (int)contentLength));
+        BuildRequest(data, line, forwarded[..forwardedCount], instance!, host, forwardedFor, data.Slice(headLength, (int)contentLength));
         _busy = true;
         _requestLength = headLength + (int)contentLength;
         _isHead = isHead;
@@ -167,31 +177,19 @@ internal sealed partial class ClientConnection
     }
 
     private void BuildRequest(
-        ReadOnlySpan<byte> head, ReadOnlySpan<byte> requestLine, Balancing.UpstreamInstance instance,
+        ReadOnlySpan<byte> data, ReadOnlySpan<byte> requestLine, ReadOnlySpan<Range> forwardedLines, Balancing.UpstreamInstance instance,
         ReadOnlySpan<byte> host, ReadOnlySpan<byte> forwardedFor, ReadOnlySpan<byte> body)
     {
-        var size = head.Length + body.Length + instance.Authority.Length + forwardedFor.Length + _clientIpBytes.Length + host.Length + _requestIdLength + 128;
+        var size = data.Length + instance.Authority.Length + forwardedFor.Length + _clientIpBytes.Length + host.Length + _requestIdLength + 128;
         _request = ArrayPool<byte>.Shared.Rent(size);
         _requestBytes = 0;
         Put(requestLine);
         Put("\r\nHost: "u8);
         Put(instance.Authority);
         Put(Crlf);
-        var lineEnd = head.IndexOf(Crlf);
-        for (var pos = lineEnd + 2; pos < head.Length - 2;)
+        foreach (var range in forwardedLines)
         {
-            var end = head[pos..].IndexOf(Crlf);
-            var field = head.Slice(pos, end);
-            pos += end + 2;
-            TrySplit(field, out var name, out _);
-            if (IsHopByHop(name) || NameIs(name, "host"u8) || NameIs(name, "x-forwarded-for"u8) || NameIs(name, "x-forwarded-proto"u8)
-                || NameIs(name, "x-forwarded-host"u8) || NameIs(name, "x-request-id"u8))
-            {
-                continue;
-            }
-
-            Put(field);
-            Put(Crlf);
+            Put(data[range]);
         }
 
         // X-Forwarded-For grows by one hop; Proto and Host describe the request as the client made it.

@@ -1,14 +1,10 @@
 using System.Buffers;
 using System.Net;
-using System.Net.Http;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using System.Text;
 using System.Threading.RateLimiting;
-using Calc.Discovery;
 using Calc.Gateway.Balancing;
-using Calc.Hosting;
-using Polly.Timeout;
 
 namespace Calc.Gateway.FastLane;
 
