@@ -289,7 +289,9 @@ internal sealed unsafe class EpollLoop
     {
         ulong value;
         _ = Native.Read(_wakeFd, &value, sizeof(ulong));
-        Volatile.Write(ref _wakePending, 0); // before draining: a post after this point writes the eventfd again
+        // Before draining, and a full fence: the queue must not be read before the flag is cleared (a plain store may
+        // be delayed past the reads on x64), or a post in between would find the flag set and wake nobody.
+        Interlocked.Exchange(ref _wakePending, 0);
         while (_posted.TryDequeue(out var connection))
         {
             try
