@@ -89,13 +89,13 @@ public sealed class DashboardTests(DashboardSystem system)
                 await Expect(row).ToBeVisibleAsync();
                 await Expect(row).ToHaveAttributeAsync("data-circuit", "closed");
                 await Expect(row).ToContainTextAsync(instance.BaseAddress.ToString().TrimEnd('/'));
-                await Expect(page.GetByTestId("service-calculations-totals")).ToContainTextAsync("3 instance(s)");
+                await Expect(page.GetByTestId("service-calculations-totals")).ToHaveTextAsync(new Regex(@"^3 instance\(s\),"));
                 await Screenshots.SaveAsync(page, "A_stopped_instance_before_it_stopped");
 
                 // Killed by its PID (SIGKILL, no deregistration): it leaves once its registry entry's TTL runs out.
                 await instance.KillAsync();
                 await Expect(row).ToHaveCountAsync(0, new() { Timeout = 60_000 });
-                await Expect(page.GetByTestId("service-calculations-totals")).ToContainTextAsync("2 instance(s)");
+                await Expect(page.GetByTestId("service-calculations-totals")).ToHaveTextAsync(new Regex(@"^2 instance\(s\),"));
                 foreach (var id in DashboardSystem.CalculationInstances)
                 {
                     await Expect(page.Locator($"[data-testid=instance-row][data-instance='{id}']")).ToBeVisibleAsync();
@@ -130,6 +130,7 @@ public sealed class DashboardTests(DashboardSystem system)
             await Expect(page.GetByTestId("calc-terms-error")).ToContainTextAsync("Term 2 (2x)");
             await Expect(page.GetByTestId("calc-terms")).ToHaveAttributeAsync("aria-invalid", "true");
             await Expect(initError).ToBeEmptyAsync();
+            await Expect(page.GetByTestId("calc-message")).ToContainTextAsync("created with 1 term(s)");
             await Expect(page.GetByTestId("calc-watch-status")).ToHaveTextAsync("building");
         });
     }
