@@ -228,20 +228,28 @@
   }
 
   function pollCalculation() {
-    clearTimeout(calc.timer);
-    const id = calc.id;
+    poll(calc, "/calculations", renderCalculation, FINAL_CALCULATION, "calc-watch-error", "calculation");
+  }
+
+  /**
+   * Polls one calculation or job (state.id) every WATCH_EVERY_MS until it is final, gone (404) or another one is
+   * watched in its place; errors are shown in the watch panel's error line.
+   */
+  function poll(state, path, render, finals, errorId, noun) {
+    clearTimeout(state.timer);
+    const id = state.id;
     const tick = async () => {
-      if (calc.id !== id) return;
-      const result = await api("GET", `/calculations/${encodeURIComponent(id)}`);
-      if (calc.id !== id) return;
+      if (state.id !== id) return;
+      const result = await api("GET", `${path}/${encodeURIComponent(id)}`);
+      if (state.id !== id) return;
       if (result.ok) {
-        renderCalculation(result.body);
-        if (FINAL_CALCULATION.includes(result.body.status)) return;
+        render(result.body);
+        if (finals.includes(result.body.status)) return;
       } else {
-        setMessage($("calc-watch-error"), describeError(result, "calculation"));
+        setMessage($(errorId), describeError(result, noun));
         if (result.status === 404) return;
       }
-      calc.timer = setTimeout(tick, WATCH_EVERY_MS);
+      state.timer = setTimeout(tick, WATCH_EVERY_MS);
     };
     tick();
   }
@@ -317,21 +325,7 @@
     $("job-watch").hidden = false;
     $("job-watch-id").textContent = id;
     if (known) renderJob(known);
-    clearTimeout(job.timer);
-    const tick = async () => {
-      if (job.id !== id) return;
-      const result = await api("GET", `/jobs/${encodeURIComponent(id)}`);
-      if (job.id !== id) return;
-      if (result.ok) {
-        renderJob(result.body);
-        if (FINAL_JOB.includes(result.body.status)) return;
-      } else {
-        setMessage($("job-watch-error"), describeError(result, "job"));
-        if (result.status === 404) return;
-      }
-      job.timer = setTimeout(tick, WATCH_EVERY_MS);
-    };
-    tick();
+    poll(job, "/jobs", renderJob, FINAL_JOB, "job-watch-error", "job");
   }
 
   function renderJob(j) {
