@@ -80,7 +80,9 @@ public sealed class CliTests(GatewayCluster cluster) : IClassFixture<GatewayClus
 
         run.ExitCode.ShouldBe(2, run.ToString());
         run.Error.ShouldContain("term:");
-        run.Error.ShouldContain("was cancelled");
+        var id = System.Text.RegularExpressions.Regex.Match(run.Error, @"calculation (\S+) was cancelled").Groups[1].Value;
+        id.ShouldNotBeEmpty(run.ToString());
+        Field(await Calc("get", id), "status").ShouldBe("cancelled"); // the service says so, not only the CLI
     }
 
     [Fact]
@@ -137,7 +139,10 @@ public sealed class CliTests(GatewayCluster cluster) : IClassFixture<GatewayClus
             run.ExitCode.ShouldBe(3, run.ToString());
             run.Error.ShouldContain("(503)");
             run.Error.ShouldContain("retry after 2 s");
-            run.Error.ShouldContain("is still building");
+            var id = System.Text.RegularExpressions.Regex.Match(run.Error, @"calculation (\S+) is still building").Groups[1].Value;
+            id.ShouldNotBeEmpty(run.ToString());
+            Field(await Calc("get", id), "status").ShouldBe("building");
+            (await Calc("cancel", id)).ExitCode.ShouldBe(0);
         }
         finally
         {
