@@ -7,24 +7,9 @@ using Calc.Cache.Server;
 namespace Calc.Cache.Tests;
 
 /// <summary>A server with a short output timeout, on the transport a subclass picks.</summary>
-public abstract class LoopServerFixture(bool socketTransport) : IAsyncLifetime
+public abstract class LoopServerFixture(bool socketTransport) : CacheServerFixture(Options(socketTransport))
 {
-    private CacheServer? _server;
-
-    public int Port => _server!.Port;
-
     public bool SocketTransport => socketTransport;
-
-    public async ValueTask InitializeAsync() => _server = await CacheServer.StartAsync(Options(socketTransport));
-
-    public async ValueTask DisposeAsync()
-    {
-        GC.SuppressFinalize(this);
-        if (_server is not null)
-        {
-            await _server.DisposeAsync();
-        }
-    }
 
     internal static CacheServerOptions Options(bool socketTransport, int maxClients = 10000)
     {
