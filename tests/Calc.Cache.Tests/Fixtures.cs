@@ -9,16 +9,26 @@ using Calc.Testing;
 namespace Calc.Cache.Tests;
 
 /// <summary>Our server, started once for the whole test assembly on a free loopback port.</summary>
-public sealed class CacheServerFixture : IAsyncLifetime
+public class CacheServerFixture : IAsyncLifetime
 {
+    private readonly CacheServerOptions _options;
     private CacheServer? _server;
+
+    public CacheServerFixture()
+        : this(new CacheServerOptions { Port = 0 })
+    {
+    }
+
+    /// <summary>For fixtures that need a server with other options (one per test class that asks for it).</summary>
+    protected CacheServerFixture(CacheServerOptions options) => _options = options;
 
     public int Port => _server!.Port;
 
-    public async ValueTask InitializeAsync() => _server = await CacheServer.StartAsync(new CacheServerOptions { Port = 0 });
+    public async ValueTask InitializeAsync() => _server = await CacheServer.StartAsync(_options);
 
     public async ValueTask DisposeAsync()
     {
+        GC.SuppressFinalize(this);
         if (_server is not null)
         {
             await _server.DisposeAsync();

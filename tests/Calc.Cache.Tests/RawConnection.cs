@@ -16,6 +16,10 @@ internal sealed class RawConnection : IAsyncDisposable
         _stream = client.GetStream();
     }
 
+    /// <summary>The underlying socket, for tests that shut down, size buffers or linger on it directly.</summary>
+    public Socket Socket => _client.Client;
+
+    /// <summary>Opens a connection to the loopback port.</summary>
     public static async Task<RawConnection> OpenAsync(int port)
     {
         var client = new TcpClient { NoDelay = true };
@@ -27,13 +31,17 @@ internal sealed class RawConnection : IAsyncDisposable
 
     public async Task SendAsync(byte[] bytes) => await _stream.WriteAsync(bytes, TestContext.Current.CancellationToken);
 
-    /// <summary>Reads exactly <paramref name="length"/> bytes (or what arrives before EOF / 5 s).</summary>
-    public async Task<string> ReadAsync(int length)
+    /// <summary>Reads exactly <paramref name="length"/> bytes (or what arrives before EOF / <paramref name="within"/>, 5 s unless given).</summary>
+    public async Task<string> ReadAsync(int length, TimeSpan? within = null) =>
+        Encoding.UTF8.GetString(await ReadBytesAsync(length, within));
+
+    /// <summary>Reads exactly <paramref name="length"/> bytes (or what arrives before EOF / <paramref name="within"/>, 5 s unless given).</summary>
+    public async Task<byte[]> ReadBytesAsync(int length, TimeSpan? within = null)
     {
         var buffer = new byte[length];
         var read = 0;
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
-        timeout.CancelAfter(TimeSpan.FromSeconds(5));
+        timeout.CancelAfter(within ?? TimeSpan.FromSeconds(5));
         try
         {
             while (read < length)
@@ -51,7 +59,23 @@ internal sealed class RawConnection : IAsyncDisposable
         {
         }
 
-        return Encoding.UTF8.GetString(buffer, 0, read);
+        return buffer[..read];
+    }
+
+    /// <summary>Everything until the server closes; throws if it stays open for 10 s.</summary>
+    public async Task<string> ReadToEndAsync()
+    {
+        var text = new StringBuilder();
+        var buffer = new byte[4096];
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        timeout.CancelAfter(TimeSpan.FromSeconds(10));
+        int n;
+        while ((n = await _stream.ReadAsync(buffer, timeout.Token)) > 0)
+        {
+            text.Append(Encoding.UTF8.GetString(buffer, 0, n));
+        }
+
+        return text.ToString();
     }
 
     /// <summary>Reads until the text received ends with <paramref name="suffix"/> (or EOF / 5 s).</summary>

@@ -1,4 +1,3 @@
-using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using Calc.Cache.Client;
@@ -32,8 +31,8 @@ public class TransportTests(CacheServerFixture server)
             await client.SetAsync(key, value, cancellationToken: Token);
         }
 
-        using var socket = await ConnectAsync(server.Port);
-        await socket.SendAsync(Encoding.ASCII.GetBytes($"GET {key}\r\nPING\r\n"), SocketFlags.None, Token);
+        await using var connection = await RawConnection.OpenAsync(server.Port);
+        await connection.SendAsync(Encoding.ASCII.GetBytes($"GET {key}\r\nPING\r\n"));
         await Task.Delay(300, Token); // 16 MB exceed the loopback socket buffers: the server has to wait for EPOLLOUT
 
         var header = Encoding.ASCII.GetBytes($"${value.Length}\r\n");
@@ -45,7 +44,7 @@ public class TransportTests(CacheServerFixture server)
         timeout.CancelAfter(TimeSpan.FromSeconds(30));
         while (read < received.Length)
         {
-            var n = await socket.ReceiveAsync(received.AsMemory(read, Math.Min(64 * 1024, received.Length - read)), SocketFlags.None, timeout.Token);
+            var n = await connection.Socket.ReceiveAsync(received.AsMemory(read, Math.Min(64 * 1024, received.Length - read)), SocketFlags.None, timeout.Token);
             n.ShouldBeGreaterThan(0, "the server closed the connection early");
             read += n;
             if (++chunks % 16 == 0)
@@ -63,16 +62,16 @@ public class TransportTests(CacheServerFixture server)
         await using var own = await CacheServer.StartAsync(new CacheServerOptions { Port = 0 }, Token);
         for (var i = 0; i < 50; i++)
         {
-            using var socket = await ConnectAsync(own.Port);
-            await socket.SendAsync("*1\r\n$4\r\nPING\r\n"u8.ToArray(), SocketFlags.None, Token);
+            await using var connection = await RawConnection.OpenAsync(own.Port);
+            await connection.SendAsync("*1\r\n$4\r\nPING\r\n"u8.ToArray());
             if (i % 2 == 0)
             {
                 var buffer = new byte[7];
-                (await socket.ReceiveAsync(buffer, SocketFlags.None, Token)).ShouldBeGreaterThan(0);
+                (await connection.Socket.ReceiveAsync(buffer, SocketFlags.None, Token)).ShouldBeGreaterThan(0);
             }
             else
             {
-                socket.LingerState = new LingerOption(true, 0); // close with a reset, reply unread
+                connection.Socket.LingerState = new LingerOption(true, 0); // close with a reset, reply unread
             }
         }
 
@@ -91,12 +90,5 @@ public class TransportTests(CacheServerFixture server)
 
         connected.ShouldBe(1);
         (await client.PingAsync(Token)).ShouldBe("PONG");
-    }
-
-    private static async Task<Socket> ConnectAsync(int port)
-    {
-        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-        await socket.ConnectAsync(IPAddress.Loopback, port, Token);
-        return socket;
     }
 }

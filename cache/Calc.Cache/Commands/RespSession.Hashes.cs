@@ -23,7 +23,7 @@ internal sealed partial class RespSession
             if (create)
             {
                 hash = new HashValue();
-                entry = shard.Add(key.ToArray(), hash);
+                entry = shard.Add(key.ToArray(), hash, _now);
             }
 
             return true;

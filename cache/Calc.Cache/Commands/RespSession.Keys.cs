@@ -186,7 +186,7 @@ internal sealed partial class RespSession
         }
 
         source.Remove(entry);
-        target.Add(to.ToArray(), entry.Value, entry.ExpiresAt);
+        target.Add(to.ToArray(), entry.Value, _now, entry.ExpiresAt);
         _w.WriteRaw(onlyIfNew ? Replies.One : Replies.Ok);
     }
 

@@ -405,7 +405,7 @@ internal sealed partial class RespSession
                         Array.Resize(ref value, (int)size);
                     }
 
-                    shard.Add(key.ToArray(), value);
+                    shard.Add(key.ToArray(), value, _now);
                 }
             }
         }

@@ -108,7 +108,7 @@ internal sealed partial class RespSession
 
             if (entry is null)
             {
-                shard.Add(_req.ToArray(1), _req.ToArray(2), expiresAt);
+                shard.Add(_req.ToArray(1), _req.ToArray(2), _now, expiresAt);
             }
             else
             {
@@ -150,7 +150,7 @@ internal sealed partial class RespSession
                 return;
             }
 
-            shard.Add(_req.ToArray(1), _req.ToArray(2));
+            shard.Add(_req.ToArray(1), _req.ToArray(2), _now);
             _w.WriteRaw(Replies.One);
         }
     }
@@ -177,7 +177,7 @@ internal sealed partial class RespSession
             var entry = shard.Find(key, _now);
             if (entry is null)
             {
-                shard.Add(_req.ToArray(1), _req.ToArray(3), expiresAt);
+                shard.Add(_req.ToArray(1), _req.ToArray(3), _now, expiresAt);
             }
             else
             {
@@ -246,7 +246,7 @@ internal sealed partial class RespSession
             var entry = shard.Find(key, _now);
             if (entry is null)
             {
-                shard.Add(key.ToArray(), _req.ToArray(2 + (2 * p)));
+                shard.Add(key.ToArray(), _req.ToArray(2 + (2 * p)), _now);
             }
             else
             {
@@ -308,7 +308,7 @@ internal sealed partial class RespSession
             Utf8Formatter.TryFormat(result, digits, out var written);
             if (entry is null)
             {
-                shard.Add(key.ToArray(), digits[..written].ToArray());
+                shard.Add(key.ToArray(), digits[..written].ToArray(), _now);
             }
             else
             {
@@ -358,7 +358,7 @@ internal sealed partial class RespSession
             var text = System.Text.Encoding.ASCII.GetBytes(RespWriter.FormatDouble(result));
             if (entry is null)
             {
-                shard.Add(key.ToArray(), text);
+                shard.Add(key.ToArray(), text, _now);
             }
             else
             {
@@ -378,7 +378,7 @@ internal sealed partial class RespSession
             var entry = shard.Find(key, _now);
             if (entry is null)
             {
-                shard.Add(key.ToArray(), _req.ToArray(2));
+                shard.Add(key.ToArray(), _req.ToArray(2), _now);
                 _w.WriteInteger(_req[2].Length);
                 return;
             }
@@ -517,7 +517,7 @@ internal sealed partial class RespSession
             if (entry is null)
             {
                 _w.WriteNull();
-                shard.Add(key.ToArray(), _req.ToArray(2));
+                shard.Add(key.ToArray(), _req.ToArray(2), _now);
                 return;
             }
 
@@ -633,7 +633,7 @@ internal sealed partial class RespSession
             patch.CopyTo(value.AsSpan((int)offset));
             if (entry is null)
             {
-                shard.Add(key.ToArray(), value);
+                shard.Add(key.ToArray(), value, _now);
             }
             else
             {

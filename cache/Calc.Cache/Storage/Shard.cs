@@ -66,10 +66,10 @@ internal sealed class Shard
         return entry;
     }
 
-    /// <summary>Adds a key that <see cref="Find"/> just reported missing.</summary>
-    public CacheEntry Add(byte[] key, object value, long expiresAt = 0)
+    /// <summary>Adds a key that <see cref="Find"/> just reported missing; <paramref name="now"/> is the command's clock read.</summary>
+    public CacheEntry Add(byte[] key, object value, long now, long expiresAt = 0)
     {
-        var entry = new CacheEntry(key, value) { LastAccess = Clock.UnixMs, Slot = _all.Count };
+        var entry = new CacheEntry(key, value) { LastAccess = now, Slot = _all.Count };
         _keys.Add(entry);
         _all.Add(entry);
         SetExpiry(entry, expiresAt);
