@@ -38,7 +38,7 @@ internal static class CreateBudgetJob
         IOptions<CapacityOptions> capacity,
         CancellationToken cancellationToken)
     {
-        var priority = request.Priority is null ? WorkPriority.Normal : WireNames<WorkPriority>.Parse(request.Priority);
+        var priority = WorkRequestRules.ParsePriority(request.Priority);
         BudgetDistribution.TryToCents(request.Budget!.Value, out var cents);
         var job = submitter.NewBudgetJob(request.JobId, request.DaysOnline!.Value, cents, priority, request.TimeoutSeconds,
             callbackUrl: request.CallbackUrl, requestId: httpContext.TraceIdentifier);

@@ -38,7 +38,7 @@ internal static class CreateFetchJob
         IOptions<CapacityOptions> capacity,
         CancellationToken cancellationToken)
     {
-        var priority = request.Priority is null ? WorkPriority.Normal : WireNames<WorkPriority>.Parse(request.Priority);
+        var priority = WorkRequestRules.ParsePriority(request.Priority);
         var job = submitter.NewFetchJob(request.JobId, request.Provider!, priority, request.TimeoutSeconds, request.CallbackUrl!, httpContext.TraceIdentifier);
         return await JobAdmission.SubmitAsync(job, submitter, httpContext, capacity.Value.RetryAfterSeconds, cancellationToken);
     }
