@@ -51,10 +51,7 @@ internal sealed class CreateBudgetJobValidator : AbstractValidator<CreateBudgetJ
     public CreateBudgetJobValidator(IOptions<JobsOptions> options, IOptions<CallbackOptions> callbackOptions)
     {
         var limits = options.Value;
-        RuleFor(r => r.JobId)
-            .Must(JobIds.IsValid)
-            .When(r => r.JobId is not null)
-            .WithMessage("'jobId' must be 1 to 64 letters, digits, '-' or '_'.");
+        RuleFor(r => r.JobId).MustBeAJobId();
 
         RuleFor(r => r.DaysOnline)
             .NotNull().WithMessage("'daysOnline' is required.")

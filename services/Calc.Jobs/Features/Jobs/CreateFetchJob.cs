@@ -59,10 +59,7 @@ internal sealed class CreateFetchJobValidator : AbstractValidator<CreateFetchJob
 
         RuleFor(r => r.CallbackUrl).MustBeACallbackUrl(callbackOptions.Value, required: "'callbackUrl' is required: the fetched data is posted there.");
 
-        RuleFor(r => r.JobId)
-            .Must(JobIds.IsValid)
-            .When(r => r.JobId is not null)
-            .WithMessage("'jobId' must be 1 to 64 letters, digits, '-' or '_'.");
+        RuleFor(r => r.JobId).MustBeAJobId();
 
         RuleFor(r => r.Priority).MustBeAPriority();
 
