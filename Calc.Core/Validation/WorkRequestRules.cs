@@ -16,6 +16,13 @@ public static class WorkRequestRules
         rule.Must(p => p is null || WireNames<WorkPriority>.TryParse(p, out _))
             .WithMessage("'priority' must be normal or high.");
 
+    /// <summary>
+    /// The priority a request asked for: <see cref="WorkPriority.Normal"/> when absent. Call it only on a value
+    /// <see cref="MustBeAPriority"/> accepted (an unknown name throws).
+    /// </summary>
+    public static WorkPriority ParsePriority(string? wire) =>
+        wire is null ? WorkPriority.Normal : WireNames<WorkPriority>.Parse(wire);
+
     /// <summary><c>timeoutSeconds</c>: absent, or 1 to <paramref name="maxSeconds"/>.</summary>
     public static IRuleBuilderOptions<T, int?> MustBeATimeout<T>(this IRuleBuilder<T, int?> rule, int maxSeconds) =>
         rule.Must(t => t is null || (t >= 1 && t <= maxSeconds))

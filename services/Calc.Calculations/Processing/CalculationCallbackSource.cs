@@ -1,10 +1,8 @@
-using System.Text.Json;
 using System.Text.Json.Serialization;
 using Calc.Calculations.Domain;
 using Calc.Callbacks;
 using Calc.Contracts;
 using Calc.Data;
-using Calc.Hosting;
 
 namespace Calc.Calculations.Processing;
 
@@ -28,32 +26,9 @@ public sealed record CalculationCallback(
     DateTimeOffset? FinishedAt);
 
 /// <summary>Builds a calculation's callback body from its stored state, at each delivery attempt.</summary>
-internal sealed class CalculationCallbackSource(IDocumentRepository<Calculation> repository) : ICallbackSource
+internal sealed class CalculationCallbackSource(IDocumentRepository<Calculation> repository)
+    : DocumentCallbackSource<Calculation, CalculationCallback>(repository)
 {
-    private static readonly JsonSerializerOptions Json = CreateJson();
-
-    public async Task<CallbackContent> GetContentAsync(string workId, CancellationToken cancellationToken)
-    {
-        var stored = await repository.LoadAsync(workId, cancellationToken);
-        if (stored is null)
-        {
-            return CallbackContent.Gone;
-        }
-
-        var c = stored.Document;
-        if (!c.IsFinal)
-        {
-            return CallbackContent.NotFinal;
-        }
-
-        var body = new CalculationCallback(c.Id, c.RequestId, c.Type, c.Status, c.Result, c.ResultDigits, c.Error, c.FinishedAt);
-        return CallbackContent.Final(JsonSerializer.SerializeToUtf8Bytes(body, Json));
-    }
-
-    private static JsonSerializerOptions CreateJson()
-    {
-        var options = new JsonSerializerOptions(JsonSerializerDefaults.Web);
-        ServiceDefaults.ConfigureJson(options);
-        return options;
-    }
+    protected override CalculationCallback? FinalBody(Calculation c) =>
+        c.IsFinal ? new CalculationCallback(c.Id, c.RequestId, c.Type, c.Status, c.Result, c.ResultDigits, c.Error, c.FinishedAt) : null;
 }

@@ -1,7 +1,5 @@
-using System.Text.Json;
 using Calc.Callbacks;
 using Calc.Data;
-using Calc.Hosting;
 using Calc.Jobs.Domain;
 using Calc.Jobs.Features.Jobs;
 
@@ -21,33 +19,17 @@ namespace Calc.Jobs.Processing;
 public sealed record JobCallback(string? RequestId, object? Data, string Id, string Kind, JobStatus Status, string? Error, DateTimeOffset? FinishedAt);
 
 /// <summary>Builds a job's callback body from its stored state, at each delivery attempt.</summary>
-internal sealed class JobCallbackSource(IDocumentRepository<Job> repository) : ICallbackSource
+internal sealed class JobCallbackSource(IDocumentRepository<Job> repository)
+    : DocumentCallbackSource<Job, JobCallback>(repository)
 {
-    private static readonly JsonSerializerOptions Json = CreateJson();
-
-    public async Task<CallbackContent> GetContentAsync(string workId, CancellationToken cancellationToken)
+    protected override JobCallback? FinalBody(Job job)
     {
-        var stored = await repository.LoadAsync(workId, cancellationToken);
-        if (stored is null)
-        {
-            return CallbackContent.Gone;
-        }
-
-        var job = stored.Document;
         if (!job.IsFinal)
         {
-            return CallbackContent.NotFinal;
+            return null;
         }
 
         object? data = job.Kind == Job.FetchKind ? job.Data : job.ToResponse().Budget;
-        var body = new JobCallback(job.RequestId, data, job.Id, job.Kind, job.Status, job.Error, job.FinishedAt);
-        return CallbackContent.Final(JsonSerializer.SerializeToUtf8Bytes(body, Json));
-    }
-
-    private static JsonSerializerOptions CreateJson()
-    {
-        var options = new JsonSerializerOptions(JsonSerializerDefaults.Web);
-        ServiceDefaults.ConfigureJson(options);
-        return options;
+        return new JobCallback(job.RequestId, data, job.Id, job.Kind, job.Status, job.Error, job.FinishedAt);
     }
 }

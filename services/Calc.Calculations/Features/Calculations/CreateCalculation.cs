@@ -42,7 +42,7 @@ internal static class CreateCalculation
             Id = Guid.CreateVersion7().ToString("N"),
             Type = WireNames<CalculationType>.Parse(request.Type!),
             Init = ExactInteger.Normalize(init),
-            Priority = request.Priority is null ? WorkPriority.Normal : WireNames<WorkPriority>.Parse(request.Priority),
+            Priority = WorkRequestRules.ParsePriority(request.Priority),
             TimeoutSeconds = request.TimeoutSeconds ?? options.Value.DefaultTimeoutSeconds,
             CallbackUrl = request.CallbackUrl,
             RequestId = httpContext.TraceIdentifier,

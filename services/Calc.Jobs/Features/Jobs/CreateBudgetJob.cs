@@ -38,7 +38,7 @@ internal static class CreateBudgetJob
         IOptions<CapacityOptions> capacity,
         CancellationToken cancellationToken)
     {
-        var priority = request.Priority is null ? WorkPriority.Normal : WireNames<WorkPriority>.Parse(request.Priority);
+        var priority = WorkRequestRules.ParsePriority(request.Priority);
         BudgetDistribution.TryToCents(request.Budget!.Value, out var cents);
         var job = submitter.NewBudgetJob(request.JobId, request.DaysOnline!.Value, cents, priority, request.TimeoutSeconds,
             callbackUrl: request.CallbackUrl, requestId: httpContext.TraceIdentifier);
@@ -51,10 +51,7 @@ internal sealed class CreateBudgetJobValidator : AbstractValidator<CreateBudgetJ
     public CreateBudgetJobValidator(IOptions<JobsOptions> options, IOptions<CallbackOptions> callbackOptions)
     {
         var limits = options.Value;
-        RuleFor(r => r.JobId)
-            .Must(JobIds.IsValid)
-            .When(r => r.JobId is not null)
-            .WithMessage("'jobId' must be 1 to 64 letters, digits, '-' or '_'.");
+        RuleFor(r => r.JobId).MustBeAJobId();
 
         RuleFor(r => r.DaysOnline)
             .NotNull().WithMessage("'daysOnline' is required.")

@@ -5,6 +5,7 @@ using Calc.Data;
 using Calc.Hosting;
 using Calc.Jobs.Domain;
 using Calc.Scheduling;
+using Calc.Validation;
 using FluentValidation;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
@@ -121,7 +122,7 @@ internal static class CreateBudgetJobsInBulk
         {
             var (validRow, line, job) = valid[i];
             BudgetDistribution.TryToCents(job.Budget!.Value, out var cents);
-            var priority = job.Priority is null ? WorkPriority.Normal : WireNames<WorkPriority>.Parse(job.Priority);
+            var priority = WorkRequestRules.ParsePriority(job.Priority);
             var created = submitter.NewBudgetJob(job.JobId, job.DaysOnline!.Value, cents, priority, job.TimeoutSeconds, batchId,
                 job.CallbackUrl, request.HttpContext.TraceIdentifier);
             switch (await submitter.SubmitAsync(created, ct))

@@ -38,7 +38,7 @@ internal static class CreateFetchJob
         IOptions<CapacityOptions> capacity,
         CancellationToken cancellationToken)
     {
-        var priority = request.Priority is null ? WorkPriority.Normal : WireNames<WorkPriority>.Parse(request.Priority);
+        var priority = WorkRequestRules.ParsePriority(request.Priority);
         var job = submitter.NewFetchJob(request.JobId, request.Provider!, priority, request.TimeoutSeconds, request.CallbackUrl!, httpContext.TraceIdentifier);
         return await JobAdmission.SubmitAsync(job, submitter, httpContext, capacity.Value.RetryAfterSeconds, cancellationToken);
     }
@@ -59,10 +59,7 @@ internal sealed class CreateFetchJobValidator : AbstractValidator<CreateFetchJob
 
         RuleFor(r => r.CallbackUrl).MustBeACallbackUrl(callbackOptions.Value, required: "'callbackUrl' is required: the fetched data is posted there.");
 
-        RuleFor(r => r.JobId)
-            .Must(JobIds.IsValid)
-            .When(r => r.JobId is not null)
-            .WithMessage("'jobId' must be 1 to 64 letters, digits, '-' or '_'.");
+        RuleFor(r => r.JobId).MustBeAJobId();
 
         RuleFor(r => r.Priority).MustBeAPriority();
 
