@@ -93,4 +93,19 @@ public class PersistenceAndOptionsTests
         await Should.ThrowAsync<CacheServerException>(() => client.ExecuteAsync("CONFIG", ["SET", "io-threads", "2"], Token));
         (await client.PingAsync(Token)).ShouldBe("PONG");
     }
+
+    [Fact]
+    public async Task Busy_poll_is_set_at_start_in_microseconds_and_zero_turns_it_off()
+    {
+        new CacheServerOptions().BusyPollMicroseconds.ShouldBe(50);
+        Should.Throw<ArgumentException>(() => CacheServerOptions.Parse(["--busy-poll-us", "-1"])).Message.ShouldContain("between 0 and 10000");
+        Should.Throw<ArgumentException>(() => CacheServerOptions.Parse(["--busy-poll-us", "10001"])).Message.ShouldContain("between 0 and 10000");
+        await using var server = await CacheServer.StartAsync(CacheServerOptions.Parse(["--port", "0", "--busy-poll-us", "0"]), Token);
+        await using var client = await CacheClient.ConnectAsync(new CacheClientOptions { Port = server.Port }, Token);
+
+        var reply = await client.ExecuteAsync("CONFIG", ["GET", "busy-poll-us"], Token);
+        reply.Elements!.Select(e => e.AsString()).ShouldBe(["busy-poll-us", "0"]);
+        await Should.ThrowAsync<CacheServerException>(() => client.ExecuteAsync("CONFIG", ["SET", "busy-poll-us", "10"], Token));
+        (await client.PingAsync(Token)).ShouldBe("PONG");
+    }
 }

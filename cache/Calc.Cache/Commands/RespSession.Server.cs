@@ -9,7 +9,7 @@ namespace Calc.Cache.Commands;
 // Server commands: INFO, CONFIG, COMMAND, DEBUG, OBJECT, TIME.
 internal sealed partial class RespSession
 {
-    private static readonly string[] DefaultInfoSections = ["server", "clients", "memory", "persistence", "stats", "keyspace"];
+    private static readonly string[] DefaultInfoSections = ["server", "clients", "memory", "persistence", "stats", "threads", "keyspace"];
 
     private void Info()
     {
@@ -99,6 +99,17 @@ internal sealed partial class RespSession
                 Line("keyspace_hits", hits);
                 Line("keyspace_misses", misses);
                 break;
+            case "threads":
+                // As redis 8's section: one line per event loop; load is this server's own measure (see EpollLoopGroup).
+                var loops = _server.IoThreads();
+                text.Append("# Threads\r\n");
+                Line("io_threads_active", loops.Count(l => l.Clients > 0));
+                foreach (var loop in loops)
+                {
+                    Line($"io_thread_{loop.Index}", string.Create(CultureInfo.InvariantCulture, $"clients={loop.Clients},load={loop.LoadPermille / 1000.0:0.000},moved_in={loop.ConnectionsMovedIn}"));
+                }
+
+                break;
             case "keyspace":
                 text.Append("# Keyspace\r\n");
                 var keys = _keyspace.Count();
@@ -126,7 +137,7 @@ internal sealed partial class RespSession
     }
 
     private static readonly string[] ConfigNames =
-        ["port", "bind", "requirepass", "maxmemory", "maxmemory-policy", "maxclients", "proto-max-bulk-len", "client-output-timeout", "io-threads", "save", "appendonly", "appendfsync", "dir", "databases", "timeout"];
+        ["port", "bind", "requirepass", "maxmemory", "maxmemory-policy", "maxclients", "proto-max-bulk-len", "client-output-timeout", "io-threads", "busy-poll-us", "save", "appendonly", "appendfsync", "dir", "databases", "timeout"];
 
     private string ConfigValue(string name)
     {
@@ -142,6 +153,7 @@ internal sealed partial class RespSession
             "proto-max-bulk-len" => o.Limits.MaxBulkLength.ToString(CultureInfo.InvariantCulture),
             "client-output-timeout" => ((long)o.ClientOutputTimeout.TotalSeconds).ToString(CultureInfo.InvariantCulture),
             "io-threads" => o.EffectiveIoThreads.ToString(CultureInfo.InvariantCulture),
+            "busy-poll-us" => o.BusyPollMicroseconds.ToString(CultureInfo.InvariantCulture),
             "save" => "",
             "appendonly" => o.AppendOnly ? "yes" : "no",
             "appendfsync" => o.AppendFsync,

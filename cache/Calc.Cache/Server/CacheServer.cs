@@ -25,6 +25,13 @@ public sealed class CacheServer : IAsyncDisposable
     /// <summary>The options in force (CONFIG SET changes them).</summary>
     public CacheServerOptions Options => _context.Options;
 
+    /// <summary>
+    /// Epoll transport only: hands every connection event loop <paramref name="from"/> serves to loop <paramref name="to"/>,
+    /// as load balancing does (tests drive moves with it). Returns at once; the loops do it on their threads.
+    /// </summary>
+    internal void MoveConnections(int from, int to) =>
+        (_epoll ?? throw new InvalidOperationException("Only the epoll transport has event loops to move connections between.")).MoveConnections(from, to);
+
     /// <summary>Builds and starts a server; returns once it accepts connections.</summary>
     public static async Task<CacheServer> StartAsync(CacheServerOptions options, CancellationToken cancellationToken = default)
     {
@@ -57,8 +64,9 @@ public sealed class CacheServer : IAsyncDisposable
         if (EpollTransportFactory.IsSupported && !options.UseSocketTransport)
         {
             // Replaces the socket transport above (the last registered transport wins) on Linux x64: see EpollTransport.
-            epoll = new EpollTransportFactory(options.Limits.MaxRequestBytes + (1024 * 1024), options.EffectiveIoThreads);
+            epoll = new EpollTransportFactory(options);
             builder.Services.AddSingleton<IConnectionListenerFactory>(epoll);
+            context.IoThreads = () => epoll.Stats;
         }
 
         var listeners = new List<ListenOptions>();

@@ -46,9 +46,20 @@ public sealed class CacheServerOptions
 
     /// <summary>
     /// Event-loop threads serving connections (redis.conf's io-threads); 0, the default, picks one per core. On Linux x64
-    /// each is an epoll loop; elsewhere it sets the socket transport's I/O queue count.
+    /// each is an epoll loop, and connections are packed onto as few of them as their load needs; elsewhere it sets the
+    /// socket transport's I/O queue count.
     /// </summary>
     public int IoThreads { get; set; }
+
+    /// <summary>
+    /// How long (microseconds) an epoll loop keeps polling after a round that had work before it sleeps, like the
+    /// kernel's busy_poll: the next request is picked up without a wake-up. Default 50; 0 turns it off. An idle server
+    /// uses no CPU either way.
+    /// </summary>
+    public int BusyPollMicroseconds { get; set; } = 50;
+
+    /// <summary>How the epoll loops share connections by load; null keeps every connection on the first loop (tests that move them themselves).</summary>
+    internal LoopBalancePolicy? LoopBalancing { get; set; } = LoopBalancePolicy.Default;
 
     /// <summary>Serve with Kestrel's socket transport and the pipe-based loop even where the epoll transport runs (tests).</summary>
     internal bool UseSocketTransport { get; set; }
@@ -175,6 +186,14 @@ public sealed class CacheServerOptions
 
                 IoThreads = threads;
                 return null;
+            case "busy-poll-us" when !atRuntime:
+                if (!int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var microseconds) || microseconds > 10_000)
+                {
+                    return "argument must be between 0 and 10000 inclusive";
+                }
+
+                BusyPollMicroseconds = microseconds;
+                return null;
             case "appendonly" when !atRuntime:
                 if (value is not ("yes" or "no"))
                 {
@@ -206,7 +225,7 @@ public sealed class CacheServerOptions
                 return null; // no snapshots here; accepted (also by CONFIG SET) so redis tooling that sets it works
             case "daemonize" or "protected-mode" or "loglevel" or "databases" when !atRuntime:
                 return null; // accepted for drop-in compatibility with redis-server command lines; no effect
-            case "port" or "bind" or "proto-max-bulk-len" or "io-threads" or "appendonly" or "dir" or "appendfilename" or "appendfsync":
+            case "port" or "bind" or "proto-max-bulk-len" or "io-threads" or "busy-poll-us" or "appendonly" or "dir" or "appendfilename" or "appendfsync":
                 return "can't set immutable config";
             default:
                 return "unknown option";

@@ -25,6 +25,9 @@ internal sealed class ServerContext(CacheServerOptions options)
     /// <summary>The append-only file when persistence is on; null otherwise.</summary>
     public AppendOnlyFile? AppendOnlyFile { get; set; }
 
+    /// <summary>The event loops' stats for INFO threads; empty on Kestrel's socket transport.</summary>
+    public Func<IReadOnlyList<IoThreadStats>> IoThreads { get; set; } = () => [];
+
     /// <summary>The port actually bound (differs from the option when it was 0).</summary>
     public int Port { get; set; }
 
