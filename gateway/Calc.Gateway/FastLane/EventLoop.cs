@@ -55,10 +55,13 @@ internal sealed unsafe partial class EventLoop
 
     public FastLaneServices Lane => _lane;
 
-    /// <summary>Requests this loop answered from an instance (written by the loop thread only).</summary>
+    // Counters: written by the loop thread only, with plain increments (no atomics on the request path); /status reads
+    // them from other threads, which on x64 (the only place the fast lane runs) sees whole, at worst slightly old, values.
+
+    /// <summary>Requests this loop answered from an instance.</summary>
     public long Forwarded { get; set; }
 
-    /// <summary>Connections this loop handed to Kestrel (written by the loop thread only).</summary>
+    /// <summary>Connections this loop handed to Kestrel.</summary>
     public long HandedOff { get; set; }
 
     /// <summary>Takes an accepted client socket (any thread); the loop thread starts serving it.</summary>
