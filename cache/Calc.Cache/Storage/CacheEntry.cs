@@ -14,9 +14,6 @@ internal sealed class CacheEntry(byte[] key, object value)
     /// <summary>Unix ms of the last access (the command's clock), for allkeys-lru sampling and OBJECT IDLETIME.</summary>
     public long LastAccess { get; set; }
 
-    /// <summary>Index in the shard's dense list of all entries (random sampling in O(1)); -1 once removed.</summary>
-    public int Slot { get; set; } = -1;
-
     /// <summary>Index in the shard's dense list of entries with a TTL (active expiry sampling); -1 if none.</summary>
     public int VolatileSlot { get; set; } = -1;
 

@@ -1,13 +1,12 @@
 namespace Calc.Cache.Storage;
 
 /// <summary>
-/// One stripe of the keyspace: a hash table of its keys (<see cref="KeyTable"/>) plus dense lists for O(1) random
-/// sampling. Every member must be called with the shard locked (<c>lock (shard)</c>); the shard is its own lock object.
+/// One stripe of the keyspace: a hash table of its keys (<see cref="KeyTable"/>, which also samples a random key) plus
+/// a dense list of the keys with a TTL for O(1) sampling by active expiry and the volatile policies. Every member must be called with the shard locked (<c>lock (shard)</c>); the shard is its own lock object.
 /// </summary>
 internal sealed class Shard
 {
     private readonly KeyTable _keys = new();
-    private readonly List<CacheEntry> _all = [];
     private readonly List<CacheEntry> _volatile = [];
     private readonly Keyspace _owner;
 
@@ -69,9 +68,8 @@ internal sealed class Shard
     /// <summary>Adds a key that <see cref="Find"/> just reported missing; <paramref name="now"/> is the command's clock read.</summary>
     public CacheEntry Add(byte[] key, object value, long now, long expiresAt = 0)
     {
-        var entry = new CacheEntry(key, value) { LastAccess = now, Slot = _all.Count };
+        var entry = new CacheEntry(key, value) { LastAccess = now };
         _keys.Add(entry);
-        _all.Add(entry);
         SetExpiry(entry, expiresAt);
         entry.Size = MemoryEstimate.Of(entry);
         _owner.AddMemory(entry.Size);
@@ -96,8 +94,6 @@ internal sealed class Shard
     public void Remove(CacheEntry entry)
     {
         _keys.Remove(entry);
-        RemoveAt(_all, entry.Slot, static (e, i) => e.Slot = i);
-        entry.Slot = -1;
         if (entry.VolatileSlot >= 0)
         {
             RemoveAt(_volatile, entry.VolatileSlot, static (e, i) => e.VolatileSlot = i);
@@ -107,7 +103,11 @@ internal sealed class Shard
         _owner.AddMemory(-entry.Size);
     }
 
-    public bool Contains(CacheEntry entry) => entry.Slot >= 0 && entry.Slot < _all.Count && ReferenceEquals(_all[entry.Slot], entry);
+    /// <summary>
+    /// Whether this very entry is still in the shard: its key may have been deleted, or deleted and set again (a new
+    /// entry), since the caller sampled it without the lock.
+    /// </summary>
+    public bool Contains(CacheEntry entry) => ReferenceEquals(_keys.Find(entry.Key), entry);
 
     /// <summary>Sets (or with 0 clears) the absolute expiry of a key.</summary>
     public void SetExpiry(CacheEntry entry, long expiresAt)
@@ -127,8 +127,12 @@ internal sealed class Shard
 
     public CacheEntry? Sample(bool volatileOnly)
     {
-        var list = volatileOnly ? _volatile : _all;
-        return list.Count == 0 ? null : list[Random.Shared.Next(list.Count)];
+        if (!volatileOnly)
+        {
+            return _keys.Sample();
+        }
+
+        return _volatile.Count == 0 ? null : _volatile[Random.Shared.Next(_volatile.Count)];
     }
 
     /// <summary>One round of Redis's active expiry on this shard: test up to <paramref name="samples"/> keys with a TTL.</summary>
@@ -153,7 +157,7 @@ internal sealed class Shard
     /// <summary>Adds the live keys of this shard to <paramref name="keys"/>, filtered by <paramref name="accept"/>.</summary>
     public void CollectKeys(long now, List<byte[]> keys, Func<CacheEntry, bool>? accept)
     {
-        foreach (var entry in _all)
+        foreach (var entry in _keys.Entries())
         {
             if (!entry.IsExpired(now) && (accept is null || accept(entry)))
             {
@@ -165,16 +169,13 @@ internal sealed class Shard
     public void Clear()
     {
         long freed = 0;
-        foreach (var entry in _all)
+        foreach (var entry in _keys.Entries())
         {
             freed += entry.Size;
-            entry.Slot = -1;
         }
 
         _keys.Clear();
-        _all.Clear();
         _volatile.Clear();
-        _all.TrimExcess();
         _volatile.TrimExcess();
         _owner.AddMemory(-freed);
     }
