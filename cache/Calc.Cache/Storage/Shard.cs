@@ -2,8 +2,14 @@ namespace Calc.Cache.Storage;
 
 /// <summary>
 /// One stripe of the keyspace: a hash table of its keys (<see cref="KeyTable"/>, which also samples a random key) plus
-/// a dense list of the keys with a TTL for O(1) sampling by active expiry and the volatile policies. Every member must be called with the shard locked (<c>lock (shard)</c>); the shard is its own lock object.
+/// a dense list of the keys with a TTL for O(1) sampling by active expiry and the volatile policies. Every member must
+/// be called with the shard locked (<c>lock (shard)</c>); the shard is its own lock object.
 /// </summary>
+/// <remarks>
+/// Memory accounting without a size field per entry: a string entry is accounted at what
+/// <see cref="MemoryEstimate.Of"/> says of it at any time (its arrays change only through <see cref="SetValue"/>), a hash
+/// changes in place and carries the size it was last accounted at (<see cref="HashValue.AccountedBytes"/>).
+/// </remarks>
 internal sealed class Shard
 {
     private readonly KeyTable _keys = new();
@@ -43,7 +49,7 @@ internal sealed class Shard
 
         if (touch)
         {
-            entry.LastAccess = now;
+            entry.Touch(now);
         }
 
         return entry;
@@ -68,27 +74,27 @@ internal sealed class Shard
     /// <summary>Adds a key that <see cref="Find"/> just reported missing; <paramref name="now"/> is the command's clock read.</summary>
     public CacheEntry Add(byte[] key, object value, long now, long expiresAt = 0)
     {
-        var entry = new CacheEntry(key, value) { LastAccess = now };
+        var entry = new CacheEntry(key, value);
+        entry.Touch(now);
         _keys.Add(entry);
         SetExpiry(entry, expiresAt);
-        entry.Size = MemoryEstimate.Of(entry);
-        _owner.AddMemory(entry.Size);
+        _owner.AddMemory(Recount(entry));
         return entry;
     }
 
     /// <summary>Replaces the value of a key and fixes the memory accounting.</summary>
     public void SetValue(CacheEntry entry, object value)
     {
+        var old = Accounted(entry);
         entry.Value = value;
-        Resized(entry);
+        _owner.AddMemory(Recount(entry) - old);
     }
 
-    /// <summary>Call after changing an entry's value in place (APPEND, SETRANGE, HSET).</summary>
+    /// <summary>Call after changing a hash value in place (HSET, HDEL, HINCRBY...).</summary>
     public void Resized(CacheEntry entry)
     {
-        var size = MemoryEstimate.Of(entry);
-        _owner.AddMemory(size - entry.Size);
-        entry.Size = size;
+        var old = Accounted(entry);
+        _owner.AddMemory(Recount(entry) - old);
     }
 
     public void Remove(CacheEntry entry)
@@ -100,7 +106,7 @@ internal sealed class Shard
             entry.VolatileSlot = -1;
         }
 
-        _owner.AddMemory(-entry.Size);
+        _owner.AddMemory(-Accounted(entry));
     }
 
     /// <summary>
@@ -171,13 +177,28 @@ internal sealed class Shard
         long freed = 0;
         foreach (var entry in _keys.Entries())
         {
-            freed += entry.Size;
+            freed += Accounted(entry);
         }
 
         _keys.Clear();
         _volatile.Clear();
         _volatile.TrimExcess();
         _owner.AddMemory(-freed);
+    }
+
+    /// <summary>Bytes this entry is counted for in <see cref="Keyspace.UsedMemory"/>.</summary>
+    private static long Accounted(CacheEntry entry) => entry.Value is HashValue hash ? hash.AccountedBytes : MemoryEstimate.Of(entry);
+
+    /// <summary>The entry's size now, remembered by a hash value for the next <see cref="Accounted"/>.</summary>
+    private static long Recount(CacheEntry entry)
+    {
+        var size = MemoryEstimate.Of(entry);
+        if (entry.Value is HashValue hash)
+        {
+            hash.AccountedBytes = size;
+        }
+
+        return size;
     }
 
     // Swap-with-last removal keeps the list dense; the moved entry's index is fixed up.

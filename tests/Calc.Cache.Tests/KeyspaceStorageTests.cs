@@ -1,15 +1,97 @@
+using System.Buffers;
 using System.Text;
+using Calc.Cache.Commands;
+using Calc.Cache.Protocol;
+using Calc.Cache.Server;
 using Calc.Cache.Storage;
 
 namespace Calc.Cache.Tests;
 
 /// <summary>
-/// Random sampling straight from the shards' hash tables (RANDOMKEY, eviction): storage-level, so thousands of samples
-/// take milliseconds and the keyspace holds exactly the keys a test put there.
+/// The keyspace's per-key bookkeeping: random sampling straight from the shards' hash tables (RANDOMKEY, eviction),
+/// memory accounting and entry size. Storage-level, so thousands of samples take milliseconds and the keyspace holds
+/// exactly the keys a test put there.
 /// </summary>
-public class KeyspaceSamplingTests
+public class KeyspaceStorageTests
 {
     private const long Now = 1_000_000;
+
+    [Fact]
+    public void A_cache_entry_takes_48_bytes_of_heap()
+    {
+        var key = "k"u8.ToArray();
+        var entries = new CacheEntry[1000];
+        entries[0] = new CacheEntry(key, key);
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 0; i < entries.Length; i++)
+        {
+            entries[i] = new CacheEntry(key, key);
+        }
+
+        ((GC.GetAllocatedBytesForCurrentThread() - before) / entries.Length).ShouldBe(48);
+    }
+
+    [Fact]
+    public void Idle_time_counts_whole_seconds_since_the_last_touch_and_never_goes_negative()
+    {
+        var entry = new CacheEntry("k"u8.ToArray(), "v"u8.ToArray());
+        entry.Touch(1_800_000_000_250);
+
+        entry.IdleSeconds(1_800_000_000_900).ShouldBe(0);
+        entry.IdleSeconds(1_800_000_007_300).ShouldBe(7);
+        entry.IdleSeconds(1_799_999_990_000).ShouldBe(0);
+        entry.Touch(1_800_000_010_000);
+        entry.IdleSeconds(1_800_000_012_000).ShouldBe(2);
+    }
+
+    [Fact]
+    public void Used_memory_follows_strings_and_hashes_as_they_change_and_returns_to_zero_when_they_are_gone()
+    {
+        var context = new ServerContext(new CacheServerOptions());
+        var session = new RespSession(context, new RespWriter(new ArrayBufferWriter<byte>(4096)), "test", "test");
+        var request = new RespRequest();
+        var keyspace = context.Keyspace;
+        void Run(string command)
+        {
+            var buffer = new ReadOnlySequence<byte>(Encoding.ASCII.GetBytes(command + "\r\n"));
+            RespParser.TryParse(ref buffer, request, new RespLimits(), out _).ShouldBe(RespParseStatus.Complete);
+            session.Execute(request);
+        }
+
+        Run("SET s abc");
+        var oneString = keyspace.UsedMemory;
+        oneString.ShouldBe(MemoryEstimate.Entry + MemoryEstimate.Array(1) + MemoryEstimate.Array(3));
+        Run("SET s xyz");
+        keyspace.UsedMemory.ShouldBe(oneString);
+        Run("APPEND s 0123456789");
+        keyspace.UsedMemory.ShouldBe(oneString + 8);
+        Run("SETRANGE s 40 z");
+        Run("SET n 10");
+        Run("INCRBY n 1000000");
+        Run("HSET h a 1 b 2 c 3");
+        var withHash = keyspace.UsedMemory;
+        Run("HSET h d 4");
+        keyspace.UsedMemory.ShouldBeGreaterThan(withHash);
+        Run("HDEL h d");
+        keyspace.UsedMemory.ShouldBe(withHash);
+        Run("HINCRBY h a 1000000000");
+        Run("RENAME h hash-with-a-longer-name");
+        Run("RENAME s string-with-a-longer-name");
+        Run("SET string-with-a-longer-name short");
+        Run("HSET h2 f v");
+        Run("HDEL h2 f");
+        Run("HSET h3 f v");
+        Run("SET h3 now-a-string");
+        Run("DEL n string-with-a-longer-name");
+        Run("DEL hash-with-a-longer-name h3");
+        keyspace.Count().ShouldBe(0);
+        keyspace.UsedMemory.ShouldBe(0);
+
+        Run("HSET h a 1");
+        Run("SET s v");
+        Run("FLUSHALL");
+        keyspace.UsedMemory.ShouldBe(0);
+    }
 
     [Fact]
     public void Randomkey_returns_every_live_key_over_enough_calls_and_never_a_deleted_one()
