@@ -200,10 +200,13 @@ public class KeyspaceStorageTests
             withTtl.Add($"k:{i}");
         }
 
-        while (keyspace.EvictOne(EvictionPolicy.VolatileLru))
+        var evicted = 0;
+        while (evicted < 1000 && keyspace.EvictOne(EvictionPolicy.VolatileLru))
         {
+            evicted++;
         }
 
+        evicted.ShouldBe(100);
         keyspace.Count().ShouldBe(400);
         AllKeys(keyspace).ShouldNotContain(k => withTtl.Contains(k));
     }
