@@ -149,6 +149,32 @@ public class ServerBehaviourTests(CacheServerFixture server)
     }
 
     [Fact]
+    public async Task Randomkey_returns_each_of_a_few_keys_and_never_a_deleted_one()
+    {
+        await using var own = await CacheServer.StartAsync(new CacheServerOptions { Port = 0 }, Token);
+        await using var client = await CacheClient.ConnectAsync(new CacheClientOptions { Port = own.Port }, Token);
+        for (var i = 0; i < 12; i++)
+        {
+            await client.SetAsync($"k:{i}", "v", cancellationToken: Token);
+        }
+
+        for (var i = 0; i < 12; i += 3)
+        {
+            await client.DeleteAsync($"k:{i}", Token);
+        }
+
+        var seen = new HashSet<string>();
+        for (var i = 0; i < 600 && seen.Count < 8; i++)
+        {
+            seen.Add((await client.ExecuteAsync("RANDOMKEY", [], Token)).AsString()!);
+        }
+
+        seen.ShouldBe(new[] { "k:1", "k:2", "k:4", "k:5", "k:7", "k:8", "k:10", "k:11" }, ignoreOrder: true);
+        await client.ExecuteAsync("FLUSHALL", [], Token);
+        (await client.ExecuteAsync("RANDOMKEY", [], Token)).AsString().ShouldBeNull();
+    }
+
+    [Fact]
     public async Task Maxclients_refuses_the_extra_connection_with_an_error()
     {
         await using var small = await CacheServer.StartAsync(new CacheServerOptions { Port = 0, MaxClients = 2 }, Token);

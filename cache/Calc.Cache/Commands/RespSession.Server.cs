@@ -459,7 +459,7 @@ internal sealed partial class RespSession
                     });
                     break;
                 case "idletime":
-                    _w.WriteInteger(Math.Max(0, _now - entry.LastAccess) / 1000);
+                    _w.WriteInteger(entry.IdleSeconds(_now));
                     break;
                 default:
                     _w.WriteInteger(1);

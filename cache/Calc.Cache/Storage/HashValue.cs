@@ -9,6 +9,9 @@ internal sealed class HashValue
 
     public int Count => Fields.Count;
 
+    /// <summary>What the key holding this hash is counted for in <see cref="Keyspace.UsedMemory"/> (set by its shard).</summary>
+    public long AccountedBytes { get; set; }
+
     /// <summary>Sets a field; true if it was new.</summary>
     public bool Set(byte[] field, byte[] value)
     {

@@ -87,7 +87,53 @@ internal sealed class KeyTable
         }
 
         Count--;
+
+        // Shrink below 3/16 load (to 3/8 after halving), so sampling walks stay short once most keys are gone; the gap
+        // to the 3/4 growth threshold keeps a table from resizing back and forth.
+        if (_slots.Length > MinimumSize && Count * 16L < _slots.Length * 3L)
+        {
+            Resize(_slots.Length / 2);
+        }
+
         return true;
+    }
+
+    /// <summary>
+    /// A random entry, or null when the table is empty: a random slot, then the next occupied slot from there
+    /// (wrapping), as Redis samples its hash buckets. Slightly biased: an entry after a run of empty slots is picked
+    /// more often than one inside a cluster. Eviction, RANDOMKEY and the LRU approximation tolerate that, and it saves
+    /// keeping a dense list of every entry (8-12 bytes per key). The load factor stays at 3/16 or more (the table
+    /// shrinks), so the expected walk is a few slots.
+    /// </summary>
+    public CacheEntry? Sample()
+    {
+        if (Count == 0)
+        {
+            return null;
+        }
+
+        var slots = _slots;
+        var mask = slots.Length - 1;
+        for (var i = Random.Shared.Next(slots.Length); ; i = (i + 1) & mask)
+        {
+            if (slots[i].Entry is { } entry)
+            {
+                return entry;
+            }
+        }
+    }
+
+    /// <summary>Every entry, in slot order. The table must not change during the walk.</summary>
+    public IEnumerable<CacheEntry> Entries()
+    {
+        var slots = _slots;
+        foreach (var slot in slots)
+        {
+            if (slot.Entry is not null)
+            {
+                yield return slot.Entry;
+            }
+        }
     }
 
     public void Clear()

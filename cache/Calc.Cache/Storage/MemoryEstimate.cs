@@ -6,8 +6,8 @@ namespace Calc.Cache.Storage;
 /// </summary>
 internal static class MemoryEstimate
 {
-    /// <summary>CacheEntry object (64) + key-table slot with slack (16 B at 37-75% load: 21-43, counted as 42) + dense list slot with slack (12).</summary>
-    public const long Entry = 120;
+    /// <summary>CacheEntry object (48) + key-table slot with slack (16 B at 37-75% load: 21-43, counted as 42).</summary>
+    public const long Entry = 90;
 
     /// <summary>Dictionary entry with slack inside a hash value.</summary>
     public const long HashField = 42;

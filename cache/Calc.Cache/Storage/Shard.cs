@@ -1,13 +1,18 @@
 namespace Calc.Cache.Storage;
 
 /// <summary>
-/// One stripe of the keyspace: a hash table of its keys (<see cref="KeyTable"/>) plus dense lists for O(1) random
-/// sampling. Every member must be called with the shard locked (<c>lock (shard)</c>); the shard is its own lock object.
+/// One stripe of the keyspace: a hash table of its keys (<see cref="KeyTable"/>, which also samples a random key) plus
+/// a dense list of the keys with a TTL for O(1) sampling by active expiry and the volatile policies. Every member must
+/// be called with the shard locked (<c>lock (shard)</c>); the shard is its own lock object.
 /// </summary>
+/// <remarks>
+/// Memory accounting without a size field per entry: a string entry is accounted at what
+/// <see cref="MemoryEstimate.Of"/> says of it at any time (its arrays change only through <see cref="SetValue"/>), a hash
+/// changes in place and carries the size it was last accounted at (<see cref="HashValue.AccountedBytes"/>).
+/// </remarks>
 internal sealed class Shard
 {
     private readonly KeyTable _keys = new();
-    private readonly List<CacheEntry> _all = [];
     private readonly List<CacheEntry> _volatile = [];
     private readonly Keyspace _owner;
 
@@ -44,7 +49,7 @@ internal sealed class Shard
 
         if (touch)
         {
-            entry.LastAccess = now;
+            entry.Touch(now);
         }
 
         return entry;
@@ -69,45 +74,46 @@ internal sealed class Shard
     /// <summary>Adds a key that <see cref="Find"/> just reported missing; <paramref name="now"/> is the command's clock read.</summary>
     public CacheEntry Add(byte[] key, object value, long now, long expiresAt = 0)
     {
-        var entry = new CacheEntry(key, value) { LastAccess = now, Slot = _all.Count };
+        var entry = new CacheEntry(key, value);
+        entry.Touch(now);
         _keys.Add(entry);
-        _all.Add(entry);
         SetExpiry(entry, expiresAt);
-        entry.Size = MemoryEstimate.Of(entry);
-        _owner.AddMemory(entry.Size);
+        _owner.AddMemory(Recount(entry));
         return entry;
     }
 
     /// <summary>Replaces the value of a key and fixes the memory accounting.</summary>
     public void SetValue(CacheEntry entry, object value)
     {
+        var old = Accounted(entry);
         entry.Value = value;
-        Resized(entry);
+        _owner.AddMemory(Recount(entry) - old);
     }
 
-    /// <summary>Call after changing an entry's value in place (APPEND, SETRANGE, HSET).</summary>
+    /// <summary>Call after changing a hash value in place (HSET, HDEL, HINCRBY...).</summary>
     public void Resized(CacheEntry entry)
     {
-        var size = MemoryEstimate.Of(entry);
-        _owner.AddMemory(size - entry.Size);
-        entry.Size = size;
+        var old = Accounted(entry);
+        _owner.AddMemory(Recount(entry) - old);
     }
 
     public void Remove(CacheEntry entry)
     {
         _keys.Remove(entry);
-        RemoveAt(_all, entry.Slot, static (e, i) => e.Slot = i);
-        entry.Slot = -1;
         if (entry.VolatileSlot >= 0)
         {
             RemoveAt(_volatile, entry.VolatileSlot, static (e, i) => e.VolatileSlot = i);
             entry.VolatileSlot = -1;
         }
 
-        _owner.AddMemory(-entry.Size);
+        _owner.AddMemory(-Accounted(entry));
     }
 
-    public bool Contains(CacheEntry entry) => entry.Slot >= 0 && entry.Slot < _all.Count && ReferenceEquals(_all[entry.Slot], entry);
+    /// <summary>
+    /// Whether this very entry is still in the shard: its key may have been deleted, or deleted and set again (a new
+    /// entry), since the caller sampled it without the lock.
+    /// </summary>
+    public bool Contains(CacheEntry entry) => ReferenceEquals(_keys.Find(entry.Key), entry);
 
     /// <summary>Sets (or with 0 clears) the absolute expiry of a key.</summary>
     public void SetExpiry(CacheEntry entry, long expiresAt)
@@ -127,8 +133,12 @@ internal sealed class Shard
 
     public CacheEntry? Sample(bool volatileOnly)
     {
-        var list = volatileOnly ? _volatile : _all;
-        return list.Count == 0 ? null : list[Random.Shared.Next(list.Count)];
+        if (!volatileOnly)
+        {
+            return _keys.Sample();
+        }
+
+        return _volatile.Count == 0 ? null : _volatile[Random.Shared.Next(_volatile.Count)];
     }
 
     /// <summary>One round of Redis's active expiry on this shard: test up to <paramref name="samples"/> keys with a TTL.</summary>
@@ -153,7 +163,7 @@ internal sealed class Shard
     /// <summary>Adds the live keys of this shard to <paramref name="keys"/>, filtered by <paramref name="accept"/>.</summary>
     public void CollectKeys(long now, List<byte[]> keys, Func<CacheEntry, bool>? accept)
     {
-        foreach (var entry in _all)
+        foreach (var entry in _keys.Entries())
         {
             if (!entry.IsExpired(now) && (accept is null || accept(entry)))
             {
@@ -165,18 +175,30 @@ internal sealed class Shard
     public void Clear()
     {
         long freed = 0;
-        foreach (var entry in _all)
+        foreach (var entry in _keys.Entries())
         {
-            freed += entry.Size;
-            entry.Slot = -1;
+            freed += Accounted(entry);
         }
 
         _keys.Clear();
-        _all.Clear();
         _volatile.Clear();
-        _all.TrimExcess();
         _volatile.TrimExcess();
         _owner.AddMemory(-freed);
+    }
+
+    /// <summary>Bytes this entry is counted for in <see cref="Keyspace.UsedMemory"/>.</summary>
+    private static long Accounted(CacheEntry entry) => entry.Value is HashValue hash ? hash.AccountedBytes : MemoryEstimate.Of(entry);
+
+    /// <summary>The entry's size now, remembered by a hash value for the next <see cref="Accounted"/>.</summary>
+    private static long Recount(CacheEntry entry)
+    {
+        var size = MemoryEstimate.Of(entry);
+        if (entry.Value is HashValue hash)
+        {
+            hash.AccountedBytes = size;
+        }
+
+        return size;
     }
 
     // Swap-with-last removal keeps the list dense; the moved entry's index is fixed up.
