@@ -21,6 +21,28 @@ internal static partial class DocumentGuard
         }
     }
 
+    /// <summary>Checks the ids of a LoadManyAsync and returns them without duplicates (ordinal), first occurrence first.</summary>
+    public static string[] Ids(IReadOnlyList<string> ids, string paramName)
+    {
+        ArgumentNullException.ThrowIfNull(ids, paramName);
+        var distinct = new HashSet<string>(ids.Count, StringComparer.Ordinal);
+        var result = new List<string>(ids.Count);
+        foreach (var id in ids)
+        {
+            if (string.IsNullOrEmpty(id))
+            {
+                throw new ArgumentException("An id is null or empty.", paramName);
+            }
+
+            if (distinct.Add(id))
+            {
+                result.Add(id);
+            }
+        }
+
+        return [.. result];
+    }
+
     public static void Query(DocumentQuery query)
     {
         ArgumentNullException.ThrowIfNull(query);

@@ -15,6 +15,21 @@ public interface IDocumentRepository<T> where T : class
     /// <summary>Loads one document, or null when it does not exist or has expired.</summary>
     Task<StoredDocument<T>?> LoadAsync(string id, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Loads the live documents among <paramref name="ids"/>, in no particular order (sort by <see cref="StoredDocument{T}.Id"/>
+    /// if order matters). An id with no document, or whose document has expired, is simply not in the result, as
+    /// <see cref="LoadAsync"/> returns null for it; an id given more than once is returned once.
+    /// </summary>
+    /// <remarks>
+    /// Providers read the ids in chunks of a bounded size, one round trip per chunk, so a caller holding many ids pays
+    /// ids / chunk round trips instead of one per id; an empty list returns at once. All of the result is held in
+    /// memory: to keep memory bounded, pass the ids in slices of a size the caller can afford.
+    /// Each chunk is read at one moment; chunks are not one snapshot.
+    /// </remarks>
+    /// <param name="ids">The ids to load; none may be null or empty.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    Task<IReadOnlyList<StoredDocument<T>>> LoadManyAsync(IReadOnlyList<string> ids, CancellationToken cancellationToken = default);
+
     /// <summary>Inserts a new document at version 1. Fails with <see cref="WriteStatus.AlreadyExists"/> when the id is taken by a live document.</summary>
     Task<WriteResult<T>> InsertAsync(string id, T document, DateTimeOffset? expiresAt = null, CancellationToken cancellationToken = default);
 

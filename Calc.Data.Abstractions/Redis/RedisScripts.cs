@@ -144,6 +144,24 @@ internal static class RedisScripts
         """);
 
     /// <summary>
+    /// Loads the live documents among KEYS (document keys, all of one collection so one cluster slot) as a flat array
+    /// (position of the key in KEYS, body, version, expires_at or ''). ARGV 1 now (Unix ms). Read-only.
+    /// </summary>
+    public static readonly RedisScript LoadMany = new("""
+        local now, found = tonumber(ARGV[1]), {}
+        for i, key in ipairs(KEYS) do
+          local doc = redis.call('HMGET', key, 'body', 'version', 'expires_at')
+          if doc[1] and (not doc[3] or tonumber(doc[3]) > now) then
+            found[#found + 1] = i
+            found[#found + 1] = doc[1]
+            found[#found + 1] = doc[2]
+            found[#found + 1] = doc[3] or ''
+          end
+        end
+        return found
+        """);
+
+    /// <summary>
     /// Counts live documents. ARGV 3 mode: 'all' (an integer), 'one' with ARGV 4 the index value (an integer), or
     /// 'by' (a flat array of value, count for every value with live documents).
     /// </summary>

@@ -37,6 +37,35 @@ internal sealed class SqlDocumentRepository<T> : IDocumentRepository<T>, IExpiri
         return await reader.ReadAsync(cancellationToken) ? ReadDocument(reader) : null;
     }
 
+    public async Task<IReadOnlyList<StoredDocument<T>>> LoadManyAsync(IReadOnlyList<string> ids, CancellationToken cancellationToken = default)
+    {
+        var distinct = DocumentGuard.Ids(ids, nameof(ids));
+        if (distinct.Length == 0)
+        {
+            return [];
+        }
+
+        var found = new List<StoredDocument<T>>(distinct.Length);
+        await using var connection = await OpenAsync(cancellationToken);
+        foreach (var chunk in distinct.Chunk(SqlStatements.LoadManyChunk))
+        {
+            await using var command = Command(connection, _sql.LoadMany(chunk.Length));
+            for (var i = 0; i < chunk.Length; i++)
+            {
+                Add(command, $"id{i}", chunk[i]);
+            }
+
+            AddNow(command);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                found.Add(ReadDocument(reader));
+            }
+        }
+
+        return found;
+    }
+
     public async Task<WriteResult<T>> InsertAsync(string id, T document, DateTimeOffset? expiresAt = null, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(id);

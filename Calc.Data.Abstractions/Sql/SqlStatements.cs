@@ -18,6 +18,7 @@ internal sealed class SqlStatements
         IndexSortIndex = Quote(IndexName(collectionName, "idx_sort"));
         ExpiresIndex = Quote(IndexName(collectionName, "expires"));
         Load = $"SELECT id, body, version, expires_at FROM {Table} WHERE id = @id AND {Live}";
+        _loadFullChunk = LoadManyStatement(LoadManyChunk);
         // A live row with the id makes the DO UPDATE condition false: no row is written, so the caller sees 0 rows.
         Insert = $"""
             INSERT INTO {Table} (id, body, version, idx, sort, expires_at) VALUES (@id, @body, 1, @idx, @sort, @expires_at)
@@ -43,7 +44,14 @@ internal sealed class SqlStatements
         ];
     }
 
+    /// <summary>
+    /// Ids per LoadMany statement: one parameter each, far below the parameter limits of SQLite (32766) and
+    /// PostgreSQL (65535), and a statement short enough to parse quickly.
+    /// </summary>
+    public const int LoadManyChunk = 500;
+
     private readonly string[] _queries;
+    private readonly string _loadFullChunk;
 
     public string Table { get; }
     public string IndexSortIndex { get; }
@@ -58,6 +66,14 @@ internal sealed class SqlStatements
     public string CountIndexed { get; }
     public string CountByIndex { get; }
 
+    /// <summary>Loads the live rows among <paramref name="count"/> ids, passed as parameters <c>@id0</c> to <c>@id{count - 1}</c>.</summary>
+    public string LoadMany(int count)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(count, LoadManyChunk);
+        return count == LoadManyChunk ? _loadFullChunk : LoadManyStatement(count);
+    }
+
     public string SelectPage(bool indexed, bool descending) => _queries[(indexed ? 2 : 0) + (descending ? 1 : 0)];
 
     private string Query(bool indexed, bool descending)
@@ -65,6 +81,13 @@ internal sealed class SqlStatements
         var filter = indexed ? "idx = @idx AND " : "";
         var direction = descending ? "DESC" : "ASC";
         return $"SELECT id, body, version, expires_at FROM {Table} WHERE {filter}{Live} ORDER BY sort {direction}, id {direction} LIMIT @limit OFFSET @offset";
+    }
+
+    // An IN list of parameters: the one form both SQLite and PostgreSQL take (PostgreSQL's = ANY(@array) is not SQLite's).
+    private string LoadManyStatement(int count)
+    {
+        var parameters = string.Join(", ", Enumerable.Range(0, count).Select(i => $"@id{i}"));
+        return $"SELECT id, body, version, expires_at FROM {Table} WHERE id IN ({parameters}) AND {Live}";
     }
 
     // Names are checked by DocumentGuard (lower case identifiers), so they cannot break out of the quotes.

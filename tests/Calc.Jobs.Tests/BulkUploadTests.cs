@@ -78,6 +78,38 @@ public sealed class BulkUploadTests(RedisServer redis, RabbitMqServer broker) : 
     }
 
     [Fact]
+    public async Task Progress_of_a_batch_larger_than_one_load_slice_counts_every_job_and_counts_expired_jobs_as_expired()
+    {
+        // One day online lasts 3 s: the 100 one-day jobs expire soon, the 1,000 hundred-day jobs (and the batch) stay.
+        await using var app = new JobsApp(_directory, ("Jobs:DayLength", "00:00:03"));
+        var api = new JobsClient(app.CreateClient());
+        var csv = new StringBuilder("daysOnline,budget\n");
+        for (var i = 1; i <= 1100; i++)
+        {
+            csv.Append(i % 11 == 0 ? "1" : "100").Append(",1.00\n");
+        }
+
+        var (status, body) = await UploadAsync(api, csv.ToString());
+        status.ShouldBe(HttpStatusCode.Accepted, body.ToJsonString());
+        body["accepted"]!.GetValue<int>().ShouldBe(1100);
+
+        // The one-day jobs are gone once 3 s have passed, whether they ran first or not; wait for that and the rest done.
+        var batchId = body["batchId"]!.GetValue<string>();
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(120);
+        JsonObject progress;
+        do
+        {
+            await Task.Delay(200, Token);
+            progress = (await api.Http.GetFromJsonAsync<JsonObject>($"/jobs/batches/{batchId}", Token))!;
+        }
+        while ((progress["jobs"]!["expired"]!.GetValue<int>() < 100 || progress["jobs"]!["done"]!.GetValue<int>() < 1000) && DateTime.UtcNow < deadline);
+
+        var jobs = progress["jobs"]!.AsObject().ToDictionary(p => p.Key, p => p.Value!.GetValue<int>(), StringComparer.Ordinal);
+        (jobs["done"], jobs["expired"], jobs.Values.Sum()).ShouldBe((1000, 100, 1100), progress.ToJsonString());
+        progress["finished"]!.GetValue<bool>().ShouldBeTrue();
+    }
+
+    [Fact]
     public async Task A_file_without_the_required_columns_is_a_400()
     {
         await using var app = new JobsApp(_directory);

@@ -49,6 +49,70 @@ public abstract class RepositoryComplianceTests<TFixture>(TFixture fixture) : IC
     }
 
     [Fact]
+    public async Task LoadMany_returns_each_present_document_once_and_leaves_out_missing_ids()
+    {
+        var orders = Orders();
+        await InsertAllAsync(orders, ("a", Order.Sample("ada", rank: 1)), ("b", Order.Sample("bob", rank: 2)), ("c", Order.Sample("cy", rank: 3)));
+        await orders.UpdateAsync("b", Order.Sample("bea", rank: 2), expectedVersion: 1, cancellationToken: Ct);
+        var expiresAt = new DateTimeOffset(2999, 1, 2, 3, 4, 5, 678, TimeSpan.Zero);
+        await orders.InsertAsync("d", Order.Sample("dee"), expiresAt, Ct);
+
+        var loaded = await orders.LoadManyAsync(["c", "missing", "a", "b", "a", "d"], Ct);
+
+        loaded.OrderBy(stored => stored.Id, StringComparer.Ordinal).Select(stored => (stored.Id, stored.Document.Customer, stored.Version, stored.ExpiresAt))
+            .ShouldBe([("a", "ada", 1L, null), ("b", "bea", 2L, null), ("c", "cy", 1L, null), ("d", "dee", 1L, (DateTimeOffset?)expiresAt)]);
+        loaded.Single(stored => stored.Id == "a").Document.ShouldBeEquivalentTo(Order.Sample("ada", rank: 1));
+    }
+
+    [Fact]
+    public async Task LoadMany_leaves_out_an_expired_document()
+    {
+        var orders = Orders();
+        await InsertAllAsync(orders, ("live", Order.Sample()));
+        await orders.InsertAsync("expired", Order.Sample(), Past, Ct);
+        await orders.InsertAsync("updated_to_expired", Order.Sample(), Future, Ct);
+        await orders.UpdateAsync("updated_to_expired", Order.Sample(), expectedVersion: 1, Past, Ct);
+
+        var loaded = await orders.LoadManyAsync(["expired", "live", "updated_to_expired"], Ct);
+
+        loaded.Select(stored => stored.Id).ShouldBe(["live"]);
+    }
+
+    [Fact]
+    public async Task LoadMany_returns_every_document_when_there_are_more_ids_than_one_chunk()
+    {
+        var orders = Orders();
+        var ids = Enumerable.Range(0, 1200).Select(i => $"o{i:D4}").ToArray();
+        // Concurrent inserts, bounded, so that 1,200 documents do not take 1,200 sequential round trips to set up.
+        await Parallel.ForEachAsync(ids, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = Ct }, async (id, ct) =>
+            (await orders.InsertAsync(id, Order.Sample(id, rank: int.Parse(id[1..], System.Globalization.CultureInfo.InvariantCulture)), cancellationToken: ct)).Status.ShouldBe(WriteStatus.Written));
+
+        var loaded = await orders.LoadManyAsync([.. ids, "missing"], Ct);
+
+        loaded.Select(stored => stored.Id).Order(StringComparer.Ordinal).ShouldBe(ids);
+        loaded.ShouldAllBe(stored => stored.Document.Customer == stored.Id);
+    }
+
+    [Fact]
+    public async Task LoadMany_of_no_ids_returns_an_empty_list()
+    {
+        var orders = Orders();
+        await InsertAllAsync(orders, ("o1", Order.Sample()));
+
+        (await orders.LoadManyAsync([], Ct)).ShouldBeEmpty();
+    }
+
+    [Fact]
+    public async Task LoadMany_rejects_a_null_list_and_a_null_or_empty_id()
+    {
+        var orders = Orders();
+
+        await Should.ThrowAsync<ArgumentNullException>(() => orders.LoadManyAsync(null!, Ct));
+        await Should.ThrowAsync<ArgumentException>(() => orders.LoadManyAsync(["o1", ""], Ct));
+        await Should.ThrowAsync<ArgumentException>(() => orders.LoadManyAsync(["o1", null!], Ct));
+    }
+
+    [Fact]
     public async Task Inserting_an_id_that_exists_is_rejected_and_keeps_the_first_document()
     {
         var orders = Orders();

@@ -18,7 +18,9 @@ public sealed record BatchProgress(string BatchId, int Rows, int Accepted, int R
 /// <summary>GET /jobs/batches/{id}: how far a bulk upload has come, counted over its jobs.</summary>
 internal static class GetBatch
 {
-    private const int Parallelism = 16;
+    // Job ids loaded per LoadManyAsync call: the repository reads them in a few round trips, and at most this many
+    // jobs are held in memory at once however large the batch (up to Jobs:MaxBulkRows).
+    private const int Slice = 1000;
 
     public static void MapGetBatch(this RouteGroupBuilder group) =>
         group.MapGet("/batches/{id}", HandleAsync)
@@ -38,17 +40,15 @@ internal static class GetBatch
         }
 
         var batch = stored.Document;
-        var statuses = new string[batch.JobIds.Count];
-        await Parallel.ForEachAsync(Enumerable.Range(0, batch.JobIds.Count), new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = cancellationToken }, async (i, ct) =>
-        {
-            var job = await jobs.LoadAsync(batch.JobIds[i], ct);
-            statuses[i] = job is null ? "expired" : WireNames<JobStatus>.Of(job.Document.Status);
-        });
-
         var counts = WireNames<JobStatus>.All.Append("expired").ToDictionary(s => s, _ => 0, StringComparer.Ordinal);
-        foreach (var status in statuses)
+        foreach (var slice in batch.JobIds.Chunk(Slice))
         {
-            counts[status]++;
+            var found = (await jobs.LoadManyAsync(slice, cancellationToken)).ToDictionary(job => job.Id, job => job.Document.Status, StringComparer.Ordinal);
+            // Counted per id of the batch, not per document returned (which come once per id): an id not returned has expired.
+            foreach (var jobId in slice)
+            {
+                counts[found.TryGetValue(jobId, out var status) ? WireNames<JobStatus>.Of(status) : "expired"]++;
+            }
         }
 
         var finished = counts["queued"] == 0 && counts["processing"] == 0;
