@@ -78,12 +78,45 @@ public sealed class GatewayCluster : IAsyncDisposable
             ], settings);
 
     /// <summary>The instance ids the gateway routes to for <paramref name="service"/> (its GET /status/{service}).</summary>
-    public static async Task<IReadOnlyList<string>> InstanceIdsAsync(ServiceProcess gateway, string service, CancellationToken cancellationToken = default)
+    public static async Task<IReadOnlyList<string>> InstanceIdsAsync(ServiceProcess gateway, string service, CancellationToken cancellationToken = default) =>
+        [.. (await InstancesAsync(gateway, service, cancellationToken)).Keys];
+
+    /// <summary>The gateway's view of <paramref name="service"/> (its GET /status/{service}).</summary>
+    public static async Task<JsonObject> ServiceStatusAsync(ServiceProcess gateway, string service, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(gateway);
         using var http = gateway.CreateClient();
-        var status = await http.GetFromJsonAsync<JsonObject>(new Uri("/status/" + service, UriKind.Relative), cancellationToken);
-        return [.. status!["instances"]!.AsArray().Select(i => i!["instanceId"]!.GetValue<string>())];
+        return (await http.GetFromJsonAsync<JsonObject>(new Uri("/status/" + service, UriKind.Relative), cancellationToken))!;
+    }
+
+    /// <summary>The instances the gateway routes to for <paramref name="service"/>, by instance id, as /status shows them.</summary>
+    public static async Task<Dictionary<string, JsonObject>> InstancesAsync(ServiceProcess gateway, string service, CancellationToken cancellationToken = default) =>
+        (await ServiceStatusAsync(gateway, service, cancellationToken))["instances"]!.AsArray()
+            .Select(i => i!.AsObject())
+            .ToDictionary(i => i["instanceId"]!.GetValue<string>(), StringComparer.Ordinal);
+
+    /// <summary>Polls the gateway's view of <paramref name="service"/> until <paramref name="condition"/> holds; fails after <paramref name="limit"/>.</summary>
+    public static async Task<Dictionary<string, JsonObject>> WaitForInstancesAsync(
+        ServiceProcess gateway, string service, Func<Dictionary<string, JsonObject>, bool> condition, TimeSpan limit, string what, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(gateway);
+        ArgumentNullException.ThrowIfNull(condition);
+        var deadline = DateTime.UtcNow + limit;
+        while (true)
+        {
+            var instances = await InstancesAsync(gateway, service, cancellationToken);
+            if (condition(instances))
+            {
+                return instances;
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"Not within {limit}: {what}. Gateway view: {string.Join(", ", instances.Keys)}\n{gateway.Output}");
+            }
+
+            await Task.Delay(100, cancellationToken);
+        }
     }
 
     /// <summary>Waits until the first gateway routes to exactly the given instances of <paramref name="service"/>.</summary>
