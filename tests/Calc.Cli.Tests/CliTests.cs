@@ -5,7 +5,7 @@ using Calc.Testing;
 namespace Calc.Cli.Tests;
 
 /// <summary>The calc CLI as a script uses it (stdout redirected: plain output), against a real gateway and service.</summary>
-public sealed class CliTests(GatewayCluster cluster) : IClassFixture<GatewayCluster>
+public sealed class CliTests(CliSystem cluster) : IClassFixture<CliSystem>
 {
     // 30! = 265252859812191058636308480000000 (33 digits: a JSON string, exact).
     private const string Factorial30 = "265252859812191058636308480000000";
@@ -178,7 +178,7 @@ public sealed class CliTests(GatewayCluster cluster) : IClassFixture<GatewayClus
 
         run.ExitCode.ShouldBe(0, run.ToString());
         run.Lines[0].ShouldBe("SERVICE\tINSTANCE\tURL\tCAPACITY\tPROCESSING\tLOAD\tIN_FLIGHT\tCIRCUIT");
-        var row = run.Lines.Select(l => l.Split('\t')).Single(r => r[1] == GatewayCluster.InstanceId);
+        var row = run.Lines.Select(l => l.Split('\t')).Single(r => r[1] == CliSystem.InstanceId);
         row[0].ShouldBe("calculations");
         row[3].ShouldBe("1");
         row[7].ShouldBe("closed");
