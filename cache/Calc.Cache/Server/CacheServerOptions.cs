@@ -53,8 +53,8 @@ public sealed class CacheServerOptions
 
     /// <summary>
     /// How long (microseconds) an epoll loop keeps polling after a round that had work before it sleeps, like the
-    /// kernel's busy_poll: the next request is picked up without a wake-up. Default 50; 0 turns it off. An idle server
-    /// uses no CPU either way.
+    /// kernel's busy_poll: the next request is picked up without a wake-up. Default 50; 0 turns it off. Polling starts
+    /// only after a round with work, so an idle server does not poll.
     /// </summary>
     public int BusyPollMicroseconds { get; set; } = 50;
 

@@ -199,11 +199,11 @@ internal sealed unsafe class EpollLoop
             _sendQueue.Clear();
             if (_stalled.Count > 0 && Environment.TickCount64 >= nextStallCheck)
             {
-                var now = Environment.TickCount64;
-                nextStallCheck = now + EpollLoopGroup.WindowMs;
+                var tick = Environment.TickCount64;
+                nextStallCheck = tick + EpollLoopGroup.WindowMs;
                 for (var i = _stalled.Count - 1; i >= 0 && i < _stalled.Count; i--)
                 {
-                    _stalled[i].CheckOutputTimeout(now);
+                    _stalled[i].CheckOutputTimeout(tick);
                 }
             }
 
@@ -217,10 +217,15 @@ internal sealed unsafe class EpollLoop
                 }
             }
 
-            lastWork = Stopwatch.GetTimestamp();
-            if (lastWork - _windowStart >= EpollLoopGroup.WindowTicks)
+            var now = Stopwatch.GetTimestamp();
+            if (count > 0)
             {
-                EndWindow(lastWork);
+                lastWork = now; // a wake-up with nothing to do (the window timeout) starts no polling
+            }
+
+            if (now - _windowStart >= EpollLoopGroup.WindowTicks)
+            {
+                EndWindow(now);
             }
         }
 
