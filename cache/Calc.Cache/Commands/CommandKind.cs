@@ -20,5 +20,5 @@ internal enum CommandKind
     Ping, Echo, Quit, Reset, Auth, Hello, Client,
 
     // Server
-    Info, Config, Command, Debug, Object, Time,
+    Info, Config, Command, Debug, Object, Time, BgRewriteAof,
 }

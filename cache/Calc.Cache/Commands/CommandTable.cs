@@ -83,6 +83,7 @@ internal static class CommandTable
         new("debug", CommandKind.Debug, -2, A, 0, 0, 0, "server", "A container for debugging commands (SLEEP, POPULATE)."),
         new("object", CommandKind.Object, -2, R, 2, 2, 1, "generic", "A container for object introspection commands."),
         new("time", CommandKind.Time, 1, F, 0, 0, 0, "server", "Returns the server time."),
+        new("bgrewriteaof", CommandKind.BgRewriteAof, 1, A, 0, 0, 0, "server", "Asynchronously rewrites the append-only file to disk."),
     ];
 
     private static readonly Dictionary<byte[], CommandInfo>.AlternateLookup<ReadOnlySpan<byte>> ByName =

@@ -87,6 +87,15 @@ internal sealed partial class RespSession
                 Line("loading", 0);
                 Line("aof_enabled", _server.AppendOnlyFile is null ? 0 : 1);
                 Line("rdb_bgsave_in_progress", 0);
+                if (_server.AppendOnlyFile is { } aof)
+                {
+                    var status = aof.Status();
+                    Line("aof_rewrite_in_progress", status.InProgress ? 1 : 0);
+                    Line("aof_rewrites", status.Rewrites);
+                    Line("aof_last_bgrewrite_status", status.LastFailed ? "err" : "ok");
+                    Line("aof_current_size", status.CurrentSize);
+                    Line("aof_base_size", status.BaseSize);
+                }
                 break;
             case "stats":
                 var (hits, misses, expired, evicted) = _keyspace.Stats();
@@ -137,7 +146,7 @@ internal sealed partial class RespSession
     }
 
     private static readonly string[] ConfigNames =
-        ["port", "bind", "requirepass", "maxmemory", "maxmemory-policy", "maxclients", "proto-max-bulk-len", "client-output-timeout", "io-threads", "busy-poll-us", "save", "appendonly", "appendfsync", "dir", "databases", "timeout"];
+        ["port", "bind", "requirepass", "maxmemory", "maxmemory-policy", "maxclients", "proto-max-bulk-len", "client-output-timeout", "io-threads", "busy-poll-us", "save", "appendonly", "appendfsync", "auto-aof-rewrite-percentage", "auto-aof-rewrite-min-size", "dir", "databases", "timeout"];
 
     private string ConfigValue(string name)
     {
@@ -157,6 +166,8 @@ internal sealed partial class RespSession
             "save" => "",
             "appendonly" => o.AppendOnly ? "yes" : "no",
             "appendfsync" => o.AppendFsync,
+            "auto-aof-rewrite-percentage" => o.AutoAofRewritePercentage.ToString(CultureInfo.InvariantCulture),
+            "auto-aof-rewrite-min-size" => o.AutoAofRewriteMinSize.ToString(CultureInfo.InvariantCulture),
             "dir" => Path.GetFullPath(o.Dir),
             "databases" => "1",
             "timeout" => "0",
@@ -354,6 +365,23 @@ internal sealed partial class RespSession
         _w.WriteRaw(Replies.EmptyArray); // tips
         _w.WriteRaw(Replies.EmptyArray); // key specs
         _w.WriteRaw(Replies.EmptyArray); // subcommands
+    }
+
+    private void BgRewriteAof()
+    {
+        var aof = _server.AppendOnlyFile;
+        if (aof is null)
+        {
+            _w.WriteError("ERR Calc.Cache rewrites the append-only file only with appendonly yes (it has no RDB snapshots to write instead)");
+        }
+        else if (!aof.TryStartRewrite())
+        {
+            _w.WriteError("ERR Background append only file rewriting already in progress");
+        }
+        else
+        {
+            _w.WriteSimpleString("Background append only file rewriting started"u8);
+        }
     }
 
     private void Debug()

@@ -186,6 +186,7 @@ internal sealed partial class RespSession
             case CommandKind.Debug: Debug(); break;
             case CommandKind.Object: ObjectCommand(); break;
             case CommandKind.Time: Time(); break;
+            case CommandKind.BgRewriteAof: BgRewriteAof(); break;
             default: _w.WriteError($"ERR command '{info.Name}' is not implemented"); break;
         }
     }

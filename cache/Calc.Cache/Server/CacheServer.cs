@@ -90,7 +90,7 @@ public sealed class CacheServer : IAsyncDisposable
             var path = Path.Combine(options.Dir, options.AppendFileName);
             var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Calc.Cache.Persistence");
             AppendOnlyFile.Replay(path, context, logger);
-            context.AppendOnlyFile = new AppendOnlyFile(path, fsync: options.AppendFsync == "everysec");
+            context.AppendOnlyFile = new AppendOnlyFile(path, fsync: options.AppendFsync == "everysec", context, logger);
         }
 
         try

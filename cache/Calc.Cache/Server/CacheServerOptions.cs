@@ -41,6 +41,15 @@ public sealed class CacheServerOptions
     /// <summary>Name of the append-only file. Default appendonly.aof.</summary>
     public string AppendFileName { get; set; } = "appendonly.aof";
 
+    /// <summary>
+    /// Rewrite the append-only file automatically once it has grown by this many percent since the last rewrite (or
+    /// the start); 0 turns automatic rewrites off. Default 100, as redis.
+    /// </summary>
+    public int AutoAofRewritePercentage { get; set; } = 100;
+
+    /// <summary>...and only when it is at least this big (bytes). Default 64mb, as redis.</summary>
+    public long AutoAofRewriteMinSize { get; set; } = 64L * 1024 * 1024;
+
     /// <summary>"everysec" (fsync once a second, the default) or "no" (leave it to the kernel).</summary>
     public string AppendFsync { get; set; } = "everysec";
 
@@ -169,6 +178,22 @@ public sealed class CacheServerOptions
                 }
 
                 Limits = Limits with { MaxBulkLength = bulk };
+                return null;
+            case "auto-aof-rewrite-percentage":
+                if (!int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var percentage))
+                {
+                    return "argument must be a number of percent (0 turns automatic rewrites off)";
+                }
+
+                AutoAofRewritePercentage = percentage;
+                return null;
+            case "auto-aof-rewrite-min-size":
+                if (!TryParseMemory(value, out var minSize))
+                {
+                    return "argument must be a memory value";
+                }
+
+                AutoAofRewriteMinSize = minSize;
                 return null;
             case "client-output-timeout":
                 if (!int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var seconds) || seconds < 1)

@@ -12,40 +12,81 @@ namespace Calc.Cache.Storage;
 /// state with an absolute PEXPIREAT, so a replay later does not extend TTLs. fsync policy "everysec": the file is
 /// flushed to the OS and fsynced once a second; a crash (process or machine) loses at most about the last second
 /// (two if a fsync stalls). "no": flushed to the OS once a second, never fsynced (the kernel decides).
+/// <para>
+/// Rewrite (BGREWRITEAOF, or automatically when the file has grown by <c>auto-aof-rewrite-percentage</c> since the
+/// last rewrite and is at least <c>auto-aof-rewrite-min-size</c>): a background task writes every live key's state to
+/// a new file, one shard at a time under that shard's lock, while writes go on. Each write made meanwhile is also
+/// recorded, as the resulting state of the keys it touched (or FLUSHALL), in a buffer. States are idempotent, so
+/// replaying the snapshot and then the buffer gives the current keyspace whichever version of a key the snapshot
+/// caught. Then, under the log's lock, the buffer is appended to the new file, the file is fsynced and renamed over
+/// the old one (atomic: a crash leaves either the old or the new file), and logging continues in the new file.
+/// </para>
 /// </summary>
 internal sealed class AppendOnlyFile : IDisposable
 {
-    private readonly FileStream _file;
-    private readonly bool _fsync;
-    private readonly Timer _flusher;
+    private const int FileBufferSize = 64 * 1024;
 
-    public AppendOnlyFile(string path, bool fsync)
+    private readonly string _path;
+    private readonly bool _fsync;
+    private readonly ServerContext _server;
+    private readonly ILogger _logger;
+    private readonly Timer _flusher;
+    private FileStream _file;
+    private AofRecords _records;
+    private MemoryStream? _rewriteBuffer;
+    private Task _rewrite = Task.CompletedTask;
+    private volatile bool _disposing;
+    private long _baseSize;
+    private long _rewrites;
+    private bool _lastRewriteFailed;
+
+    public AppendOnlyFile(string path, bool fsync, ServerContext server, ILogger logger)
     {
+        _path = path;
         _fsync = fsync;
-        _file = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.Read, bufferSize: 64 * 1024);
-        _flusher = new Timer(_ => Flush(), null, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
+        _server = server;
+        _logger = logger;
+        _file = OpenForAppend(path);
+        _records = new AofRecords(_file);
+        _baseSize = _file.Length;
+        _flusher = new Timer(_ => OnTick(), null, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
     }
 
     /// <summary>Writers log under this lock, so the file order is the order in which writes were applied.</summary>
     public Lock Gate { get; } = new();
 
-    /// <summary>Appends a command (call with <see cref="Gate"/> held).</summary>
-    public void Append(RespRequest request)
+    /// <summary>Where write commands are logged (use with <see cref="Gate"/> held).</summary>
+    public AofRecords Records => _records;
+
+    /// <summary>
+    /// While a rewrite runs: where each write also records the resulting state of the keys it touched (use with
+    /// <see cref="Gate"/> held); null otherwise.
+    /// </summary>
+    public AofRecords? RewriteRecords { get; private set; }
+
+    /// <summary>For INFO persistence: whether a rewrite runs, how many finished, whether the last failed, the sizes.</summary>
+    public (bool InProgress, long Rewrites, bool LastFailed, long CurrentSize, long BaseSize) Status()
     {
-        WriteLength((byte)'*', request.Count);
-        for (var i = 0; i < request.Count; i++)
+        lock (Gate)
         {
-            WriteBulk(request[i]);
+            return (RewriteRecords is not null, _rewrites, _lastRewriteFailed, _file.Length, _baseSize);
         }
     }
 
-    /// <summary>Appends a command given as parts (call with <see cref="Gate"/> held).</summary>
-    public void Append(params ReadOnlySpan<byte[]> parts)
+    /// <summary>Starts a background rewrite; false when one is already running (or the server is stopping).</summary>
+    public bool TryStartRewrite()
     {
-        WriteLength((byte)'*', parts.Length);
-        foreach (var part in parts)
+        lock (Gate)
         {
-            WriteBulk(part);
+            if (RewriteRecords is not null || _disposing)
+            {
+                return false;
+            }
+
+            _rewriteBuffer = new MemoryStream();
+            RewriteRecords = new AofRecords(_rewriteBuffer);
+            _rewrite = Task.Factory.StartNew(Rewrite, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+            return true;
         }
     }
 
@@ -66,6 +107,8 @@ internal sealed class AppendOnlyFile : IDisposable
     public void Dispose()
     {
         _flusher.Dispose();
+        _disposing = true; // a running rewrite stops at the next shard and leaves the old file as it is
+        _rewrite.Wait(TimeSpan.FromSeconds(30));
         lock (Gate)
         {
             _file.Flush(flushToDisk: true);
@@ -103,11 +146,195 @@ internal sealed class AppendOnlyFile : IDisposable
         return commands;
     }
 
+    private static FileStream OpenForAppend(string path) =>
+        new(path, FileMode.Append, FileAccess.Write, FileShare.Read, FileBufferSize);
+
+    private void OnTick()
+    {
+        Flush();
+        var percentage = _server.Options.AutoAofRewritePercentage;
+        if (percentage <= 0 || _disposing)
+        {
+            return;
+        }
+
+        long size, baseSize;
+        lock (Gate)
+        {
+            if (RewriteRecords is not null)
+            {
+                return;
+            }
+
+            size = _file.Length;
+            baseSize = _baseSize;
+        }
+
+        // As redis: when the file has grown by the percentage since the last rewrite (or the start), and is big enough.
+        if (size >= _server.Options.AutoAofRewriteMinSize && (size - baseSize) * 100 >= baseSize * percentage)
+        {
+            TryStartRewrite();
+        }
+    }
+
+    private void Rewrite()
+    {
+        var temp = _path + ".rewrite";
+        FileStream? rewritten = null;
+        try
+        {
+            rewritten = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, FileBufferSize);
+            var records = new AofRecords(rewritten);
+            var keyspace = _server.Keyspace;
+            var now = Clock.UnixMs;
+            for (var i = 0; i < Keyspace.ShardCount; i++)
+            {
+                if (_disposing)
+                {
+                    throw new OperationCanceledException("The server is stopping.");
+                }
+
+                var shard = keyspace[i];
+                lock (shard)
+                {
+                    foreach (var entry in shard.Entries())
+                    {
+                        if (!entry.IsExpired(now))
+                        {
+                            records.State(entry.Key, entry);
+                        }
+                    }
+                }
+            }
+
+            rewritten.Flush(flushToDisk: true); // the long part of the fsync, outside the log's lock
+            lock (Gate)
+            {
+                _rewriteBuffer!.WriteTo(rewritten);
+                rewritten.Flush(flushToDisk: true);
+                File.Move(temp, _path, overwrite: true);
+                _file.Dispose();
+                _file = rewritten; // the open descriptor follows the rename
+                rewritten = null;
+                _records = new AofRecords(_file);
+                _baseSize = _file.Length;
+                _rewrites++;
+                _lastRewriteFailed = false;
+                EndRewrite();
+            }
+
+            LogRewritten(_logger, _path, _baseSize);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            lock (Gate)
+            {
+                _lastRewriteFailed = true;
+                EndRewrite();
+            }
+
+            rewritten?.Dispose();
+            TryDelete(temp);
+            LogRewriteFailed(_logger, _path, ex);
+        }
+    }
+
+    private void EndRewrite()
+    {
+        RewriteRecords = null;
+        _rewriteBuffer = null;
+    }
+
+    private static void TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (IOException)
+        {
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+    }
+
+    private static void LogTruncated(ILogger logger, string path, long bytes) =>
+        logger.LogWarning("AOF {Path}: ignored {Bytes} bytes of a truncated or damaged last command", path, bytes);
+
+    private static void LogRewritten(ILogger logger, string path, long bytes) =>
+        logger.LogInformation("AOF {Path}: rewritten, {Bytes} bytes", path, bytes);
+
+    private static void LogRewriteFailed(ILogger logger, string path, Exception exception) =>
+        logger.LogError(exception, "AOF {Path}: rewrite failed; the old file stays in use", path);
+}
+
+/// <summary>Writes commands in RESP form to a stream: the log itself, a rewrite's new file or its buffer.</summary>
+internal sealed class AofRecords(Stream stream)
+{
+    /// <summary>A command as it was received.</summary>
+    public void Append(RespRequest request)
+    {
+        WriteLength((byte)'*', request.Count);
+        for (var i = 0; i < request.Count; i++)
+        {
+            WriteBulk(request[i]);
+        }
+    }
+
+    /// <summary>A command given as parts.</summary>
+    public void Append(params ReadOnlySpan<byte[]> parts)
+    {
+        WriteLength((byte)'*', parts.Length);
+        foreach (var part in parts)
+        {
+            WriteBulk(part);
+        }
+    }
+
+    /// <summary>
+    /// The commands that recreate a key as <paramref name="entry"/> holds it (DEL when it is null), with an absolute
+    /// expiry: replaying them gives the same key whatever it held before (call with the key's shard locked).
+    /// </summary>
+    public void State(ReadOnlySpan<byte> key, CacheEntry? entry)
+    {
+        var keyBytes = key.ToArray();
+        if (entry is null)
+        {
+            Append("DEL"u8.ToArray(), keyBytes);
+            return;
+        }
+
+        if (entry.Value is byte[] value)
+        {
+            Append("SET"u8.ToArray(), keyBytes, value); // SET without KEEPTTL also clears an expiry the key had
+        }
+        else if (entry.Value is HashValue hash)
+        {
+            var parts = new List<byte[]>(2 + (hash.Count * 2)) { "HSET"u8.ToArray(), keyBytes };
+            foreach (var (field, fieldValue) in hash.Fields)
+            {
+                parts.Add(field);
+                parts.Add(fieldValue);
+            }
+
+            Append("DEL"u8.ToArray(), keyBytes);
+            Append([.. parts]);
+        }
+
+        if (entry.ExpiresAt != 0)
+        {
+            Span<byte> digits = stackalloc byte[20];
+            Utf8Formatter.TryFormat(entry.ExpiresAt, digits, out var written);
+            Append("PEXPIREAT"u8.ToArray(), keyBytes, digits[..written].ToArray());
+        }
+    }
+
     private void WriteBulk(ReadOnlySpan<byte> data)
     {
         WriteLength((byte)'$', data.Length);
-        _file.Write(data);
-        _file.Write("\r\n"u8);
+        stream.Write(data);
+        stream.Write("\r\n"u8);
     }
 
     private void WriteLength(byte prefix, long length)
@@ -117,9 +344,6 @@ internal sealed class AppendOnlyFile : IDisposable
         Utf8Formatter.TryFormat(length, header[1..], out var written);
         header[written + 1] = (byte)'\r';
         header[written + 2] = (byte)'\n';
-        _file.Write(header[..(written + 3)]);
+        stream.Write(header[..(written + 3)]);
     }
-
-    private static void LogTruncated(ILogger logger, string path, long bytes) =>
-        logger.LogWarning("AOF {Path}: ignored {Bytes} bytes of a truncated or damaged last command", path, bytes);
 }

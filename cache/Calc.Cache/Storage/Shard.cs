@@ -172,6 +172,9 @@ internal sealed class Shard
         }
     }
 
+    /// <summary>Every entry of the shard, expired ones included (the shard must stay locked and unchanged during the walk).</summary>
+    public IEnumerable<CacheEntry> Entries() => _keys.Entries();
+
     public void Clear()
     {
         long freed = 0;

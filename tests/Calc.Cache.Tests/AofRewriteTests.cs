@@ -1,0 +1,205 @@
+using System.Globalization;
+using Calc.Cache.Client;
+using Calc.Cache.Server;
+
+namespace Calc.Cache.Tests;
+
+/// <summary>
+/// Rewriting the append-only file (BGREWRITEAOF and the automatic rewrite): the file shrinks to the keyspace's state,
+/// writes made while the rewrite runs are kept, and a restart from the rewritten file gives the same data and TTLs.
+/// Each test has its own server on its own directory.
+/// </summary>
+public sealed class AofRewriteTests : IDisposable
+{
+    private readonly string _dir = Path.Combine(Path.GetTempPath(), "calc-cache-rewrite-" + Guid.NewGuid().ToString("N"));
+
+    private static CancellationToken Token => TestContext.Current.CancellationToken;
+
+    private string AofPath => Path.Combine(_dir, "appendonly.aof");
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_dir))
+        {
+            Directory.Delete(_dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Bgrewriteaof_shrinks_the_file_to_the_keys_state_and_a_restart_gives_the_same_data_and_ttls()
+    {
+        await using (var server = await StartAsync())
+        await using (var client = await ConnectAsync(server))
+        {
+            for (var i = 0; i < 2000; i++)
+            {
+                await client.IncrementAsync("counter", 1, Token);
+            }
+
+            for (var i = 0; i < 200; i++)
+            {
+                await client.SetAsync($"temp:{i}", "x", cancellationToken: Token);
+                await client.DeleteAsync($"temp:{i}", Token);
+            }
+
+            await client.SetAsync("ttl", "v", TimeSpan.FromSeconds(100), cancellationToken: Token);
+            await client.HashSetAsync("hash", "f", "1", Token);
+            await client.ExecuteAsync("HINCRBY", ["hash", "f", 41], Token);
+            await client.ExecuteAsync("PEXPIRE", ["hash", 200_000], Token);
+            await client.SetAsync("persisted", "p", TimeSpan.FromSeconds(100), cancellationToken: Token);
+            await client.ExecuteAsync("PERSIST", ["persisted"], Token);
+            var before = await AofSizeAsync(client);
+
+            (await client.ExecuteAsync("BGREWRITEAOF", [], Token)).AsString().ShouldBe("Background append only file rewriting started");
+            var info = await WaitForRewritesAsync(client, 1);
+
+            info["aof_last_bgrewrite_status"].ShouldBe("ok");
+            var after = long.Parse(info["aof_current_size"], CultureInfo.InvariantCulture);
+            after.ShouldBeLessThan(before / 10, $"{before} bytes of log for 5 keys");
+            long.Parse(info["aof_base_size"], CultureInfo.InvariantCulture).ShouldBe(after);
+            await client.SetAsync("after-rewrite", "a", cancellationToken: Token); // logged in the new file
+        }
+
+        File.Exists(AofPath + ".rewrite").ShouldBeFalse();
+        await using var restarted = await StartAsync();
+        await using var reader = await ConnectAsync(restarted);
+        (await reader.GetAsync("counter", Token)).ShouldBe("2000");
+        (await reader.ExecuteAsync("DBSIZE", [], Token)).AsInt64().ShouldBe(5);
+        (await reader.GetAsync("ttl", Token)).ShouldBe("v");
+        (await reader.TtlAsync("ttl", Token)).ShouldBeInRange(95, 100);
+        (await reader.HashGetAsync("hash", "f", Token)).ShouldBe("42");
+        (await reader.ExecuteAsync("PTTL", ["hash"], Token)).AsInt64().ShouldBeInRange(190_000, 200_000);
+        (await reader.TtlAsync("persisted", Token)).ShouldBe(-1);
+        (await reader.GetAsync("after-rewrite", Token)).ShouldBe("a");
+    }
+
+    [Fact]
+    public async Task Writes_made_while_a_rewrite_runs_are_all_in_the_rewritten_file()
+    {
+        await using (var server = await StartAsync())
+        await using (var client = await ConnectAsync(server))
+        {
+            // Enough keys that the rewrite takes a while: the writes below overlap it.
+            await client.ExecuteAsync("DEBUG", ["POPULATE", 200_000, "bulk"], Token);
+            for (var i = 0; i < 50; i++)
+            {
+                await client.SetAsync($"doomed:{i}", "x", cancellationToken: Token);
+            }
+
+            (await client.ExecuteAsync("BGREWRITEAOF", [], Token)).AsString().ShouldBe("Background append only file rewriting started");
+            var writers = Enumerable.Range(0, 4).Select(w => Task.Run(
+                async () =>
+                {
+                    await using var writer = await ConnectAsync(server);
+                    for (var i = 0; i < 500; i++)
+                    {
+                        await writer.IncrementAsync("counter", 1, Token);
+                        await writer.ExecuteAsync("APPEND", [$"log:{w}", "x"], Token);
+                    }
+
+                    for (var i = w; i < 50; i += 4)
+                    {
+                        await writer.DeleteAsync($"doomed:{i}", Token);
+                    }
+
+                    await writer.ExecuteAsync("RENAME", [$"bulk:{w}", $"renamed:{w}"], Token);
+                },
+                Token));
+            await Task.WhenAll(writers);
+            var info = await WaitForRewritesAsync(client, 1);
+            info["aof_last_bgrewrite_status"].ShouldBe("ok");
+        }
+
+        await using var restarted = await StartAsync();
+        await using var reader = await ConnectAsync(restarted);
+        (await reader.GetAsync("counter", Token)).ShouldBe("2000");
+        for (var w = 0; w < 4; w++)
+        {
+            (await reader.GetAsync($"log:{w}", Token)).ShouldBe(new string('x', 500));
+            (await reader.GetAsync($"bulk:{w}", Token)).ShouldBeNull();
+            (await reader.GetAsync($"renamed:{w}", Token)).ShouldBe($"value:{w}");
+        }
+
+        (await reader.ExecuteAsync("EXISTS", [.. Enumerable.Range(0, 50).Select(i => (object)$"doomed:{i}")], Token)).AsInt64().ShouldBe(0);
+        (await reader.ExecuteAsync("DBSIZE", [], Token)).AsInt64().ShouldBe(200_000 + 1 + 4);
+    }
+
+    [Fact]
+    public async Task A_second_bgrewriteaof_while_one_runs_is_refused_as_redis_refuses_it()
+    {
+        await using var server = await StartAsync();
+        await using var client = await ConnectAsync(server);
+        await client.ExecuteAsync("DEBUG", ["POPULATE", 200_000], Token);
+        await using var connection = await RawConnection.OpenAsync(server.Port);
+
+        // Both in one write: the second arrives while the first rewrite walks 200,000 keys.
+        await connection.SendAsync("BGREWRITEAOF\r\nBGREWRITEAOF\r\n");
+
+        (await connection.ReadUntilAsync("started\r\n")).ShouldBe("+Background append only file rewriting started\r\n");
+        (await connection.ReadUntilAsync("\r\n")).ShouldBe("-ERR Background append only file rewriting already in progress\r\n");
+        (await WaitForRewritesAsync(client, 1))["aof_rewrites"].ShouldBe("1");
+    }
+
+    [Fact]
+    public async Task The_file_is_rewritten_by_itself_once_it_has_grown_past_the_percentage_and_the_minimum_size()
+    {
+        await using var server = await StartAsync("--auto-aof-rewrite-percentage", "100", "--auto-aof-rewrite-min-size", "64kb");
+        await using var client = await ConnectAsync(server);
+        var value = new string('v', 1000);
+        for (var i = 0; i < 70; i++)
+        {
+            await client.SetAsync("same-key", value + i.ToString(CultureInfo.InvariantCulture), cancellationToken: Token); // ~70 KB of log, one key
+        }
+
+        var info = await WaitForRewritesAsync(client, 1);
+
+        // One key's state, plus at most the few writes that came after the file crossed 64 KB.
+        long.Parse(info["aof_current_size"], CultureInfo.InvariantCulture).ShouldBeLessThan(16 * 1024);
+        (await client.GetAsync("same-key", Token)).ShouldBe(value + "69");
+        var config = await client.ExecuteAsync("CONFIG", ["GET", "auto-aof-rewrite-*"], Token);
+        config.Elements!.Select(e => e.AsString()).ShouldBe(["auto-aof-rewrite-percentage", "100", "auto-aof-rewrite-min-size", "65536"]);
+    }
+
+    [Fact]
+    public async Task Bgrewriteaof_without_appendonly_says_why_it_cannot()
+    {
+        await using var server = await CacheServer.StartAsync(new CacheServerOptions { Port = 0 }, Token);
+        await using var client = await ConnectAsync(server);
+
+        var error = await Should.ThrowAsync<CacheServerException>(() => client.ExecuteAsync("BGREWRITEAOF", [], Token));
+
+        error.Message.ShouldContain("only with appendonly yes");
+    }
+
+    private Task<CacheServer> StartAsync(params string[] extra) =>
+        CacheServer.StartAsync(CacheServerOptions.Parse(["--port", "0", "--appendonly", "yes", "--dir", _dir, .. extra]), Token);
+
+    private static Task<CacheClient> ConnectAsync(CacheServer server) =>
+        CacheClient.ConnectAsync(new CacheClientOptions { Port = server.Port }, Token);
+
+    private static async Task<long> AofSizeAsync(CacheClient client) =>
+        long.Parse((await PersistenceInfoAsync(client))["aof_current_size"], CultureInfo.InvariantCulture);
+
+    private static async Task<Dictionary<string, string>> PersistenceInfoAsync(CacheClient client) =>
+        (await client.ExecuteAsync("INFO", ["persistence"], Token)).AsString()!
+            .Split("\r\n", StringSplitOptions.RemoveEmptyEntries)
+            .Where(line => !line.StartsWith('#'))
+            .Select(line => line.Split(':', 2))
+            .ToDictionary(parts => parts[0], parts => parts[1]);
+
+    private static async Task<Dictionary<string, string>> WaitForRewritesAsync(CacheClient client, long rewrites)
+    {
+        for (var attempt = 0; attempt < 300; attempt++)
+        {
+            var info = await PersistenceInfoAsync(client);
+            if (info["aof_rewrite_in_progress"] == "0" && long.Parse(info["aof_rewrites"], CultureInfo.InvariantCulture) >= rewrites)
+            {
+                return info;
+            }
+
+            await Task.Delay(100, Token);
+        }
+
+        throw new TimeoutException("The rewrite did not finish within 30 s.");
+    }
+}
