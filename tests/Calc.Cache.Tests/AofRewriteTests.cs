@@ -171,6 +171,15 @@ public sealed class AofRewriteTests : IDisposable
         error.Message.ShouldContain("only with appendonly yes");
     }
 
+    [Fact]
+    public void The_directory_of_a_renamed_file_can_be_flushed_to_disk_and_a_missing_one_says_so()
+    {
+        Directory.CreateDirectory(_dir);
+
+        Calc.Cache.Storage.DirectorySync.Flush(_dir).ShouldBeTrue();
+        Calc.Cache.Storage.DirectorySync.Flush(Path.Combine(_dir, "missing")).ShouldBe(!OperatingSystem.IsLinux());
+    }
+
     private Task<CacheServer> StartAsync(params string[] extra) =>
         CacheServer.StartAsync(CacheServerOptions.Parse(["--port", "0", "--appendonly", "yes", "--dir", _dir, .. extra]), Token);
 

@@ -213,6 +213,7 @@ internal sealed class AppendOnlyFile : IDisposable
                 _rewriteBuffer!.WriteTo(rewritten);
                 rewritten.Flush(flushToDisk: true);
                 File.Move(temp, _path, overwrite: true);
+                DirectorySync.Flush(Path.GetDirectoryName(Path.GetFullPath(_path))!); // the rename itself, to disk
                 _file.Dispose();
                 _file = rewritten; // the open descriptor follows the rename
                 rewritten = null;
