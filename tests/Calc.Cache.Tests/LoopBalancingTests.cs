@@ -131,22 +131,22 @@ public class LoopBalancingTests
         await using var server = await CacheServer.StartAsync(new CacheServerOptions { Port = 0, IoThreads = 2 }, Token);
         var key = Tools.UniquePrefix();
         const int clients = 4;
-        const int batches = 200;
+        const int minimumBatches = 200;
+        const int maximumBatches = 20_000; // bounds the test if the moves stall
+        const int minimumMoves = 100;
         const int perBatch = 50;
         var frame = Encoding.ASCII.GetBytes(string.Concat(Enumerable.Repeat($"*2\r\n$4\r\nINCR\r\n${key.Length}\r\n{key}\r\n", perBatch)));
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(Token);
+        var moves = 0;
         var mover = Task.Run(
             async () =>
             {
-                var moves = 0;
-                while (!stop.IsCancellationRequested && moves < 2000)
+                while (!stop.IsCancellationRequested && moves < 100_000)
                 {
                     server.MoveConnections(moves % 2, (moves + 1) % 2);
-                    moves++;
-                    await Task.Delay(2, CancellationToken.None);
+                    Interlocked.Increment(ref moves);
+                    await Task.Delay(1, CancellationToken.None);
                 }
-
-                return moves;
             },
             CancellationToken.None);
 
@@ -157,7 +157,9 @@ public class LoopBalancingTests
                 var last = 0L;
                 var carry = "";
                 var buffer = new byte[64 * 1024];
-                for (var batch = 0; batch < batches; batch++)
+                var batch = 0;
+                // However fast the machine: keep working until the connections have been moved many times.
+                for (; batch < maximumBatches && (batch < minimumBatches || Volatile.Read(ref moves) < minimumMoves); batch++)
                 {
                     await connection.SendAsync(frame);
                     var replies = 0;
@@ -179,15 +181,17 @@ public class LoopBalancingTests
 
                     replies.ShouldBe(perBatch, "no reply beyond the commands sent");
                 }
+
+                return batch;
             },
             Token)).ToArray();
-        await Task.WhenAll(workers).WaitAsync(TimeSpan.FromSeconds(60), Token);
+        var batches = await Task.WhenAll(workers).WaitAsync(TimeSpan.FromSeconds(120), Token);
         await stop.CancelAsync();
-        var moves = await mover;
+        await mover;
 
-        moves.ShouldBeGreaterThan(10, "the connections were moved while they worked");
+        Volatile.Read(ref moves).ShouldBeGreaterThanOrEqualTo(minimumMoves, "the connections were moved while they worked");
         await using var check = await RawConnection.OpenAsync(server.Port);
-        var total = (clients * batches * perBatch).ToString(CultureInfo.InvariantCulture);
+        var total = (batches.Sum() * perBatch).ToString(CultureInfo.InvariantCulture);
         var expected = $"${total.Length}\r\n{total}\r\n";
         (await check.ExchangeAsync($"GET {key}\r\n", expected)).ShouldBe(expected);
         var threads = await ThreadsAsync(check);
