@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using Calc.Cache.Server;
 
 namespace Calc.Cache.Storage;
 
@@ -27,7 +28,7 @@ internal static partial class DirectorySync
         }
 
         var synced = Fsync(fd) == 0;
-        _ = Close(fd);
+        _ = Native.Close(fd);
         return synced;
     }
 
@@ -36,7 +37,4 @@ internal static partial class DirectorySync
 
     [LibraryImport("libc", EntryPoint = "fsync")]
     private static partial int Fsync(int fd);
-
-    [LibraryImport("libc", EntryPoint = "close")]
-    private static partial int Close(int fd);
 }
