@@ -47,9 +47,8 @@ public sealed class CacheServer : IAsyncDisposable
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(5));
         builder.WebHost.UseSockets(o =>
         {
-            // The input pipe must hold the largest allowed request, or a big SET could never complete; the parser's
-            // limits bound it. Output stays at the default 64 KB, so a slow reader applies backpressure.
-            o.MaxReadBufferSize = options.Limits.MaxRequestBytes + (1024 * 1024);
+            // Output stays at the default 64 KB, so a slow reader applies backpressure.
+            o.MaxReadBufferSize = options.MaxInputBytes;
             // Where the epoll transport cannot run (not Linux x64), this socket transport serves: run the connection
             // loop inline on the thread that completed the socket read instead of queueing it once more; handlers never
             // block (locks are held for one key's work), so inlining is safe.

@@ -76,6 +76,12 @@ public sealed class CacheServerOptions
     /// <summary>The number of event loops <see cref="IoThreads"/> asks for.</summary>
     internal int EffectiveIoThreads => IoThreads > 0 ? IoThreads : Environment.ProcessorCount;
 
+    /// <summary>
+    /// The most a connection's input buffer may hold: the largest request the parser's limits allow, plus 1 MB of what
+    /// follows it. Below that a big SET could never complete; both transports bound their input by it.
+    /// </summary>
+    internal long MaxInputBytes => Limits.MaxRequestBytes + (1024 * 1024);
+
     /// <summary>Parser limits (bulk length, argument count, inline length, request size).</summary>
     public RespLimits Limits { get; set; } = new();
 

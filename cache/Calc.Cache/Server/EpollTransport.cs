@@ -17,8 +17,6 @@ namespace Calc.Cache.Server;
 /// </summary>
 internal sealed class EpollTransportFactory(CacheServerOptions options) : IConnectionListenerFactory, IConnectionListenerFactorySelector, IDisposable
 {
-    // The input buffer must hold the largest allowed request, or a big SET could never complete; the parser's limits bound it.
-    private readonly long _maxReadBufferSize = options.Limits.MaxRequestBytes + (1024 * 1024);
     private readonly Lazy<EpollLoopGroup> _loops = new(() => new EpollLoopGroup(options.EffectiveIoThreads, options.BusyPollMicroseconds, options.LoopBalancing));
 
     /// <summary>Hands the connections of loop <paramref name="from"/> to loop <paramref name="to"/> (what load balancing does, on demand).</summary>
@@ -52,7 +50,7 @@ internal sealed class EpollTransportFactory(CacheServerOptions options) : IConne
             throw;
         }
 
-        return ValueTask.FromResult<IConnectionListener>(new EpollListener(socket, _loops.Value, _maxReadBufferSize));
+        return ValueTask.FromResult<IConnectionListener>(new EpollListener(socket, _loops.Value, options.MaxInputBytes));
     }
 
     /// <summary>Stops the event loops (after Kestrel has closed the connections; any left are closed with them).</summary>
