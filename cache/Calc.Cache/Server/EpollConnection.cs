@@ -55,6 +55,7 @@ internal sealed class EpollConnection : ConnectionContext, IConnectionIdFeature,
     private bool _moving;
     private long _lastOutputProgress;
     private long _windowWork;
+    private long _workWindow = -1;
 
     public EpollConnection(Socket socket, EpollLoop loop, long maxInputSize)
     {
@@ -244,7 +245,16 @@ internal sealed class EpollConnection : ConnectionContext, IConnectionIdFeature,
         if (received > 0)
         {
             _inputEnd += (int)received;
-            _windowWork += received + 64; // the loop's measure of this connection's share of its work
+            // The loop's measure of this connection's share of its work, per load window: a count from an earlier
+            // window is dropped here, so no loop has to walk its connections to reset them.
+            var window = _loop.Window;
+            if (_workWindow != window)
+            {
+                _workWindow = window;
+                _windowWork = 0;
+            }
+
+            _windowWork += received + 64;
             Serve();
             return;
         }
@@ -436,13 +446,8 @@ internal sealed class EpollConnection : ConnectionContext, IConnectionIdFeature,
         }
     }
 
-    /// <summary>Loop thread: the work this connection brought since the last call (for <see cref="EpollLoopGroup"/>).</summary>
-    public long TakeWindowWork()
-    {
-        var work = _windowWork;
-        _windowWork = 0;
-        return work;
-    }
+    /// <summary>Loop thread: the work this connection brought in load window <paramref name="window"/> of its loop.</summary>
+    public long WorkIn(long window) => _workWindow == window ? _windowWork : 0;
 
     /// <summary>
     /// Loop thread, between rounds of events: hands the connection to <paramref name="target"/> unless it is in the

@@ -60,6 +60,9 @@ internal sealed unsafe class EpollLoop
         _thread.Start();
     }
 
+    /// <summary>Loop thread: the number of the current load window, which stamps the connections' work counts.</summary>
+    public long Window { get; private set; }
+
     /// <summary>The loop's place in its group: lower loops are filled first.</summary>
     public int Index { get; }
 
@@ -293,18 +296,13 @@ internal sealed unsafe class EpollLoop
         if (_cooldownWindows > 0)
         {
             _cooldownWindows--;
-            foreach (var connection in _connections)
-            {
-                connection.TakeWindowWork();
-            }
-
-            return;
         }
-
-        if (_group.Rebalance(this, _connections, _moveCandidates))
+        else if (_group.Rebalance(this, _connections, _moveCandidates))
         {
             _cooldownWindows = EpollLoopGroup.CooldownWindows; // let the loads settle before deciding again
         }
+
+        Window++; // connections' work counted so far belongs to the window that just ended
     }
 
     private void ReleaseHandles()

@@ -74,7 +74,7 @@ internal sealed class EpollLoopGroup
 
     /// <summary>
     /// Loop thread of <paramref name="loop"/>, at the end of a window: moves some or all of its connections to another
-    /// loop when the <see cref="LoopBalancePolicy"/> says so. Every connection's window work is taken (reset) either way. True when it
+    /// loop when the <see cref="LoopBalancePolicy"/> says so, by the connections' work in the window that ends. True when it
     /// moved any. <paramref name="scratch"/> is the loop's own list for the candidates.
     /// </summary>
     public bool Rebalance(EpollLoop loop, HashSet<EpollConnection> connections, List<(EpollConnection Connection, long Work)> scratch)
@@ -84,11 +84,6 @@ internal sealed class EpollLoopGroup
             : _policy.Decide(loop.Index, loop.LoadPermille, loop.PreviousLoadPermille, [.. Loops.Select(l => l.LoadPermille)]);
         if (decision is not { } move)
         {
-            foreach (var connection in connections)
-            {
-                connection.TakeWindowWork();
-            }
-
             return false;
         }
 
@@ -98,7 +93,7 @@ internal sealed class EpollLoopGroup
         long total = 0;
         foreach (var connection in connections)
         {
-            var work = connection.TakeWindowWork();
+            var work = connection.WorkIn(loop.Window);
             if (everything || work > 0)
             {
                 scratch.Add((connection, work));
