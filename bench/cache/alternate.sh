@@ -30,15 +30,12 @@ fi
 A=${SERVER_A:-"dotnet $OUT/cache/Calc.Cache.dll --bind 127.0.0.1"}
 B=${SERVER_B:-"redis-server --bind 127.0.0.1 --save '' --appendonly no --daemonize no --loglevel warning"}
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
 PORT_A=$(free_port); PORT_B=$(free_port)
-PIDS=()
-cleanup() { for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done; for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done; }
-trap cleanup EXIT
+trap stop_pids EXIT
 bash -c "exec $A --port $PORT_A" >"$OUT/alternate-a.log" 2>&1 & PIDS+=($!)
 bash -c "exec $B --port $PORT_B" >"$OUT/alternate-b.log" 2>&1 & PIDS+=($!)
 for port in "$PORT_A" "$PORT_B"; do
-  for _ in $(seq 1 150); do [ "$(redis-cli -h 127.0.0.1 -p "$port" ping 2>/dev/null)" = PONG ] && break; sleep 0.1; done
+  wait_for_resp "$port"
   # warm-up (JIT tiers, first allocations): not measured
   timeout 60 redis-benchmark -h 127.0.0.1 -p "$port" -t set,get -c 50 -P 16 -n 400000 -r 100000 -q >/dev/null
   timeout 60 redis-benchmark -h 127.0.0.1 -p "$port" -t set,get -c 50 -n 100000 -r 100000 -q >/dev/null

@@ -19,18 +19,8 @@ command -v redis-server >/dev/null || missing+=(redis-server)
 { command -v redis-benchmark >/dev/null && command -v redis-cli >/dev/null; } || missing+=(redis-tools)
 install_missing "${missing[@]}"
 
-PIDS=()
-cleanup() { for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done; for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done; }
-trap cleanup EXIT
+trap stop_pids EXIT
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
-wait_ready() { # port
-  for _ in $(seq 1 150); do
-    [ "$(redis-cli -h 127.0.0.1 -p "$1" ping 2>/dev/null)" = "PONG" ] && return 0
-    sleep 0.1
-  done
-  echo "server on port $1 did not answer PING" >&2; return 1
-}
 rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }   # utime + stime of a server process
 pid_of() { case $1 in ours) echo "$PID_OURS";; redis) echo "$PID_REDIS";; garnet) echo "$PID_GARNET";; esac; }
@@ -53,7 +43,7 @@ if [ -x "$GARNET" ]; then
   SERVERS="ours redis garnet"
 fi
 port_of() { case $1 in ours) echo "$P_OURS";; redis) echo "$P_REDIS";; garnet) echo "$P_GARNET";; esac; }
-for s in $SERVERS; do wait_ready "$(port_of "$s")"; done
+for s in $SERVERS; do wait_for_resp "$(port_of "$s")"; done
 
 echo "== warm-up (JIT tiers, first-time allocations; not measured)"
 for s in $SERVERS; do
