@@ -16,7 +16,7 @@ internal sealed partial class RespSession
                 LogKeyState(records, _req[1]);
                 break;
             case CommandKind.FlushDb or CommandKind.FlushAll:
-                records.Append("FLUSHALL"u8.ToArray());
+                records.FlushAll();
                 break;
             default:
                 records.Append(_req);
@@ -37,7 +37,7 @@ internal sealed partial class RespSession
     {
         if (info.Kind is CommandKind.FlushDb or CommandKind.FlushAll)
         {
-            rewrite.Append("FLUSHALL"u8.ToArray());
+            rewrite.FlushAll();
             return;
         }
 

@@ -270,7 +270,10 @@ internal sealed class AppendOnlyFile : IDisposable
         logger.LogError(exception, "AOF {Path}: rewrite failed; the old file stays in use", path);
 }
 
-/// <summary>Writes commands in RESP form to a stream: the log itself, a rewrite's new file or its buffer.</summary>
+/// <summary>
+/// Writes commands in RESP form to a stream: the log itself, a rewrite's new file or its buffer. Straight from the
+/// spans given: nothing is allocated per record.
+/// </summary>
 internal sealed class AofRecords(Stream stream)
 {
     /// <summary>A command as it was received.</summary>
@@ -283,14 +286,10 @@ internal sealed class AofRecords(Stream stream)
         }
     }
 
-    /// <summary>A command given as parts.</summary>
-    public void Append(params ReadOnlySpan<byte[]> parts)
+    public void FlushAll()
     {
-        WriteLength((byte)'*', parts.Length);
-        foreach (var part in parts)
-        {
-            WriteBulk(part);
-        }
+        WriteLength((byte)'*', 1);
+        WriteBulk("FLUSHALL"u8);
     }
 
     /// <summary>
@@ -299,36 +298,50 @@ internal sealed class AofRecords(Stream stream)
     /// </summary>
     public void State(ReadOnlySpan<byte> key, CacheEntry? entry)
     {
-        var keyBytes = key.ToArray();
         if (entry is null)
         {
-            Append("DEL"u8.ToArray(), keyBytes);
+            Command("DEL"u8, key);
             return;
         }
 
         if (entry.Value is byte[] value)
         {
-            Append("SET"u8.ToArray(), keyBytes, value); // SET without KEEPTTL also clears an expiry the key had
+            Command("SET"u8, key, value); // SET without KEEPTTL also clears an expiry the key had
         }
         else if (entry.Value is HashValue hash)
         {
-            var parts = new List<byte[]>(2 + (hash.Count * 2)) { "HSET"u8.ToArray(), keyBytes };
+            Command("DEL"u8, key);
+            WriteLength((byte)'*', 2 + (hash.Count * 2));
+            WriteBulk("HSET"u8);
+            WriteBulk(key);
             foreach (var (field, fieldValue) in hash.Fields)
             {
-                parts.Add(field);
-                parts.Add(fieldValue);
+                WriteBulk(field);
+                WriteBulk(fieldValue);
             }
-
-            Append("DEL"u8.ToArray(), keyBytes);
-            Append([.. parts]);
         }
 
         if (entry.ExpiresAt != 0)
         {
             Span<byte> digits = stackalloc byte[20];
             Utf8Formatter.TryFormat(entry.ExpiresAt, digits, out var written);
-            Append("PEXPIREAT"u8.ToArray(), keyBytes, digits[..written].ToArray());
+            Command("PEXPIREAT"u8, key, digits[..written]);
         }
+    }
+
+    private void Command(ReadOnlySpan<byte> name, ReadOnlySpan<byte> key)
+    {
+        WriteLength((byte)'*', 2);
+        WriteBulk(name);
+        WriteBulk(key);
+    }
+
+    private void Command(ReadOnlySpan<byte> name, ReadOnlySpan<byte> key, ReadOnlySpan<byte> argument)
+    {
+        WriteLength((byte)'*', 3);
+        WriteBulk(name);
+        WriteBulk(key);
+        WriteBulk(argument);
     }
 
     private void WriteBulk(ReadOnlySpan<byte> data)
