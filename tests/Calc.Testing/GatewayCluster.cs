@@ -77,10 +77,6 @@ public sealed class GatewayCluster : IAsyncDisposable
                 ("Queue:Provider", "inprocess"),
             ], settings);
 
-    /// <summary>The instance ids the gateway routes to for <paramref name="service"/> (its GET /status/{service}).</summary>
-    public static async Task<IReadOnlyList<string>> InstanceIdsAsync(ServiceProcess gateway, string service, CancellationToken cancellationToken = default) =>
-        [.. (await InstancesAsync(gateway, service, cancellationToken)).Keys];
-
     /// <summary>The gateway's view of <paramref name="service"/> (its GET /status/{service}).</summary>
     public static async Task<JsonObject> ServiceStatusAsync(ServiceProcess gateway, string service, CancellationToken cancellationToken = default)
     {
@@ -123,22 +119,13 @@ public sealed class GatewayCluster : IAsyncDisposable
     public async Task WaitForInstancesAsync(string service, IReadOnlyCollection<string> instanceIds, TimeSpan? within = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(instanceIds);
-        var limit = within ?? TimeSpan.FromSeconds(30);
-        var deadline = DateTime.UtcNow + limit;
-        IReadOnlyList<string> seen = [];
-        while (DateTime.UtcNow < deadline)
-        {
-            seen = await InstanceIdsAsync(Gateway, service, cancellationToken);
-            if (seen.Count == instanceIds.Count && instanceIds.All(seen.Contains))
-            {
-                return;
-            }
-
-            await Task.Delay(100, cancellationToken);
-        }
-
-        throw new TimeoutException(
-            $"The gateway did not route {service} to [{string.Join(", ", instanceIds)}] within {limit}; it has [{string.Join(", ", seen)}].\n{Gateway.Output}");
+        _ = await WaitForInstancesAsync(
+            Gateway,
+            service,
+            seen => seen.Count == instanceIds.Count && instanceIds.All(seen.ContainsKey),
+            within ?? TimeSpan.FromSeconds(30),
+            $"the gateway routes {service} to [{string.Join(", ", instanceIds)}]",
+            cancellationToken);
     }
 
     public async ValueTask DisposeAsync()
