@@ -11,11 +11,14 @@ namespace Calc.Gateway.Http;
 /// folded lines, whitespace before a colon, several or malformed Content-Lengths, several Hosts, and a
 /// Transfer-Encoding whose last coding is not chunked. What it lets through, and this refuses: names that are not
 /// tokens (<c>\x01Content-Length</c> was an unknown field to Kestrel, so the body went unread and became the next
-/// request), other control bytes in values, Transfer-Encoding with Content-Length (Kestrel would take the chunked body
-/// and close afterwards), Transfer-Encoding other than a single <c>chunked</c>, and Transfer-Encoding on HTTP/1.0.
+/// request), other control bytes in values, Content-Length other than digits (Kestrel reads <c>+1</c>), Transfer-Encoding with
+/// Content-Length (Kestrel takes the chunked body, moves the length to <c>X-Content-Length</c> and closes afterwards;
+/// so a client's own X-Content-Length beside Transfer-Encoding is refused too), Transfer-Encoding other than a single <c>chunked</c>, and Transfer-Encoding on HTTP/1.0.
 /// </summary>
 internal static class StrictRequestHeads
 {
+    private const string KestrelMovedContentLength = "X-Content-Length";
+
     public static WebApplication UseStrictRequestHeads(this WebApplication app)
     {
         var problems = app.Services.GetRequiredService<IProblemDetailsService>();
@@ -59,13 +62,21 @@ internal static class StrictRequestHeads
             }
         }
 
+        // Kestrel parses "+1" (and surrounding whitespace) as a length; a strict parser reads only digits.
+        var length = headers.ContentLength is null ? default : headers[HeaderNames.ContentLength];
+        if (length.Count > 0 && (length.Count > 1 || length[0] is not { Length: > 0 } digits || digits.AsSpan().ContainsAnyExceptInRange('0', '9')))
+        {
+            return HeadRules.InvalidLength;
+        }
+
         var transferEncoding = headers.TransferEncoding;
         if (transferEncoding.Count == 0)
         {
             return null;
         }
 
-        return headers.ContainsKey(HeaderNames.ContentLength) ? HeadRules.LengthWithTransferEncoding
+        // With Transfer-Encoding, Kestrel moves a Content-Length to X-Content-Length (and closes after the answer).
+        return headers.ContainsKey(HeaderNames.ContentLength) || headers.ContainsKey(KestrelMovedContentLength) ? HeadRules.LengthWithTransferEncoding
             : HttpProtocol.IsHttp10(request.Protocol) ? HeadRules.TransferEncodingOnHttp10
             : transferEncoding.Count != 1 || !transferEncoding[0].AsSpan().Trim(" \t").Equals("chunked", StringComparison.OrdinalIgnoreCase)
                 ? HeadRules.TransferCodingNotChunked
