@@ -68,7 +68,6 @@ public sealed class SmugglingTests(SmugglingGateways fixture) : IClassFixture<Sm
         ["duplicate Content-Length"] = "PUT {0} HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nContent-Length: 1\r\n\r\nx",
         ["conflicting Content-Length"] = "PUT {0} HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nxx",
         ["Content-Length list"] = "PUT {0} HTTP/1.1\r\nHost: a\r\nContent-Length: 1, 1\r\n\r\nx",
-        ["signed Content-Length"] = "PUT {0} HTTP/1.1\r\nHost: a\r\nContent-Length: +1\r\n\r\nx",
         ["Transfer-Encoding with Content-Length"] = "POST {0} HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
         ["Transfer-Encoding with Content-Length (PUT)"] = "PUT {0} HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nContent-Length: 4\r\n\r\n0\r\n\r\n",
         ["Transfer-Encoding not chunked"] = "POST {0} HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\n\r\n",
@@ -154,6 +153,38 @@ public sealed class SmugglingTests(SmugglingGateways fixture) : IClassFixture<Sm
         response.Status.ShouldBe(400);
         rest.ShouldBe(0);
         Instance.Received.ShouldNotContain(r => r.Method.StartsWith('x') || r.Target.Contains(marker, StringComparison.Ordinal));
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task A_signed_Content_Length_is_refused_by_the_fast_lane()
+    {
+        var marker = $"/raw/signed/{Guid.NewGuid():N}";
+        using var client = await ConnectAsync(FastLane);
+
+        await client.Stream.WriteAsync(Encoding.ASCII.GetBytes($"PUT {marker} HTTP/1.1\r\nHost: a\r\nContent-Length: +1\r\n\r\nxGET {marker}/after HTTP/1.1\r\nHost: a\r\n\r\n"), Token);
+        var response = await client.Reader.ReadResponseAsync(cancellationToken: Token);
+
+        response.Status.ShouldBe(400);
+        (await ReadToEndAsync(client.Stream)).ShouldBe(0);
+        Instance.Received.ShouldNotContain(r => r.Target.Contains(marker, StringComparison.Ordinal));
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task A_signed_Content_Length_on_a_connection_Kestrel_serves_is_read_as_its_number_and_forwarded_as_digits_keeping_the_connection_in_step()
+    {
+        // Kestrel's parser takes "+1" for 1 and the middleware only sees the number (the gateway README: the one gap).
+        // Its framing and the forwarded request agree, so nothing is smuggled through the gateway itself.
+        Instance.Script = r => RawReply.Text(200, $"{r.Method} {Encoding.ASCII.GetString(r.Body)}");
+        var marker = $"/raw/signed/{Guid.NewGuid():N}";
+        using var client = await ConnectAsync(FullPath);
+
+        await client.Stream.WriteAsync(Encoding.ASCII.GetBytes($"PUT {marker} HTTP/1.1\r\nHost: a\r\nContent-Length: +1\r\n\r\nxGET {marker}/after HTTP/1.1\r\nHost: a\r\n\r\n"), Token);
+        var first = await client.Reader.ReadResponseAsync(cancellationToken: Token);
+        var second = await client.Reader.ReadResponseAsync(cancellationToken: Token);
+
+        first.Text.ShouldBe("PUT x");
+        second.Text.ShouldBe("GET ");
+        Instance.Received.Single(r => r.Target == marker).Header("Content-Length").ShouldBe("1");
     }
 
     [Theory(Timeout = 30_000)]
