@@ -223,3 +223,25 @@ public sealed class RequestHeadParserTests
 
     private static string Text(byte[] data, Range range) => Encoding.Latin1.GetString(data.AsSpan()[range]);
 }
+
+public sealed class HeadParserAllocationTests
+{
+    [Fact]
+    public void Parsing_a_request_head_and_a_response_head_allocates_nothing()
+    {
+        var request = Encoding.ASCII.GetBytes("GET /calculations/1 HTTP/1.1\r\nHost: a:1\r\nAccept: */*\r\nX-Request-Id: r-1\r\nX-Tab: a\tb\r\n\r\n");
+        var response = Encoding.ASCII.GetBytes("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX-Calc-Load: 1/8\r\nContent-Type: application/json\r\n\r\n{}");
+        var forwarded = new Range[RequestHeadParser.MaxFields];
+        RequestHeadParser.Parse(request, 1024, forwarded, out _).ShouldBe(HeadParse.Parsed); // warm: static state, JIT
+        ResponseHeadParser.Parse(response, false, out _).ShouldBe(HeadParse.Parsed);
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 0; i < 100; i++)
+        {
+            RequestHeadParser.Parse(request, 1024, forwarded, out _);
+            ResponseHeadParser.Parse(response, false, out _);
+        }
+
+        (GC.GetAllocatedBytesForCurrentThread() - before).ShouldBe(0);
+    }
+}
