@@ -11,131 +11,39 @@ namespace Calc.Gateway.FastLane;
 /// <summary>The exchange: one client request forwarded to one instance and its answer relayed back.</summary>
 internal sealed partial class ClientConnection
 {
-    private const int MaxHeaderCount = 100;
-
     private bool _upstreamReused;
     private int _heldBody;
 
-    private static bool IsForwardable(ReadOnlySpan<byte> method, out bool isHead)
-    {
-        isHead = method.SequenceEqual("HEAD"u8);
-        // Idempotent methods only: whatever fails on the way can be sent again through the full path.
-        return isHead || method.SequenceEqual("GET"u8) || method.SequenceEqual("PUT"u8)
-               || method.SequenceEqual("DELETE"u8) || method.SequenceEqual("OPTIONS"u8);
-    }
-
-    private Parse TryStartExchange()
+    private HeadParse TryStartExchange()
     {
         var data = _in.AsSpan(_inStart, _inEnd - _inStart);
-        if (data[0] == 0x16)
+        Span<Range> forwarded = stackalloc Range[RequestHeadParser.MaxFields]; // the header lines sent on as they are
+        var parse = RequestHeadParser.Parse(data, _lane.MaxBodyBytes, forwarded, out var head);
+        if (parse == HeadParse.Reject)
         {
-            return Parse.HandOff; // a TLS handshake: Kestrel's HTTPS endpoint, not plain HTTP/1.1
+            Refuse(head.Refusal!);
+            return parse;
         }
 
-        var headEnd = data.IndexOf(EndOfHead);
-        if (headEnd < 0)
+        if (parse != HeadParse.Parsed)
         {
-            return data.Length > FastLaneServices.MaxHeadBytes ? Parse.HandOff : Parse.NeedMore;
+            return parse;
         }
 
-        var headLength = headEnd + 4;
-        var lineEnd = data.IndexOf(Crlf);
-        var line = data[..lineEnd];
-        var space1 = line.IndexOf((byte)' ');
-        var space2 = line.LastIndexOf((byte)' ');
-        if (space1 <= 0 || space2 <= space1 + 1 || !line[(space2 + 1)..].SequenceEqual("HTTP/1.1"u8)
-            || !IsForwardable(line[..space1], out var isHead))
+        if (_lane.Route(data[head.Path]) is not { } service)
         {
-            return Parse.HandOff;
+            return HeadParse.HandOff;
         }
 
-        var target = line[(space1 + 1)..space2];
-        var query = target.IndexOf((byte)'?');
-        var path = query < 0 ? target : target[..query];
-        // Origin form only, and a path Kestrel would not rewrite (no escapes, dot segments or empty segments).
-        if (target[0] != (byte)'/' || !IsVisibleAscii(target) || path.IndexOfAny("%\\"u8) >= 0
-            || path.IndexOf("//"u8) >= 0 || path.IndexOf("/."u8) >= 0 || _lane.Route(path) is not { } service)
+        if (data.Length < head.Length + head.ContentLength)
         {
-            return Parse.HandOff;
-        }
-
-        long contentLength = 0;
-        var sawLength = false;
-        var headerCount = 0;
-        Span<Range> forwarded = stackalloc Range[MaxHeaderCount]; // the header lines sent on as they are
-        var forwardedCount = 0;
-        ReadOnlySpan<byte> host = default, forwardedFor = default, incomingId = default;
-        var head = data[..(headEnd + 2)];
-        for (var pos = lineEnd + 2; pos < head.Length;)
-        {
-            var end = head[pos..].IndexOf(Crlf);
-            var field = head.Slice(pos, end);
-            var fieldStart = pos;
-            pos += end + 2;
-            if (!TrySplit(field, out var name, out var value) || ++headerCount > MaxHeaderCount)
-            {
-                return Parse.HandOff;
-            }
-
-            // Hop-by-hop ones are dropped; the ones the gateway sets itself are replaced below.
-            if (!IsHopByHop(name) && !NameIs(name, "host"u8) && !NameIs(name, "x-forwarded-for"u8) && !NameIs(name, "x-forwarded-proto"u8)
-                && !NameIs(name, "x-forwarded-host"u8) && !NameIs(name, "x-request-id"u8))
-            {
-                forwarded[forwardedCount++] = new Range(fieldStart, pos); // with its CRLF
-            }
-
-            if (NameIs(name, "content-length"u8))
-            {
-                if (sawLength || !TryParseLength(value, out contentLength))
-                {
-                    return Parse.HandOff;
-                }
-
-                sawLength = true;
-            }
-            else if (NameIs(name, "transfer-encoding"u8) || NameIs(name, "upgrade"u8) || NameIs(name, "expect"u8)
-                     || (NameIs(name, "connection"u8) && !TokensAreOnly(value, "keep-alive"u8)))
-            {
-                return Parse.HandOff; // chunked bodies, upgrades, 100-continue and Connection: close are Kestrel's
-            }
-            else if (NameIs(name, "host"u8))
-            {
-                if (!host.IsEmpty || !IsVisibleAscii(value))
-                {
-                    return Parse.HandOff;
-                }
-
-                host = value;
-            }
-            else if (NameIs(name, "x-forwarded-for"u8))
-            {
-                if (!forwardedFor.IsEmpty)
-                {
-                    return Parse.HandOff;
-                }
-
-                forwardedFor = value;
-            }
-            else if (NameIs(name, "x-request-id"u8))
-            {
-                incomingId = value;
-            }
-        }
-
-        if (host.IsEmpty || contentLength > _lane.MaxBodyBytes)
-        {
-            return Parse.HandOff; // no Host is a 400 from Kestrel; a large body is its 413 or a streamed forward
-        }
-
-        if (data.Length < headLength + contentLength)
-        {
-            return Parse.NeedMore;
+            return HeadParse.NeedMore;
         }
 
         // Admission: the client's rate limit, then an instance whose breaker is closed, then a connection to it.
         if (!_lane.RateLimiting.TryAcquire(_clientIp, out var lease))
         {
-            return Parse.HandOff; // Kestrel's path answers 429
+            return HeadParse.HandOff; // Kestrel's path answers 429
         }
 
         var instances = _lane.Registry.Find(service);
@@ -144,9 +52,10 @@ internal sealed partial class ClientConnection
         if (upstream is null)
         {
             lease?.Dispose();
-            return Parse.HandOff; // none registered, breakers not closed, or at the connection limit: the full path decides
+            return HeadParse.HandOff; // none registered, breakers not closed, or at the connection limit: the full path decides
         }
 
+        var incomingId = data[head.RequestId];
         if (RequestIds.IsWellFormed(incomingId))
         {
             incomingId.CopyTo(_requestId);
@@ -158,10 +67,10 @@ internal sealed partial class ClientConnection
             _requestIdLength = 32;
         }
 
-        BuildRequest(data, line, forwarded[..forwardedCount], instance!, host, forwardedFor, data.Slice(headLength, (int)contentLength));
+        BuildRequest(data, data[head.Line], forwarded[..head.ForwardedCount], instance!, data[head.Host], data[head.ForwardedFor], data.Slice(head.Length, (int)head.ContentLength));
         _busy = true;
-        _requestLength = headLength + (int)contentLength;
-        _isHead = isHead;
+        _requestLength = head.Length + (int)head.ContentLength;
+        _isHead = head.IsHead;
         _instance = instance;
         _upstream = upstream;
         _lease = lease;
@@ -173,7 +82,25 @@ internal sealed partial class ClientConnection
         Deadline = _loop.Now + (upstream.IsConnecting ? _lane.ConnectTimeoutMs : _lane.TimeoutMs);
         _loop.Watch(this);
         upstream.Start(this, _request!, _requestBytes);
-        return Parse.Ready;
+        return HeadParse.Parsed;
+    }
+
+    /// <summary>
+    /// A head <see cref="RequestHeadParser"/> rejected: 400 problem details and the connection closed once it is
+    /// sent, with nothing forwarded and nothing more read, as the full path answers the same head.
+    /// </summary>
+    private void Refuse(string reason)
+    {
+        _loop.Refused++;
+        var body = Encoding.ASCII.GetBytes(
+            $"{{\"type\":\"https://tools.ietf.org/html/rfc9110#section-15.5.1\",\"title\":\"Bad Request\",\"status\":400,\"detail\":\"{reason}\"}}");
+        Append(Encoding.ASCII.GetBytes(
+            $"HTTP/1.1 400 Bad Request\r\nContent-Type: application/problem+json\r\nContent-Length: {body.Length}\r\nConnection: close\r\n\r\n"));
+        Append(body);
+        _inStart = _inEnd = 0;
+        _closeWhenFlushed = true;
+        PauseReading(true);
+        Flush();
     }
 
     private void BuildRequest(
@@ -366,81 +293,27 @@ internal sealed partial class ClientConnection
     private bool TryReadResponseHead(UpstreamConnection upstream)
     {
         var data = upstream.Data;
-        var headEnd = data.IndexOf(EndOfHead);
-        if (headEnd < 0)
+        switch (ResponseHeadParser.Parse(data, _isHead, out var head))
         {
-            if (data.Length >= FastLaneServices.MaxHeadBytes)
-            {
-                OnUpstreamFailed("the response head is too large");
-            }
-
-            return false;
+            case HeadParse.NeedMore:
+                return false;
+            case HeadParse.Reject:
+                OnUpstreamFailed(head.Problem!);
+                return false;
         }
 
-        var lineEnd = data.IndexOf(Crlf);
-        var line = data[..lineEnd];
-        if (line.Length < 12 || !line.StartsWith("HTTP/1."u8) || line[8] != (byte)' '
-            || !System.Buffers.Text.Utf8Parser.TryParse(line.Slice(9, 3), out int status, out var digits) || digits != 3 || status < 200)
-        {
-            // Not an HTTP/1.x final response (1xx are never asked for: no Expect, no Upgrade goes out).
-            OnUpstreamFailed("the response is not valid HTTP/1.1");
-            return false;
-        }
-
-        _status = status;
-        _upstreamKeepAlive = line[7] == (byte)'1';
-        var chunked = false;
-        long length = -1;
-        var head = data[..(headEnd + 2)];
-        for (var pos = lineEnd + 2; pos < head.Length;)
-        {
-            var end = head[pos..].IndexOf(Crlf);
-            var field = head.Slice(pos, end);
-            pos += end + 2;
-            if (!TrySplit(field, out var name, out var value))
-            {
-                continue;
-            }
-
-            if (NameIs(name, "content-length"u8))
-            {
-                if (!TryParseLength(value, out length))
-                {
-                    OnUpstreamFailed("the response has an invalid Content-Length");
-                    return false;
-                }
-            }
-            else if (NameIs(name, "transfer-encoding"u8))
-            {
-                chunked = Ascii.EqualsIgnoreCase(value, "chunked"u8);
-                if (!chunked)
-                {
-                    _upstreamKeepAlive = false; // another coding: the body runs to the connection's end
-                }
-            }
-            else if (NameIs(name, "connection"u8) && ContainsToken(value, "close"u8))
-            {
-                _upstreamKeepAlive = false;
-            }
-            else if (NameIs(name, "x-calc-load"u8))
-            {
-                ReportLoad(value);
-            }
-        }
-
-        _framing = _isHead || status is 204 or 304 ? BodyFraming.None
-            : chunked ? BodyFraming.Chunked
-            : length >= 0 ? BodyFraming.Length
-            : BodyFraming.UntilClose;
-        _remaining = _framing == BodyFraming.Length ? length : 0;
-        if (_framing == BodyFraming.UntilClose)
-        {
-            _upstreamKeepAlive = false;
-        }
-
-        _responseHeadLength = headEnd + 4;
+        _status = head.Status;
+        _upstreamKeepAlive = head.KeepAlive;
+        _framing = head.Framing;
+        _remaining = head.ContentLength;
+        _responseHeadLength = head.Length;
         _responseHeadRead = true;
-        if (status == 503)
+        if (!head.Load.Equals(default(Range)))
+        {
+            ReportLoad(data[head.Load]);
+        }
+
+        if (_status == 503)
         {
             // Admission control: the instance did nothing. The full path tries the others and answers for all.
             _instance!.ReportOutcome(null);

@@ -64,21 +64,6 @@ internal sealed partial class ClientConnection : IEventTarget
     private ChunkedBodyTracker _chunked;
     private bool _upstreamKeepAlive;
 
-    private enum BodyFraming
-    {
-        None,
-        Length,
-        Chunked,
-        UntilClose,
-    }
-
-    private enum Parse
-    {
-        NeedMore,
-        Ready,
-        HandOff,
-    }
-
     public ClientConnection(EventLoop loop, Socket socket, FastLaneListener listener)
     {
         _loop = loop;
@@ -232,9 +217,9 @@ internal sealed partial class ClientConnection : IEventTarget
         {
             switch (TryStartExchange())
             {
-                case Parse.NeedMore:
+                case HeadParse.NeedMore or HeadParse.Reject:
                     return;
-                case Parse.HandOff:
+                case HeadParse.HandOff:
                     HandOff();
                     return;
             }

@@ -64,6 +64,9 @@ internal sealed unsafe partial class EventLoop
     /// <summary>Connections this loop handed to Kestrel.</summary>
     public long HandedOff { get; set; }
 
+    /// <summary>Requests this loop answered 400 for a head <see cref="RequestHeadParser"/> rejected.</summary>
+    public long Refused { get; set; }
+
     /// <summary>Takes an accepted client socket (any thread); the loop thread starts serving it.</summary>
     public void Adopt(Socket socket, FastLaneListener listener)
     {

@@ -17,7 +17,7 @@ internal sealed class FastLaneServices(
     ILogger<FastLaneServices> logger)
 {
     /// <summary>A request head larger than this goes to Kestrel (which has its own limits).</summary>
-    public const int MaxHeadBytes = 16 * 1024;
+    public const int MaxHeadBytes = RequestHeadParser.MaxHeadBytes;
 
     private readonly (byte[] Prefix, string Service)[] _routes =
         [.. routes.Value.Select(route => (Encoding.ASCII.GetBytes(route.Prefix), route.Service))];
@@ -66,7 +66,7 @@ internal sealed class FastLaneServices(
     /// <summary>The event loops, once the fast lane's transport has started them; null while it is off.</summary>
     public EventLoop[]? Loops { get; set; }
 
-    /// <summary>Whether the fast lane serves connections, and how many requests it forwarded and connections it handed to Kestrel.</summary>
-    public (bool Enabled, long Forwarded, long HandedOff) Totals() =>
-        Loops is { } loops ? (true, loops.Sum(l => l.Forwarded), loops.Sum(l => l.HandedOff)) : (false, 0, 0);
+    /// <summary>Whether the fast lane serves connections; how many requests it forwarded, connections it handed to Kestrel, heads it refused.</summary>
+    public (bool Enabled, long Forwarded, long HandedOff, long Refused) Totals() =>
+        Loops is { } loops ? (true, loops.Sum(l => l.Forwarded), loops.Sum(l => l.HandedOff), loops.Sum(l => l.Refused)) : (false, 0, 0, 0);
 }

@@ -8,8 +8,6 @@ internal static class HttpHeads
 {
     public static ReadOnlySpan<byte> Crlf => "\r\n"u8;
 
-    public static ReadOnlySpan<byte> EndOfHead => "\r\n\r\n"u8;
-
     public static bool NameIs(ReadOnlySpan<byte> name, ReadOnlySpan<byte> lowerCase) =>
         name.Length == lowerCase.Length && Ascii.EqualsIgnoreCase(name, lowerCase);
 
@@ -33,20 +31,7 @@ internal static class HttpHeads
         name = colon > 0 ? line[..colon] : default;
         value = colon > 0 ? line[(colon + 1)..].Trim(" \t"u8) : default;
         // No whitespace before the colon or at the start (obsolete line folding); a token name.
-        return colon > 0 && IsToken(name);
-    }
-
-    public static bool IsToken(ReadOnlySpan<byte> value)
-    {
-        foreach (var b in value)
-        {
-            if (b <= 0x20 || b >= 0x7F || "\"(),/:;<=>?@[\\]{}"u8.Contains(b))
-            {
-                return false;
-            }
-        }
-
-        return true;
+        return colon > 0 && Http.HeadRules.IsToken(name);
     }
 
     /// <summary>Visible ASCII only (no spaces, no controls): what the fast lane forwards as-is in a request line or host.</summary>

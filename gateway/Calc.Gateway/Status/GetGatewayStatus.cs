@@ -38,7 +38,8 @@ public sealed record GatewayStatusResponse(string Registry, DateTimeOffset? Last
 /// <param name="Enabled">Whether it serves the gateway's connections (Linux x64 and not switched off).</param>
 /// <param name="Forwarded">Requests it answered from an instance.</param>
 /// <param name="HandedOff">Connections it gave to Kestrel's full forwarding path (requests it does not take, failures before the answer).</param>
-public sealed record FastLaneStatus(bool Enabled, long Forwarded, long HandedOff);
+/// <param name="Refused">Requests it answered 400 and closed the connection of, for a head a strict parser refuses (gateway README: Refused heads).</param>
+public sealed record FastLaneStatus(bool Enabled, long Forwarded, long HandedOff, long Refused);
 
 internal static class GetGatewayStatus
 {
@@ -71,8 +72,8 @@ internal static class GetGatewayStatus
                 capacity == 0 ? 0 : Math.Round((double)processing / capacity, 3), described.Sum(i => i.InFlight));
             return new ServiceStatus(name, [.. routes.Where(r => r.Service == name).Select(r => r.Prefix)], described, totals);
         }).ToList();
-        var (enabled, forwarded, handedOff) = fastLane?.Totals() ?? default;
-        return new GatewayStatusResponse(registry.StoreAvailable ? "cache" : "last_known", registry.LastRefresh, services, new FastLaneStatus(enabled, forwarded, handedOff));
+        var (enabled, forwarded, handedOff, refused) = fastLane?.Totals() ?? default;
+        return new GatewayStatusResponse(registry.StoreAvailable ? "cache" : "last_known", registry.LastRefresh, services, new FastLaneStatus(enabled, forwarded, handedOff, refused));
     }
 
     private static InstanceStatus Describe(UpstreamInstance instance)
