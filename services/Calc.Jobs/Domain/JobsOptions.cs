@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Calc.Outbound;
 
 namespace Calc.Jobs.Domain;
 
@@ -56,6 +57,17 @@ internal sealed class JobsOptions : IValidatableObject
     /// </summary>
     public Dictionary<string, string> Providers { get; } = new(StringComparer.OrdinalIgnoreCase);
 
+    /// <summary>
+    /// Networks provider calls may connect to although they are inside the network the service runs in
+    /// (<c>Jobs:FetchAllowedNetworks:0</c>, ...), in CIDR form, e.g. <c>10.20.0.0/16</c>. Empty (the default): every
+    /// loopback, link-local, private, unique-local and other internal address is refused, as for callbacks. A key of its
+    /// own, so that opening the network of an internal provider does not open it to every client's callbackUrl.
+    /// </summary>
+    public IList<string> FetchAllowedNetworks { get; } = [];
+
+    /// <summary>The address policy of provider calls: <see cref="FetchAllowedNetworks"/> opened.</summary>
+    public OutboundAddressPolicy CreateFetchAddressPolicy() => OutboundAddressPolicy.FromConfiguration(FetchAllowedNetworks, "Jobs:FetchAllowedNetworks");
+
     /// <summary>Provider calls per fetch job before it fails (each after a backoff with jitter).</summary>
     [Range(1, 100)]
     public int FetchMaxAttempts { get; set; } = 5;
@@ -83,6 +95,14 @@ internal sealed class JobsOptions : IValidatableObject
             if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
             {
                 yield return new ValidationResult($"Jobs:Providers:{name} must be an absolute http or https URL, not '{url}'.", [nameof(Providers)]);
+            }
+        }
+
+        foreach (var network in FetchAllowedNetworks)
+        {
+            if (!OutboundAddressPolicy.TryParseNetwork(network, out _))
+            {
+                yield return new ValidationResult($"Jobs:FetchAllowedNetworks holds '{network}', which is not a network in CIDR form (e.g. 10.1.0.0/16, ::1/128).", [nameof(FetchAllowedNetworks)]);
             }
         }
 
