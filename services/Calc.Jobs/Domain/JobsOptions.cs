@@ -47,6 +47,14 @@ internal sealed class JobsOptions : IValidatableObject
     [Range(1, 1_000_000_000)]
     public int MaxBulkBytes { get; set; } = 10_000_000;
 
+    /// <summary>Largest page <c>GET /jobs</c> may return (<c>pageSize</c>).</summary>
+    [Range(1, 10_000)]
+    public int MaxPageSize { get; set; } = 100;
+
+    /// <summary>Largest page number <c>GET /jobs</c> may ask for (<c>page</c>): bounds how deep an offset a query may skip.</summary>
+    [Range(1, 10_000_000)]
+    public int MaxPage { get; set; } = 1_000_000;
+
     /// <summary>An artificial pause before each job is computed, for demonstrations and crash-recovery tests (0 = none).</summary>
     [Range(0, 3_600_000)]
     public int ProcessingDelayMilliseconds { get; set; }
