@@ -28,7 +28,7 @@ internal sealed class CalculationsOptions
     public int MaxFactorialN { get; set; } = 2_000_000;
 
     /// <summary>Largest page a list may return (<c>pageSize</c>).</summary>
-    [Range(1, 10_000)]
+    [Range(1, 1000)] // the document repository returns at most 1,000 per query
     public int MaxPageSize { get; set; } = 100;
 
     /// <summary>Largest page number a list may ask for (<c>page</c>): bounds how deep an offset a query may skip.</summary>

@@ -48,7 +48,7 @@ internal sealed class JobsOptions : IValidatableObject
     public int MaxBulkBytes { get; set; } = 10_000_000;
 
     /// <summary>Largest page <c>GET /jobs</c> may return (<c>pageSize</c>).</summary>
-    [Range(1, 10_000)]
+    [Range(1, 1000)] // the document repository returns at most 1,000 per query
     public int MaxPageSize { get; set; } = 100;
 
     /// <summary>Largest page number <c>GET /jobs</c> may ask for (<c>page</c>): bounds how deep an offset a query may skip.</summary>
