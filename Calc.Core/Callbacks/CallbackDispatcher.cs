@@ -4,6 +4,7 @@ using System.Net.Http.Headers;
 using Calc.Contracts;
 using Calc.Data;
 using Calc.Hosting;
+using Calc.Outbound;
 using Calc.Scheduling;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -15,7 +16,8 @@ namespace Calc.Callbacks;
 /// Posts due callbacks. Each pass takes the pending deliveries in the order they are due, claims each with a versioned
 /// write (so among several processes exactly one attempts it), and posts it on the I/O lane with a per-attempt timeout.
 /// 2xx ends it delivered; anything else schedules the next attempt with exponential backoff and jitter, until
-/// <see cref="CallbackOptions.MaxAttempts"/> ends it dead-lettered. Deliveries still waiting for their work are swept
+/// <see cref="CallbackOptions.MaxAttempts"/> ends it dead-lettered; a receiver whose every address the
+/// <see cref="OutboundAddressPolicy"/> refuses ends it dead-lettered at once. Deliveries still waiting for their work are swept
 /// every <see cref="CallbackOptions.SweepInterval"/>. Delivery is at least once: a receiver may see a callback twice
 /// when a process died after posting and before storing the outcome; the <c>X-Calc-Callback-Id</c> header lets it
 /// tell.
@@ -166,13 +168,19 @@ internal sealed partial class CallbackDispatcher(
                 return;
             }
 
-            var (statusCode, error) = await PostAsync(delivery, content.Body, stoppingToken);
+            var (statusCode, error, refused) = await PostAsync(delivery, content.Body, stoppingToken);
             var now = time.GetUtcNow();
             CallbackDelivery outcome;
             if (error is null)
             {
                 outcome = delivery with { State = CallbackState.Delivered, DeliveredAt = now, LastStatusCode = statusCode, LastError = null, Owner = null, NextAttemptAt = now };
                 LogDelivered(logger, delivery.WorkId, delivery.Url, statusCode!.Value, delivery.Attempts, delivery.RequestId);
+            }
+            else if (refused)
+            {
+                // The address policy refused every address of the host: no later attempt can do better.
+                outcome = delivery with { State = CallbackState.DeadLettered, LastStatusCode = null, LastError = error, Owner = null, NextAttemptAt = now };
+                LogRefused(logger, delivery.WorkId, error, delivery.RequestId);
             }
             else if (delivery.Attempts >= _options.MaxAttempts)
             {
@@ -200,7 +208,7 @@ internal sealed partial class CallbackDispatcher(
         }
     }
 
-    private async Task<(int? StatusCode, string? Error)> PostAsync(CallbackDelivery delivery, ReadOnlyMemory<byte> body, CancellationToken stoppingToken)
+    private async Task<(int? StatusCode, string? Error, bool Refused)> PostAsync(CallbackDelivery delivery, ReadOnlyMemory<byte> body, CancellationToken stoppingToken)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
         timeout.CancelAfter(_options.AttemptTimeout);
@@ -217,15 +225,19 @@ internal sealed partial class CallbackDispatcher(
         {
             using var response = await httpClients.CreateClient(HttpClientName).SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
             var status = (int)response.StatusCode;
-            return response.IsSuccessStatusCode ? (status, null) : (status, $"The receiver answered {status} {response.ReasonPhrase}.");
+            return response.IsSuccessStatusCode ? (status, null, false) : (status, $"The receiver answered {status} {response.ReasonPhrase}.", false);
+        }
+        catch (HttpRequestException exception) when (OutboundAddressRefusedException.In(exception) is { } refused)
+        {
+            return (null, $"The receiver is refused: {refused.Message}.", true);
         }
         catch (HttpRequestException exception)
         {
-            return (null, $"The receiver could not be reached: {exception.Message}");
+            return (null, $"The receiver could not be reached: {exception.Message}", false);
         }
         catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
         {
-            return (null, $"The receiver did not answer within {_options.AttemptTimeout.TotalSeconds:0.###} s.");
+            return (null, $"The receiver did not answer within {_options.AttemptTimeout.TotalSeconds:0.###} s.", false);
         }
     }
 
@@ -283,6 +295,9 @@ internal sealed partial class CallbackDispatcher(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Callback for {WorkId} dead-lettered after {Attempts} attempts: {Error} (request {RequestId})")]
     private static partial void LogDeadLettered(ILogger logger, string workId, int attempts, string error, string? requestId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Callback for {WorkId} dead-lettered at once: {Error} (request {RequestId})")]
+    private static partial void LogRefused(ILogger logger, string workId, string error, string? requestId);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Callback for {WorkId} dropped: the work no longer exists (request {RequestId})")]
     private static partial void LogDropped(ILogger logger, string workId, string? requestId);

@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Calc.Outbound;
 
 namespace Calc.Callbacks;
 
@@ -44,6 +45,17 @@ public sealed class CallbackOptions : IValidatableObject
     public IList<string> AllowedHosts { get; } = [];
 
     /// <summary>
+    /// Networks a callback may connect to although they are inside the network the service runs in
+    /// (<c>Callbacks:AllowedNetworks:0</c>, ...), in CIDR form: <c>10.20.0.0/16</c>, <c>127.0.0.0/8</c>, <c>::1/128</c>.
+    /// Empty (the default): loopback, link-local, private, shared (CGNAT), unique-local, unspecified, multicast,
+    /// broadcast and reserved addresses are all refused (see <see cref="OutboundAddressPolicy"/>).
+    /// </summary>
+    public IList<string> AllowedNetworks { get; } = [];
+
+    /// <summary>The address policy of callbacks: <see cref="AllowedNetworks"/> opened, everything internal else refused.</summary>
+    public OutboundAddressPolicy CreateAddressPolicy() => OutboundAddressPolicy.FromConfiguration(AllowedNetworks, "Callbacks:AllowedNetworks");
+
+    /// <summary>
     /// The delay before attempt <paramref name="failedAttempts"/> + 1: <see cref="RetryBaseDelay"/> doubled per failure
     /// after the first, at most <see cref="RetryMaxDelay"/>, then jittered down by up to half so that deliveries that
     /// failed together (a receiver that was down) do not all come back at the same moment.
@@ -76,6 +88,14 @@ public sealed class CallbackOptions : IValidatableObject
             if (Uri.CheckHostName(name) == UriHostNameType.Unknown)
             {
                 yield return new ValidationResult($"Callbacks:AllowedHosts holds '{host}', which is not a host name, an address or '*.domain'.", [nameof(AllowedHosts)]);
+            }
+        }
+
+        foreach (var network in AllowedNetworks)
+        {
+            if (!OutboundAddressPolicy.TryParseNetwork(network, out _))
+            {
+                yield return new ValidationResult($"Callbacks:AllowedNetworks holds '{network}', which is not a network in CIDR form (e.g. 10.1.0.0/16, ::1/128).", [nameof(AllowedNetworks)]);
             }
         }
     }

@@ -1,5 +1,6 @@
 using Calc.Data;
 using Calc.Hosting;
+using Calc.Outbound;
 using Calc.Scheduling;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -33,14 +34,10 @@ public static class CallbackServiceCollectionExtensions
             provider.GetRequiredService<TimeProvider>()));
         if (dispatch)
         {
-            // No redirects: a redirect could lead a callback to a host the allow-list refuses. The attempt's own
-            // timeout bounds each call, so the client's is off.
+            // The attempt's own timeout bounds each call, so the client's is off. Connections go only to addresses the
+            // policy allows (checked on the address dialled), and redirects are not followed.
             services.AddHttpClient(CallbackDispatcher.HttpClientName, client => client.Timeout = Timeout.InfiniteTimeSpan)
-                .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler
-                {
-                    AllowAutoRedirect = false,
-                    PooledConnectionLifetime = TimeSpan.FromMinutes(2),
-                });
+                .UseOutboundAddressPolicy(provider => provider.GetRequiredService<IOptions<CallbackOptions>>().Value.CreateAddressPolicy());
             services.AddHostedService<CallbackDispatcher>();
         }
 

@@ -6,9 +6,11 @@ using Calc.Jobs.Domain;
 using Calc.Jobs.Features.Jobs;
 using Calc.Jobs.Features.Status;
 using Calc.Jobs.Processing;
+using Calc.Outbound;
 using Calc.Queueing;
 using Calc.Scheduling;
 using Calc.Validation;
+using Microsoft.Extensions.Options;
 
 namespace Calc.Jobs;
 
@@ -41,7 +43,8 @@ internal static class JobsService
         {
             services.AddSingleton<JobProcessor>();
             services.AddSingleton<ProviderFetcher>();
-            services.AddHttpClient(ProviderFetcher.HttpClientName, client => client.Timeout = Timeout.InfiniteTimeSpan);
+            services.AddHttpClient(ProviderFetcher.HttpClientName, client => client.Timeout = Timeout.InfiniteTimeSpan)
+                .UseOutboundAddressPolicy(provider => provider.GetRequiredService<IOptions<JobsOptions>>().Value.CreateFetchAddressPolicy());
             services.AddHostedService<JobWorker>();
             if (string.Equals(builder.Configuration["Queue:Provider"] ?? QueueOptions.InProcess, QueueOptions.InProcess, StringComparison.OrdinalIgnoreCase))
             {

@@ -19,6 +19,7 @@ public sealed class CallbackInstancesTests(PostgresServer postgres)
             ["Callbacks__PollInterval"] = "00:00:00.050",
             ["Callbacks__RetryBaseDelay"] = "00:00:00.100",
             ["Callbacks__RetryMaxDelay"] = "00:00:00.300",
+            ["Callbacks__AllowedNetworks__0"] = "127.0.0.0/8",
         };
         var service = await ServiceProcess.StartAsync("services/Calc.Calculations", environment);
         return (service, new CalculationsClient(service.CreateClient()));

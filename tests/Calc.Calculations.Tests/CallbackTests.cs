@@ -20,7 +20,8 @@ public sealed class CallbackTests : IDisposable
 
     public void Dispose() => _directory.Dispose();
 
-    // Short delays so that several attempts fit in a test; the allow-list admits the loopback receivers only.
+    // Short delays so that several attempts fit in a test; the allow-list admits the loopback receivers only, and the
+    // allowed networks open loopback, which the address policy refuses by default.
     private CalculationsApp StartApp(int maxAttempts = 10) => CalculationsApp.OnSqlite(
         _directory,
         ("Callbacks:MaxAttempts", maxAttempts.ToString(System.Globalization.CultureInfo.InvariantCulture)),
@@ -29,7 +30,8 @@ public sealed class CallbackTests : IDisposable
         ("Callbacks:PollInterval", "00:00:00.100"),
         ("Callbacks:AttemptTimeout", "00:00:05"),
         ("Callbacks:AllowedHosts:0", "127.0.0.1"),
-        ("Callbacks:AllowedHosts:1", "*.example.test"));
+        ("Callbacks:AllowedHosts:1", "*.example.test"),
+        ("Callbacks:AllowedNetworks:0", "127.0.0.0/8"));
 
     private static async Task<string> ComputeWithCallbackAsync(CalculationsClient api, string callbackUrl, string requestId = "calc-request-1")
     {
@@ -164,6 +166,76 @@ public sealed class CallbackTests : IDisposable
         errors["callbackUrl"][0].ShouldContain(message);
     }
 
+    [Theory]
+    [InlineData("http://169.254.169.254/latest/meta-data", "address 169.254.169.254 is not allowed: link-local")]
+    [InlineData("http://localhost:8080/hook", "address 127.0.0.1 is not allowed: loopback")]
+    [InlineData("http://10.0.0.7/hook", "address 10.0.0.7 is not allowed: private")]
+    [InlineData("http://[::1]:8080/hook", "address ::1 is not allowed: loopback")]
+    [InlineData("http://[fd00::1]/hook", "address fd00::1 is not allowed: unique-local")]
+    public async Task A_callback_url_naming_an_internal_address_is_refused_by_default_with_400_naming_callbackUrl_and_the_address(string url, string refusal)
+    {
+        await using var app = CalculationsApp.OnSqlite(_directory);
+        var api = new CalculationsClient(app.CreateClient());
+
+        var problem = await api.CreateAsync(new { type = "addition", init = 1, callbackUrl = url }, HttpStatusCode.BadRequest);
+
+        var errors = CalculationsClient.FieldErrors(problem);
+        errors.Keys.ShouldBe(["callbackUrl"]);
+        errors["callbackUrl"][0].ShouldContain(refusal);
+        errors["callbackUrl"][0].ShouldContain("Callbacks:AllowedNetworks");
+    }
+
+    [Fact]
+    public async Task A_delivery_to_an_address_the_policy_refuses_at_connect_time_is_dead_lettered_at_once_with_the_address_in_lastError()
+    {
+        // Registered while loopback was open (and the receiver down), attempted after a restart with loopback closed:
+        // the connect-time check, not the submit-time one, is what stops it.
+        await using var receiver = new HttpReceiver();
+        string id;
+        await using (var open = StartApp())
+        {
+            var api = new CalculationsClient(open.CreateClient());
+            id = await ComputeWithCallbackAsync(api, receiver.Url("/closed-later"));
+            // While an attempt runs it is counted but has no outcome yet: wait for the first outcome stored.
+            var failing = await api.WaitForAsync(id, c => c["callback"]?["lastError"] is not null && State(c) == "pending", Generous);
+            Callback(failing)["lastError"]!.GetValue<string>().ShouldContain("could not be reached");
+        }
+
+        await receiver.StartAsync();
+        await using var closed = CalculationsApp.OnSqlite(
+            _directory,
+            ("Callbacks:MaxAttempts", "10"),
+            ("Callbacks:RetryBaseDelay", "00:00:00.100"),
+            ("Callbacks:PollInterval", "00:00:00.100"));
+        var restarted = new CalculationsClient(closed.CreateClient());
+
+        var dead = await restarted.WaitForAsync(id, c => State(c) == "dead_lettered", Generous);
+        var lastError = Callback(dead)["lastError"]!.GetValue<string>();
+        lastError.ShouldContain("address 127.0.0.1 is not allowed: loopback");
+        lastError.ShouldContain("Callbacks:AllowedNetworks");
+        Callback(dead)["attempts"]!.GetValue<int>().ShouldBeLessThan(10);
+        Callback(dead)["lastStatusCode"].ShouldBeNull();
+        receiver.Received.ShouldBeEmpty();
+    }
+
+    [Fact]
+    public async Task A_receiver_that_answers_with_a_redirect_is_not_followed_and_the_attempt_fails_with_its_status()
+    {
+        await using var inside = new HttpReceiver("127.0.0.2");
+        await inside.StartAsync();
+        await using var receiver = new HttpReceiver { Answer = _ => (307, ""), Location = _ => inside.Url("/inside") };
+        await receiver.StartAsync();
+        await using var app = StartApp(maxAttempts: 2);
+        var api = new CalculationsClient(app.CreateClient());
+
+        var id = await ComputeWithCallbackAsync(api, receiver.Url("/redirects"));
+        var dead = await api.WaitForAsync(id, c => State(c) == "dead_lettered", Generous);
+
+        Callback(dead)["lastStatusCode"]!.GetValue<int>().ShouldBe(307);
+        receiver.Received.Count.ShouldBe(2);
+        inside.Received.ShouldBeEmpty();
+    }
+
     [Fact]
     public async Task A_callback_url_on_an_allowed_subdomain_is_accepted()
     {
@@ -189,6 +261,7 @@ public sealed class CallbackTests : IDisposable
             ["Callbacks__PollInterval"] = "00:00:00.100",
             ["Callbacks__AttemptTimeout"] = "00:00:02",
             ["Callbacks__MaxAttempts"] = "50",
+            ["Callbacks__AllowedNetworks__0"] = "127.0.0.0/8",
         };
 
         string id;

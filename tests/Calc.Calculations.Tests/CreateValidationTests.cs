@@ -106,14 +106,14 @@ public sealed class CreateValidationTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_power_whose_result_would_exceed_the_size_limit_fails_with_the_reason()
+    public async Task A_power_whose_result_would_exceed_the_size_limit_is_refused_when_its_term_is_added()
     {
         await using var app = CalculationsApp.OnSqlite(_directory, ("Calculations:MaxResultBits", "1000"), ("Database:ConnectionString", $"Data Source={_directory.Combine("bits.db")}"));
         var api = new CalculationsClient(app.CreateClient());
+        var id = await api.CreateIdAsync(new { type = "power", init = 10 });
 
-        var failed = await api.ComputeAsync("power", 10, 1000);
+        var problem = await api.AddTermAsync(id, 1000, HttpStatusCode.BadRequest);
 
-        failed["status"]!.GetValue<string>().ShouldBe("failed");
-        failed["error"]!.GetValue<string>().ShouldContain("MaxResultBits");
+        CalculationsClient.FieldErrors(problem)["term"][0].ShouldContain("MaxResultBits");
     }
 }

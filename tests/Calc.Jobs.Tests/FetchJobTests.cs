@@ -33,6 +33,8 @@ public sealed class FetchJobTests(RedisServer redis, RabbitMqServer broker)
             ("Jobs:FetchRetryMaxDelay", "00:00:01"),
             ("Callbacks:PollInterval", "00:00:00.100"),
             ("Callbacks:AllowedHosts:0", "127.0.0.1"),
+            ("Callbacks:AllowedNetworks:0", "127.0.0.0/8"),
+            ("Jobs:FetchAllowedNetworks:0", "127.0.0.0/8"),
             ("Logging:Console:FormatterOptions:IncludeScopes", "true"),
             ("Logging:Console:FormatterOptions:SingleLine", "true"),
         ];

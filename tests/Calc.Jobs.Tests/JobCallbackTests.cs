@@ -26,6 +26,8 @@ public sealed class JobCallbackTests : IDisposable
         ("Callbacks:RetryMaxDelay", "00:00:00.500"),
         ("Callbacks:PollInterval", "00:00:00.100"),
         ("Callbacks:AllowedHosts:0", "127.0.0.1"),
+        ("Callbacks:AllowedNetworks:0", "127.0.0.0/8"),
+        ("Jobs:FetchAllowedNetworks:0", "127.0.0.0/8"),
         ("Jobs:FetchRetryBaseDelay", "00:00:00.100"),
         ("Jobs:FetchRetryMaxDelay", "00:00:00.300"),
         .. extra,
@@ -117,6 +119,38 @@ public sealed class JobCallbackTests : IDisposable
         var body = JsonNode.Parse(received.Body)!.AsObject();
         (body["status"]!.GetValue<string>(), body["id"]!.GetValue<string>()).ShouldBe(("failed", id));
         body["error"]!.GetValue<string>().ShouldContain("503");
+    }
+
+    [Fact]
+    public async Task A_fetch_job_whose_provider_resolves_to_a_refused_address_fails_at_once_without_calling_it_and_names_the_address()
+    {
+        await using var provider = new HttpReceiver();
+        await provider.StartAsync();
+        await using var receiver = new HttpReceiver();
+        await receiver.StartAsync();
+        // Provider calls get a documentation network only (TEST-NET-2): loopback stays closed to them, while callbacks
+        // (their own key) may still reach the loopback receiver.
+        await using var app = StartApp(
+            ("Jobs:Providers:internal", $"http://localhost:{provider.Port}/data"),
+            ("Jobs:FetchAllowedNetworks:0", "198.51.100.0/24"),
+            ("Jobs:FetchMaxAttempts", "5"));
+        var api = new JobsClient(app.CreateClient());
+
+        var (status, created) = await PostAsync(api, "/jobs/fetch", new { provider = "internal", callbackUrl = receiver.Url("/refused") });
+        status.ShouldBe(HttpStatusCode.Accepted, created.ToJsonString());
+        var id = created["id"]!.GetValue<string>();
+
+        var job = await api.WaitForFinalAsync(id, Generous);
+        JobsClient.Status(job).ShouldBe("failed", job.ToJsonString());
+        var error = job["error"]!.GetValue<string>();
+        error.ShouldContain("The provider 'internal' is refused: localhost resolves to");
+        error.ShouldContain("is not allowed: loopback");
+        error.ShouldContain("Jobs:FetchAllowedNetworks");
+        job["fetch"]!["providerCalls"]!.GetValue<int>().ShouldBe(1);
+        provider.Received.ShouldBeEmpty();
+
+        var received = await receiver.WaitForAsync(r => r.Path == "/refused", Generous);
+        JsonNode.Parse(received.Body)!["status"]!.GetValue<string>().ShouldBe("failed");
     }
 
     [Fact]

@@ -17,20 +17,28 @@ public sealed class HttpReceiver : IAsyncDisposable
     private readonly List<ReceivedRequest> _received = [];
     private WebApplication? _app;
 
-    /// <summary>Creates the receiver (not started) on a free port.</summary>
-    public HttpReceiver()
+    /// <summary>Creates the receiver (not started) on a free port of <paramref name="address"/>.</summary>
+    /// <param name="address">A loopback address to listen on: 127.0.0.1, or another of 127.0.0.0/8 (Linux answers all of them).</param>
+    public HttpReceiver(string address = "127.0.0.1")
     {
+        Address = address;
         Port = ProcessTools.FreePort();
     }
+
+    /// <summary>The address listened on.</summary>
+    public string Address { get; }
 
     /// <summary>The port, the same across restarts.</summary>
     public int Port { get; }
 
     /// <summary>The URL of <paramref name="path"/> on this receiver.</summary>
-    public string Url(string path = "/") => $"http://127.0.0.1:{Port}{path}";
+    public string Url(string path = "/") => $"http://{Address}:{Port}{path}";
 
     /// <summary>How to answer a request (its status and body); by default 200 with an empty body.</summary>
     public Func<ReceivedRequest, (int Status, string Body)> Answer { get; set; } = _ => (200, "");
+
+    /// <summary>A <c>Location</c> header to answer a request with (a redirect), or null for none (the default).</summary>
+    public Func<ReceivedRequest, string?> Location { get; set; } = _ => null;
 
     /// <summary>Every request received so far, in order.</summary>
     public IReadOnlyList<ReceivedRequest> Received
@@ -69,6 +77,11 @@ public sealed class HttpReceiver : IAsyncDisposable
 
             var (status, answer) = Answer(request);
             context.Response.StatusCode = status;
+            if (Location(request) is { } location)
+            {
+                context.Response.Headers.Location = location;
+            }
+
             if (answer.Length > 0)
             {
                 context.Response.ContentType = "application/json";

@@ -148,7 +148,13 @@ internal sealed class ClusterLauncher(UpSettings settings, LogWriter log) : IAsy
     {
         var port = ProcessTools.FreePort();
         var baseAddress = new Uri(string.Create(CultureInfo.InvariantCulture, $"http://127.0.0.1:{port}"));
-        List<(string, string)> environment = [("Service__InstanceId", name), ("Internal__Key", _internalKey), .. storage];
+        // A local cluster's callback receivers run on this machine too: loopback, which callbacks refuse by default.
+        List<(string, string)> environment =
+        [
+            ("Service__InstanceId", name), ("Internal__Key", _internalKey),
+            ("Callbacks__AllowedNetworks__0", "127.0.0.0/8"), ("Callbacks__AllowedNetworks__1", "::1/128"),
+            .. storage,
+        ];
         if (registers)
         {
             environment.Add(("Gateway__Url", Origin(settings.GatewayUrl)));

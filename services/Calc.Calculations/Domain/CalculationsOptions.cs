@@ -27,7 +27,18 @@ internal sealed class CalculationsOptions
     [Range(0, 100_000_000)]
     public int MaxFactorialN { get; set; } = 2_000_000;
 
-    /// <summary>Largest result, in bits, a power may produce (checked before computing it).</summary>
+    /// <summary>Largest page a list may return (<c>pageSize</c>).</summary>
+    [Range(1, 1000)] // the document repository returns at most 1,000 per query
+    public int MaxPageSize { get; set; } = 100;
+
+    /// <summary>Largest page number a list may ask for (<c>page</c>): bounds how deep an offset a query may skip.</summary>
+    [Range(1, 10_000_000)]
+    public int MaxPage { get; set; } = 1_000_000;
+
+    /// <summary>
+    /// Largest result, in bits, a power may produce: a term that would pass it is refused when it is added (estimated
+    /// from the operands' sizes), and each step is checked again before it is computed.
+    /// </summary>
     [Range(64, long.MaxValue)]
     public long MaxResultBits { get; set; } = 64_000_000;
 

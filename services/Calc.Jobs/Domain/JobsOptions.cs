@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Calc.Outbound;
 
 namespace Calc.Jobs.Domain;
 
@@ -46,6 +47,14 @@ internal sealed class JobsOptions : IValidatableObject
     [Range(1, 1_000_000_000)]
     public int MaxBulkBytes { get; set; } = 10_000_000;
 
+    /// <summary>Largest page <c>GET /jobs</c> may return (<c>pageSize</c>).</summary>
+    [Range(1, 1000)] // the document repository returns at most 1,000 per query
+    public int MaxPageSize { get; set; } = 100;
+
+    /// <summary>Largest page number <c>GET /jobs</c> may ask for (<c>page</c>): bounds how deep an offset a query may skip.</summary>
+    [Range(1, 10_000_000)]
+    public int MaxPage { get; set; } = 1_000_000;
+
     /// <summary>An artificial pause before each job is computed, for demonstrations and crash-recovery tests (0 = none).</summary>
     [Range(0, 3_600_000)]
     public int ProcessingDelayMilliseconds { get; set; }
@@ -55,6 +64,17 @@ internal sealed class JobsOptions : IValidatableObject
     /// provider, never a URL: the service only ever fetches from these.
     /// </summary>
     public Dictionary<string, string> Providers { get; } = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>
+    /// Networks provider calls may connect to although they are inside the network the service runs in
+    /// (<c>Jobs:FetchAllowedNetworks:0</c>, ...), in CIDR form, e.g. <c>10.20.0.0/16</c>. Empty (the default): every
+    /// loopback, link-local, private, unique-local and other internal address is refused, as for callbacks. A key of its
+    /// own, so that opening the network of an internal provider does not open it to every client's callbackUrl.
+    /// </summary>
+    public IList<string> FetchAllowedNetworks { get; } = [];
+
+    /// <summary>The address policy of provider calls: <see cref="FetchAllowedNetworks"/> opened.</summary>
+    public OutboundAddressPolicy CreateFetchAddressPolicy() => OutboundAddressPolicy.FromConfiguration(FetchAllowedNetworks, "Jobs:FetchAllowedNetworks");
 
     /// <summary>Provider calls per fetch job before it fails (each after a backoff with jitter).</summary>
     [Range(1, 100)]
@@ -83,6 +103,14 @@ internal sealed class JobsOptions : IValidatableObject
             if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
             {
                 yield return new ValidationResult($"Jobs:Providers:{name} must be an absolute http or https URL, not '{url}'.", [nameof(Providers)]);
+            }
+        }
+
+        foreach (var network in FetchAllowedNetworks)
+        {
+            if (!OutboundAddressPolicy.TryParseNetwork(network, out _))
+            {
+                yield return new ValidationResult($"Jobs:FetchAllowedNetworks holds '{network}', which is not a network in CIDR form (e.g. 10.1.0.0/16, ::1/128).", [nameof(FetchAllowedNetworks)]);
             }
         }
 

@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using Calc.Callbacks;
 using Calc.Jobs.Domain;
+using Calc.Outbound;
 using Calc.Scheduling;
 using Microsoft.Extensions.Options;
 
@@ -10,7 +11,8 @@ namespace Calc.Jobs.Processing;
 /// <summary>
 /// Fetches a fetch job's data from its provider (a URL from <c>Jobs:Providers</c>, by name): each call on the I/O lane
 /// with its own timeout; a failed call (no answer, not 2xx) is retried after an exponential backoff with jitter, up to
-/// <c>Jobs:FetchMaxAttempts</c> calls, all within the job's timeout.
+/// <c>Jobs:FetchMaxAttempts</c> calls, all within the job's timeout. A provider whose every address the address policy
+/// refuses (<c>Jobs:FetchAllowedNetworks</c>) fails the job at once: no retry can change that.
 /// </summary>
 internal sealed partial class ProviderFetcher(
     IHttpClientFactory httpClients,
@@ -35,11 +37,17 @@ internal sealed partial class ProviderFetcher(
         {
             attempt++;
             LogCalling(logger, job.Id, job.Provider, attempt, job.RequestId);
-            (var data, error) = await CallAsync(url, job.RequestId, cancellationToken);
+            (var data, error, var refused) = await CallAsync(url, job.RequestId, cancellationToken);
             if (data is not null)
             {
                 LogFetched(logger, job.Id, job.Provider, attempt, job.RequestId);
                 return new FetchOutcome(data, null, attempt);
+            }
+
+            if (refused)
+            {
+                LogRefused(logger, job.Id, job.Provider, error, job.RequestId);
+                return new FetchOutcome(null, $"The provider '{job.Provider}' is refused: {error}", attempt);
             }
 
             if (attempt >= settings.FetchMaxAttempts)
@@ -54,7 +62,7 @@ internal sealed partial class ProviderFetcher(
         }
     }
 
-    private async Task<(JsonElement? Data, string Error)> CallAsync(string url, string? requestId, CancellationToken cancellationToken)
+    private async Task<(JsonElement? Data, string Error, bool Refused)> CallAsync(string url, string? requestId, CancellationToken cancellationToken)
     {
         var settings = options.Value;
         using var place = await lanes.Io.EnterAsync(cancellationToken);
@@ -71,19 +79,23 @@ internal sealed partial class ProviderFetcher(
             using var response = await httpClients.CreateClient(HttpClientName).SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
             if (!response.IsSuccessStatusCode)
             {
-                return (null, $"it answered {(int)response.StatusCode} {response.ReasonPhrase}");
+                return (null, $"it answered {(int)response.StatusCode} {response.ReasonPhrase}", false);
             }
 
             var body = await ReadBoundedAsync(response.Content, settings.FetchMaxBytes, timeout.Token);
-            return body is null ? (null, $"its answer is larger than {settings.FetchMaxBytes} bytes (Jobs:FetchMaxBytes)") : (ToJson(body), "");
+            return body is null ? (null, $"its answer is larger than {settings.FetchMaxBytes} bytes (Jobs:FetchMaxBytes)", false) : (ToJson(body), "", false);
+        }
+        catch (HttpRequestException exception) when (OutboundAddressRefusedException.In(exception) is { } refused)
+        {
+            return (null, refused.Message, true);
         }
         catch (HttpRequestException exception)
         {
-            return (null, $"it could not be reached: {exception.Message}");
+            return (null, $"it could not be reached: {exception.Message}", false);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            return (null, $"it did not answer within {settings.FetchAttemptTimeout.TotalSeconds:0.###} s");
+            return (null, $"it did not answer within {settings.FetchAttemptTimeout.TotalSeconds:0.###} s", false);
         }
     }
 
@@ -131,6 +143,9 @@ internal sealed partial class ProviderFetcher(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Fetch job {JobId}: provider {Provider} failed {Attempts} times, giving up: {Error} (request {RequestId})")]
     private static partial void LogGaveUp(ILogger logger, string jobId, string provider, int attempts, string error, string? requestId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Fetch job {JobId}: provider {Provider} is refused, giving up at once: {Error} (request {RequestId})")]
+    private static partial void LogRefused(ILogger logger, string jobId, string provider, string error, string? requestId);
 }
 
 /// <summary>What a fetch got: the data, or why there is none; and how many provider calls it made.</summary>

@@ -38,6 +38,7 @@ public sealed class CallbackSweepTests : IAsyncLifetime
             ["Database:ConnectionString"] = $"Data Source={_directory.Combine("callbacks.db")}",
             ["Callbacks:SweepInterval"] = "00:00:00.300",
             ["Callbacks:PollInterval"] = "00:00:00.050",
+            ["Callbacks:AllowedNetworks:0"] = "127.0.0.0/8",
         });
         builder.Services.AddSingleton(new ServiceIdentity("sweep-test"));
         builder.Services.AddSingleton(_work);

@@ -1,3 +1,5 @@
+using System.Globalization;
+using System.Numerics;
 using System.Text.Json;
 using Calc.Calculations.Domain;
 using Calc.Contracts;
@@ -29,6 +31,7 @@ internal static class AddTerm
         CancellationToken cancellationToken)
     {
         ExactInteger.TryRead(request.Term, options.Value.MaxInputDigits, out var term, out _);
+        var normalized = ExactInteger.Normalize(term);
         var refusal = (IResult?)null;
         var result = await repository.ChangeAsync(id, c =>
         {
@@ -40,9 +43,15 @@ internal static class AddTerm
                     $"The calculation is {WireNames<CalculationStatus>.Of(c.Status)}; terms can only be added while it is building."),
                 _ when c.Terms.Count >= options.Value.MaxTerms => Problems.WrongState(
                     $"The calculation already has {c.Terms.Count} terms, the most allowed (Calculations:MaxTerms)."),
+                { Type: CalculationType.Power } when PowerSize.EstimateBits(
+                        BigInteger.Parse(c.Init, CultureInfo.InvariantCulture), [.. c.Terms, normalized], options.Value.MaxResultBits) is null
+                    => TypedResults.ValidationProblem(new Dictionary<string, string[]>
+                    {
+                        ["term"] = [$"'term' ({normalized.Length} characters) would make the power's result larger than {options.Value.MaxResultBits} bits (Calculations:MaxResultBits)."],
+                    }),
                 _ => null,
             };
-            return refusal is null ? c with { Terms = [.. c.Terms, ExactInteger.Normalize(term)] } : null;
+            return refusal is null ? c with { Terms = [.. c.Terms, normalized] } : null;
         }, cancellationToken);
 
         return (result, refusal) switch

@@ -2,14 +2,13 @@ using Calc.Calculations.Domain;
 using Calc.Contracts;
 using Calc.Data;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
 
 namespace Calc.Calculations.Features.Calculations;
 
 /// <summary>GET /calculations?status=done&amp;page=1&amp;pageSize=20: newest first, optionally one status only.</summary>
 internal static class ListCalculations
 {
-    public const int MaxPageSize = 100;
-
     public static void MapListCalculations(this RouteGroupBuilder group) =>
         group.MapGet("/", HandleAsync)
             .WithName("ListCalculations")
@@ -17,6 +16,7 @@ internal static class ListCalculations
 
     private static async Task<Results<Ok<CalculationPage>, ValidationProblem>> HandleAsync(
         IDocumentRepository<Calculation> repository,
+        IOptions<CalculationsOptions> options,
         CancellationToken cancellationToken,
         string? status = null,
         int page = 1,
@@ -29,25 +29,27 @@ internal static class ListCalculations
             errors["status"] = [$"'status' must be one of: {string.Join(", ", WireNames<CalculationStatus>.All)}."];
         }
 
-        if (page < 1)
+        var limits = options.Value;
+        if (page < 1 || page > limits.MaxPage)
         {
-            errors["page"] = ["'page' must be 1 or more."];
+            errors["page"] = [$"'page' must be between 1 and {limits.MaxPage} (Calculations:MaxPage)."];
         }
 
-        if (pageSize is < 1 or > MaxPageSize)
+        if (pageSize < 1 || pageSize > limits.MaxPageSize)
         {
-            errors["pageSize"] = [$"'pageSize' must be between 1 and {MaxPageSize}."];
+            errors["pageSize"] = [$"'pageSize' must be between 1 and {limits.MaxPageSize} (Calculations:MaxPageSize)."];
+        }
+
+        // The configured maxima allow offsets past int.MaxValue; the repository takes an int.
+        var offset = (long)(page - 1) * pageSize;
+        if (errors.Count == 0 && offset > int.MaxValue)
+        {
+            errors["page"] = [$"'page' {page} at pageSize {pageSize} skips more than {int.MaxValue} items."];
         }
 
         if (errors.Count > 0)
         {
             return TypedResults.ValidationProblem(errors);
-        }
-
-        var offset = (long)(page - 1) * pageSize;
-        if (offset > int.MaxValue)
-        {
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["page"] = ["'page' is too large."] });
         }
 
         var indexValue = status is null ? null : WireNames<CalculationStatus>.Of(filter); // "DONE" finds "done"

@@ -2,14 +2,13 @@ using Calc.Contracts;
 using Calc.Data;
 using Calc.Jobs.Domain;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
 
 namespace Calc.Jobs.Features.Jobs;
 
 /// <summary>GET /jobs?status=done&amp;page=1&amp;pageSize=20: newest first, optionally one status only, without distributions.</summary>
 internal static class ListJobs
 {
-    public const int MaxPageSize = 100;
-
     public static void MapListJobs(this RouteGroupBuilder group) =>
         group.MapGet("/", HandleAsync)
             .WithName("ListJobs")
@@ -17,6 +16,7 @@ internal static class ListJobs
 
     private static async Task<Results<Ok<JobPage>, ValidationProblem>> HandleAsync(
         IDocumentRepository<Job> repository,
+        IOptions<JobsOptions> options,
         CancellationToken cancellationToken,
         string? status = null,
         int page = 1,
@@ -29,24 +29,30 @@ internal static class ListJobs
             errors["status"] = [$"'status' must be one of: {string.Join(", ", WireNames<JobStatus>.All)}."];
         }
 
-        if (page is < 1 or > 1_000_000)
+        var limits = options.Value;
+        if (page < 1 || page > limits.MaxPage)
         {
-            errors["page"] = ["'page' must be between 1 and 1000000."];
+            errors["page"] = [$"'page' must be between 1 and {limits.MaxPage} (Jobs:MaxPage)."];
         }
 
-        if (pageSize is < 1 or > MaxPageSize)
+        if (pageSize < 1 || pageSize > limits.MaxPageSize)
         {
-            errors["pageSize"] = [$"'pageSize' must be between 1 and {MaxPageSize}."];
+            errors["pageSize"] = [$"'pageSize' must be between 1 and {limits.MaxPageSize} (Jobs:MaxPageSize)."];
+        }
+
+        // The configured maxima allow offsets past int.MaxValue; the repository takes an int.
+        var offset = (long)(page - 1) * pageSize;
+        if (errors.Count == 0 && offset > int.MaxValue)
+        {
+            errors["page"] = [$"'page' {page} at pageSize {pageSize} skips more than {int.MaxValue} items."];
         }
 
         if (errors.Count > 0)
         {
             return TypedResults.ValidationProblem(errors);
         }
-
-        var offset = (int)Math.Min((long)(page - 1) * pageSize, int.MaxValue);
         var indexValue = status is null ? null : WireNames<JobStatus>.Of(filter); // "DONE" finds "done"
-        var items = await repository.QueryAsync(new DocumentQuery(indexValue, offset, pageSize, Descending: true), cancellationToken);
+        var items = await repository.QueryAsync(new DocumentQuery(indexValue, (int)offset, pageSize, Descending: true), cancellationToken);
         var total = await repository.CountAsync(indexValue, cancellationToken);
         return TypedResults.Ok(new JobPage([.. items.Select(s => s.Document.ToResponse(includeResult: false))], page, pageSize, total));
     }
