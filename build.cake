@@ -12,7 +12,15 @@ var artifacts = root.Combine("artifacts");
 var feed = artifacts.Combine("packages");
 var testResults = artifacts.Combine("test-results");
 var solution = root.CombineWithFilePath("Calc.slnx");
-var internalPackages = new[] { "Calc.Core/Calc.Core.csproj", "Calc.Data.Abstractions/Calc.Data.Abstractions.csproj", "cache/Calc.Cache.Client/Calc.Cache.Client.csproj" };
+var internalPackages = new[] {
+    "Calc.Core/Calc.Core.csproj",
+    "Calc.Data.Abstractions/Calc.Data.Abstractions.csproj",
+    "Calc.Data.Sqlite/Calc.Data.Sqlite.csproj",
+    "Calc.Data.Marten/Calc.Data.Marten.csproj",
+    "Calc.Data.Mongo/Calc.Data.Mongo.csproj",
+    "Calc.Data.Redis/Calc.Data.Redis.csproj",
+    "cache/Calc.Cache.Client/Calc.Cache.Client.csproj",
+};
 
 void Run(string tool, string arguments, DirectoryPath workingDirectory = null)
 {

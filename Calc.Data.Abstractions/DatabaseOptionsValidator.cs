@@ -1,30 +1,25 @@
-using Calc.Data.Redis;
 using Microsoft.Extensions.Options;
 
 namespace Calc.Data;
 
-internal sealed class DatabaseOptionsValidator : IValidateOptions<DatabaseOptions>
+internal sealed class DatabaseOptionsValidator(DocumentStoreProviders providers) : IValidateOptions<DatabaseOptions>
 {
     public ValidateOptionsResult Validate(string? name, DatabaseOptions options)
     {
         var failures = new List<string>();
-        var provider = DatabaseProviders.Find(options.Provider);
+        var provider = providers.Find(options.Provider);
         if (provider is null)
         {
-            failures.Add($"Database:Provider '{options.Provider}' is not supported; allowed values: {string.Join(", ", DatabaseProviders.All)}.");
+            failures.Add($"Database:Provider '{options.Provider}' is not supported; allowed values: {providers.DescribeAll()}.");
         }
-        else if (provider == DatabaseProviders.Postgres && string.IsNullOrWhiteSpace(options.ConnectionString))
+        else if (string.IsNullOrWhiteSpace(options.ConnectionString))
         {
-            failures.Add("Database:ConnectionString is required when Database:Provider is 'postgres' (e.g. 'Host=localhost;Username=calc;Password=...;Database=calc').");
+            failures.Add($"Database:ConnectionString is required when Database:Provider is '{provider.Name}' (e.g. '{provider.ConnectionStringExample}').");
         }
-        else if (provider == DatabaseProviders.Redis && string.IsNullOrWhiteSpace(options.ConnectionString))
-        {
-            failures.Add($"Database:ConnectionString is required when Database:Provider is 'redis' (e.g. '127.0.0.1:6379' or '{RedisConnectionString.Format}').");
-        }
-        else if (provider == DatabaseProviders.Redis && !RedisConnectionString.TryParse(options.ConnectionString, out _, out var error))
+        else if (provider.ValidateConnectionString(options.ConnectionString) is { } error)
         {
             // The message leaves the connection string out: it may hold a password.
-            failures.Add($"Database:ConnectionString is not a valid redis connection string: {error} (format: {RedisConnectionString.Format}).");
+            failures.Add($"Database:ConnectionString is not a valid {provider.Name} connection string: {error}.");
         }
 
         if (options.PurgeInterval <= TimeSpan.Zero)

@@ -2,15 +2,17 @@ using System.Text.RegularExpressions;
 
 namespace Calc.Data;
 
-/// <summary>Argument checks every provider applies the same way.</summary>
-internal static partial class DocumentGuard
+/// <summary>Argument checks and conventions every provider applies the same way.</summary>
+public static partial class DocumentGuard
 {
+    /// <summary>The largest <see cref="DocumentQuery.Limit"/>.</summary>
     public const int MaxLimit = 1000;
 
     // The name becomes a table name or key prefix without quoting rules of its own, so it is kept to a safe identifier.
     [GeneratedRegex(@"^[a-z][a-z0-9_]{0,62}\z", RegexOptions.CultureInvariant)]
     private static partial Regex CollectionNamePattern();
 
+    /// <summary>Throws unless <paramref name="name"/> is 1 to 63 lower case letters, digits or underscores, starting with a letter.</summary>
     public static void CollectionName(string? name, string paramName)
     {
         if (name is null || !CollectionNamePattern().IsMatch(name))
@@ -43,6 +45,7 @@ internal static partial class DocumentGuard
         return [.. result];
     }
 
+    /// <summary>Throws when the offset is negative or the limit is outside 1 to <see cref="MaxLimit"/>.</summary>
     public static void Query(DocumentQuery query)
     {
         ArgumentNullException.ThrowIfNull(query);
@@ -50,4 +53,10 @@ internal static partial class DocumentGuard
         ArgumentOutOfRangeException.ThrowIfLessThan(query.Limit, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(query.Limit, MaxLimit);
     }
+
+    /// <summary>
+    /// An expiry at the precision every store keeps (milliseconds), so what a write returns equals what a later load returns.
+    /// </summary>
+    public static DateTimeOffset? ToStoredPrecision(DateTimeOffset? value) =>
+        value is { } at ? DateTimeOffset.FromUnixTimeMilliseconds(at.ToUnixTimeMilliseconds()) : null;
 }

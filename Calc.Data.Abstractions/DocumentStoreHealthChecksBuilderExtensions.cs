@@ -11,7 +11,7 @@ public static class DocumentStoreHealthChecksBuilderExtensions
 
     /// <summary>
     /// Adds a readiness check (tag <c>ready</c>) that opens a connection to the configured database.
-    /// Requires <see cref="DocumentStoreServiceCollectionExtensions.AddDocumentStore(IServiceCollection, Microsoft.Extensions.Configuration.IConfiguration)"/>.
+    /// Requires <c>services.AddDocumentStore(...)</c>.
     /// </summary>
     /// <param name="builder">The health checks builder.</param>
     /// <returns>The health checks builder.</returns>

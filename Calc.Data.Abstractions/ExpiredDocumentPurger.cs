@@ -6,7 +6,7 @@ namespace Calc.Data;
 
 /// <summary>Deletes expired documents of every registered collection, once per <see cref="DatabaseOptions.PurgeInterval"/>.</summary>
 internal sealed partial class ExpiredDocumentPurger(
-    IEnumerable<IExpiringCollection> collections,
+    IEnumerable<ExpiringCollection> collections,
     IOptions<DatabaseOptions> options,
     TimeProvider time,
     ILogger<ExpiredDocumentPurger> logger) : BackgroundService

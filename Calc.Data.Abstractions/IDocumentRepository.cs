@@ -3,7 +3,7 @@ namespace Calc.Data;
 /// <summary>
 /// A collection of JSON documents of one type, kept small on purpose (as Marten's session is): load by id, insert,
 /// update with optimistic concurrency, delete, and query/count on the collection's one indexed field.
-/// Every provider (SQLite, PostgreSQL, and key-value stores such as Redis) passes the same compliance suite.
+/// Every provider (SQLite, Marten on PostgreSQL, MongoDB, Redis) passes the same compliance suite.
 /// </summary>
 /// <remarks>
 /// A document whose <see cref="StoredDocument{T}.ExpiresAt"/> has passed is never returned, counted or updated;

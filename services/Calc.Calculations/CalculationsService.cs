@@ -4,6 +4,8 @@ using Calc.Calculations.Features.Status;
 using Calc.Calculations.Processing;
 using Calc.Callbacks;
 using Calc.Data;
+using Calc.Data.Marten;
+using Calc.Data.Sqlite;
 using Calc.Discovery;
 using Calc.Hosting;
 using Calc.Scheduling;
@@ -20,7 +22,8 @@ internal static class CalculationsService
         services.AddValidatedOptions<CalculationsOptions>(CalculationsOptions.SectionName);
         services.AddValidatedOptions<CapacityOptions>(CapacityOptions.SectionName);
 
-        services.AddDocumentStore(builder.Configuration);
+        // Database:Provider picks one of these at start: marten (alias postgres) or sqlite.
+        services.AddDocumentStore(builder.Configuration, providers => providers.AddMarten().AddSqlite());
         services.AddDocumentCollection(CalculationStore.Collection);
         services.AddHealthChecks().AddDocumentStoreCheck();
         services.AddCallbacks<CalculationCallbackSource>();

@@ -1,5 +1,8 @@
 using Calc.Callbacks;
 using Calc.Data;
+using Calc.Data.Marten;
+using Calc.Data.Redis;
+using Calc.Data.Sqlite;
 using Calc.Discovery;
 using Calc.Hosting;
 using Calc.Jobs.Domain;
@@ -25,7 +28,8 @@ internal static class JobsService
         services.AddValidatedOptions<JobsOptions>(JobsOptions.SectionName);
         services.AddValidatedOptions<CapacityOptions>(CapacityOptions.SectionName);
 
-        services.AddDocumentStore(builder.Configuration);
+        // Database:Provider picks one of these at start: redis, marten (alias postgres) or sqlite.
+        services.AddDocumentStore(builder.Configuration, providers => providers.AddRedis().AddMarten().AddSqlite());
         services.AddDocumentCollection(JobStore.Collection);
         services.AddDocumentCollection(BatchStore.Collection);
         services.AddJobQueue(builder.Configuration);

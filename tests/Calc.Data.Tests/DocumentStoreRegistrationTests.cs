@@ -1,6 +1,8 @@
 using System.Text.Json;
-using Calc.Cache.Client;
-using Calc.Data.Tests.Compliance;
+using Calc.Data.Marten;
+using Calc.Data.Redis;
+using Calc.Data.Sqlite;
+using Calc.Data.Testing;
 using Calc.Testing;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Configuration;
@@ -9,6 +11,8 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using ConnectionMultiplexer = StackExchange.Redis.ConnectionMultiplexer;
+using RedisConnectionException = StackExchange.Redis.RedisConnectionException;
 
 namespace Calc.Data.Tests;
 
@@ -35,16 +39,47 @@ public sealed class DocumentStoreRegistrationTests(PostgresServer server, RedisS
     }
 
     [Fact]
-    public async Task Provider_postgres_stores_jsonb_in_the_configured_database()
+    public async Task Provider_marten_stores_camel_case_jsonb_in_the_collection_table_with_its_duplicated_fields()
     {
         var connectionString = await server.CreateDatabaseAsync();
         var orders = Orders(Postgres(connectionString)).GetRequiredService<IDocumentRepository<Order>>();
 
-        await orders.InsertAsync("o1", Order.Sample(status: OrderStatus.InTransit), cancellationToken: Ct);
+        await orders.InsertAsync("o1", Order.Sample(status: OrderStatus.InTransit, rank: 42), cancellationToken: Ct);
 
         await using var dataSource = NpgsqlDataSource.Create(connectionString);
-        await using var command = dataSource.CreateCommand("SELECT body ->> 'status' FROM orders WHERE id = 'o1'");
-        (await command.ExecuteScalarAsync(Ct)).ShouldBe("inTransit");
+        await using var command = dataSource.CreateCommand(
+            "SELECT data -> 'body' ->> 'status', data -> 'body' -> 'shipTo' ->> 'street', coalesce(idx, '(none)'), sort, mt_version FROM mt_doc_orders WHERE id = 'o1'");
+        await using var reader = await command.ExecuteReaderAsync(Ct);
+        (await reader.ReadAsync(Ct)).ShouldBeTrue();
+        // The registered collection has neither an indexed field nor a sort key: idx is null, sort 0.
+        (reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetInt64(3), reader.GetInt64(4))
+            .ShouldBe(("inTransit", "1 Analytical Row", "(none)", 0L, 1L));
+    }
+
+    [Fact]
+    public async Task Provider_marten_applies_the_schema_when_the_host_starts()
+    {
+        var connectionString = await server.CreateDatabaseAsync();
+        var services = Orders(Postgres(connectionString));
+
+        var hostedServices = services.GetServices<IHostedService>().ToArray();
+        foreach (var hosted in hostedServices)
+        {
+            await hosted.StartAsync(Ct);
+        }
+
+        foreach (var hosted in hostedServices)
+        {
+            await hosted.StopAsync(Ct);
+        }
+
+        await using var dataSource = NpgsqlDataSource.Create(connectionString);
+        await using var command = dataSource.CreateCommand(
+            "SELECT string_agg(indexdef, ' | ' ORDER BY indexname) FROM pg_indexes WHERE tablename = 'mt_doc_orders'");
+        var indexes = (string)(await command.ExecuteScalarAsync(Ct))!;
+        indexes.ShouldContain("btree (idx)");
+        indexes.ShouldContain("btree (sort)");
+        indexes.ShouldContain("btree (expires_at)");
     }
 
     [Fact]
@@ -56,12 +91,13 @@ public sealed class DocumentStoreRegistrationTests(PostgresServer server, RedisS
         await orders.InsertAsync("o1", Order.Sample(status: OrderStatus.InTransit), cancellationToken: Ct);
 
         await using var client = await ConnectRedisAsync();
-        var body = await client.HashGetAsync($"{prefix}{{orders}}:doc:o1", "body", Ct);
+        var redisDb = client.GetDatabase();
+        var body = (string?)await redisDb.HashGetAsync($"{prefix}{{orders}}:doc:o1", "body");
         body.ShouldNotBeNull();
         body.ShouldContain("\"status\":\"inTransit\"");
         body.ShouldContain("\"shipTo\":{\"street\":\"1 Analytical Row\"");
-        (await client.HashGetAsync($"{prefix}{{orders}}:doc:o1", "version", Ct)).ShouldBe("1");
-        (await client.ExecuteAsync("ZCARD", [$"{prefix}{{orders}}:ids"], Ct)).AsInt64().ShouldBe(1);
+        ((string?)await redisDb.HashGetAsync($"{prefix}{{orders}}:doc:o1", "version")).ShouldBe("1");
+        (await redisDb.SortedSetLengthAsync($"{prefix}{{orders}}:ids")).ShouldBe(1);
     }
 
     [Fact]
@@ -70,17 +106,18 @@ public sealed class DocumentStoreRegistrationTests(PostgresServer server, RedisS
         var prefix = redis.CreateKeyPrefix();
         var orders = Orders(Redis(prefix)).GetRequiredService<IDocumentRepository<Order>>();
         await using var client = await ConnectRedisAsync();
+        var redisDb = client.GetDatabase();
         var key = $"{prefix}{{orders}}:doc:o1";
 
         await orders.InsertAsync("o1", Order.Sample(), DateTimeOffset.UtcNow.AddHours(1), Ct);
-        var ttl = await client.PTtlAsync(key, Ct);
+        var ttl = (long)await redisDb.ExecuteAsync("PTTL", key);
         await orders.UpdateAsync("o1", Order.Sample(), expectedVersion: 1, expiresAt: null, Ct);
-        var persistent = await client.PTtlAsync(key, Ct);
+        var persistent = (long)await redisDb.ExecuteAsync("PTTL", key);
         await orders.UpdateAsync("o1", Order.Sample(), expectedVersion: 2, DateTimeOffset.UtcNow.AddMinutes(-1), Ct);
 
         ttl.ShouldBeInRange((long)TimeSpan.FromMinutes(59).TotalMilliseconds, (long)TimeSpan.FromHours(1).TotalMilliseconds);
         persistent.ShouldBe(-1);
-        (await client.ExistsAsync(key, Ct)).ShouldBeFalse();
+        (await redisDb.KeyExistsAsync(key)).ShouldBeFalse();
     }
 
     [Fact]
@@ -91,7 +128,7 @@ public sealed class DocumentStoreRegistrationTests(PostgresServer server, RedisS
         await using var client = await ConnectRedisAsync();
 
         // As after a server restart; other tests running meanwhile take the same path, which is what it is for.
-        await client.ExecuteAsync("SCRIPT", ["FLUSH"], Ct);
+        await client.GetDatabase().ExecuteAsync("SCRIPT", "FLUSH");
 
         (await orders.UpdateAsync("o1", Order.Sample("grace"), expectedVersion: 1, cancellationToken: Ct)).Status.ShouldBe(WriteStatus.Written);
         (await orders.LoadAsync("o1", Ct))!.Document.Customer.ShouldBe("grace");
@@ -107,13 +144,53 @@ public sealed class DocumentStoreRegistrationTests(PostgresServer server, RedisS
         options.PurgeInterval.ShouldBe(TimeSpan.FromMinutes(1));
     }
 
-    [Fact]
-    public void Provider_names_are_matched_regardless_of_case()
+    [Theory]
+    [InlineData("Marten")]
+    [InlineData("PostgreS")]
+    [InlineData(" postgres ")]
+    public void Postgres_is_an_alias_of_marten_and_names_are_matched_regardless_of_case(string name)
     {
-        var options = Orders(new() { ["Database:Provider"] = "PostgreS", ["Database:ConnectionString"] = "Host=127.0.0.1" })
+        var options = Orders(new() { ["Database:Provider"] = name, ["Database:ConnectionString"] = "Host=127.0.0.1" })
             .GetRequiredService<IOptions<DatabaseOptions>>().Value;
 
-        options.Provider.ShouldBe("postgres");
+        options.Provider.ShouldBe("marten");
+    }
+
+    [Fact]
+    public void A_provider_the_service_does_not_offer_fails_naming_the_ones_it_offers()
+    {
+        var services = Orders(new() { ["Database:Provider"] = "redis", ["Database:ConnectionString"] = "127.0.0.1:6379" }, offer: providers => providers.AddMarten().AddSqlite());
+
+        var error = Should.Throw<OptionsValidationException>(() => services.GetRequiredService<IDocumentRepository<Order>>());
+
+        error.Message.ShouldBe("Database:Provider 'redis' is not supported; allowed values: marten (alias postgres), sqlite.");
+    }
+
+    [Fact]
+    public void Offering_a_provider_twice_is_rejected()
+    {
+        Should.Throw<InvalidOperationException>(() => new DocumentStoreProviders().AddMarten().AddSqlite().AddMarten())
+            .Message.ShouldContain("'marten'");
+    }
+
+    [Fact]
+    public void AddDocumentStore_without_a_provider_is_rejected()
+    {
+        var configuration = new ConfigurationBuilder().Build();
+
+        Should.Throw<InvalidOperationException>(() => new ServiceCollection().AddDocumentStore(configuration, _ => { }))
+            .Message.ShouldContain("at least one provider");
+    }
+
+    [Fact]
+    public void A_marten_connection_string_that_npgsql_cannot_read_fails_without_its_values()
+    {
+        var services = Orders(new() { ["Database:Provider"] = "marten", ["Database:ConnectionString"] = "Hots=127.0.0.1;Password=hunter2" });
+
+        var error = Should.Throw<OptionsValidationException>(() => services.GetRequiredService<IDocumentRepository<Order>>());
+
+        error.Message.ShouldStartWith("Database:ConnectionString is not a valid marten connection string:");
+        error.Message.ShouldNotContain("hunter2");
     }
 
     [Fact]
@@ -132,7 +209,7 @@ public sealed class DocumentStoreRegistrationTests(PostgresServer server, RedisS
 
         var error = Should.Throw<OptionsValidationException>(() => services.GetRequiredService<IDocumentRepository<Order>>());
 
-        error.Message.ShouldBe("Database:Provider 'bogus' is not supported; allowed values: sqlite, postgres, redis.");
+        error.Message.ShouldBe("Database:Provider 'bogus' is not supported; allowed values: sqlite, marten (alias postgres), redis.");
     }
 
     [Fact]
@@ -142,7 +219,7 @@ public sealed class DocumentStoreRegistrationTests(PostgresServer server, RedisS
 
         var error = Should.Throw<OptionsValidationException>(() => services.GetRequiredService<IDocumentRepository<Order>>());
 
-        error.Message.ShouldStartWith("Database:ConnectionString is required when Database:Provider is 'postgres'");
+        error.Message.ShouldStartWith("Database:ConnectionString is required when Database:Provider is 'marten'");
     }
 
     [Fact]
@@ -177,7 +254,7 @@ public sealed class DocumentStoreRegistrationTests(PostgresServer server, RedisS
     {
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["Database:Provider"] = "bogus" });
-        builder.Services.AddDocumentStore(builder.Configuration);
+        builder.Services.AddDocumentStore(builder.Configuration, providers => providers.AddSqlite());
         using var host = builder.Build();
 
         var error = await Should.ThrowAsync<OptionsValidationException>(() => host.StartAsync(Ct));
@@ -282,7 +359,7 @@ public sealed class DocumentStoreRegistrationTests(PostgresServer server, RedisS
         var report = await CheckHealthAsync(new() { ["Database:Provider"] = "redis", ["Database:ConnectionString"] = "127.0.0.1:1" });
 
         report.Status.ShouldBe(HealthStatus.Unhealthy);
-        report.Entries[DocumentStoreHealthChecksBuilderExtensions.CheckName].Exception.ShouldBeOfType<CacheConnectionException>();
+        report.Entries[DocumentStoreHealthChecksBuilderExtensions.CheckName].Exception.ShouldBeOfType<RedisConnectionException>();
     }
 
     [Fact]
@@ -296,6 +373,7 @@ public sealed class DocumentStoreRegistrationTests(PostgresServer server, RedisS
         await orders.InsertAsync("expired", Order.Sample(), DateTimeOffset.UtcNow.AddMinutes(-1), Ct);
         await orders.InsertAsync("live", Order.Sample(), cancellationToken: Ct);
         await using var client = await ConnectRedisAsync();
+        var redisDb = client.GetDatabase();
         var ids = $"{prefix}{{orders}}:ids";
         var hostedServices = services.GetServices<IHostedService>().ToArray();
         foreach (var hosted in hostedServices)
@@ -305,13 +383,13 @@ public sealed class DocumentStoreRegistrationTests(PostgresServer server, RedisS
 
         try
         {
-            for (var attempt = 0; attempt < 100 && (await client.ExecuteAsync("ZCARD", [ids], Ct)).AsInt64() > 1; attempt++)
+            for (var attempt = 0; attempt < 100 && await redisDb.SortedSetLengthAsync(ids) > 1; attempt++)
             {
                 await Task.Delay(50, Ct);
             }
 
-            (await client.ExecuteAsync("ZCARD", [ids], Ct)).AsInt64().ShouldBe(1);
-            (await client.ExecuteAsync("ZCARD", [$"{prefix}{{orders}}:expiry"], Ct)).AsInt64().ShouldBe(0);
+            (await redisDb.SortedSetLengthAsync(ids)).ShouldBe(1);
+            (await redisDb.SortedSetLengthAsync($"{prefix}{{orders}}:expiry")).ShouldBe(0);
         }
         finally
         {
@@ -373,7 +451,7 @@ public sealed class DocumentStoreRegistrationTests(PostgresServer server, RedisS
 
     private static Dictionary<string, string?> Postgres(string connectionString) => new()
     {
-        ["Database:Provider"] = "postgres",
+        ["Database:Provider"] = "marten",
         ["Database:ConnectionString"] = connectionString,
     };
 
@@ -383,19 +461,20 @@ public sealed class DocumentStoreRegistrationTests(PostgresServer server, RedisS
         ["Database:ConnectionString"] = $"{redis.Endpoint},prefix={keyPrefix}",
     };
 
-    private Task<CacheClient> ConnectRedisAsync() => CacheClient.ConnectAsync(CacheClientOptions.FromEndpoint(redis.Endpoint), Ct);
+    private Task<ConnectionMultiplexer> ConnectRedisAsync() => ConnectionMultiplexer.ConnectAsync($"{redis.Endpoint},allowAdmin=true");
 
-    private ServiceProvider Orders(Dictionary<string, string?> settings, JsonSerializerOptions? serializerOptions = null)
+    private ServiceProvider Orders(Dictionary<string, string?> settings, JsonSerializerOptions? serializerOptions = null, Action<DocumentStoreProviders>? offer = null)
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
         var services = new ServiceCollection().AddLogging();
+        offer ??= static providers => providers.AddSqlite().AddMarten().AddRedis();
         if (serializerOptions is null)
         {
-            services.AddDocumentStore(configuration);
+            services.AddDocumentStore(configuration, offer);
         }
         else
         {
-            services.AddDocumentStore(configuration, serializerOptions);
+            services.AddDocumentStore(configuration, offer, serializerOptions);
         }
 
         services.AddDocumentCollection(new DocumentCollection<Order> { Name = "orders" });

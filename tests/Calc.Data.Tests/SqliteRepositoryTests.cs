@@ -1,4 +1,4 @@
-using Calc.Data.Tests.Compliance;
+using Calc.Data.Testing;
 using Calc.Data.Tests.Fixtures;
 
 namespace Calc.Data.Tests;

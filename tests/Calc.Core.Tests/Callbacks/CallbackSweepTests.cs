@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Text;
 using Calc.Callbacks;
 using Calc.Data;
+using Calc.Data.Sqlite;
 using Calc.Hosting;
 using Calc.Testing;
 using Microsoft.Extensions.Configuration;
@@ -42,7 +43,7 @@ public sealed class CallbackSweepTests : IAsyncLifetime
         });
         builder.Services.AddSingleton(new ServiceIdentity("sweep-test"));
         builder.Services.AddSingleton(_work);
-        builder.Services.AddDocumentStore(builder.Configuration);
+        builder.Services.AddDocumentStore(builder.Configuration, providers => providers.AddSqlite());
         builder.Services.AddCallbacks<BookSource>();
         _host = builder.Build();
         await _host.StartAsync(Token);

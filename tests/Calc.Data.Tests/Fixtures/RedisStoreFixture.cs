@@ -1,4 +1,5 @@
-using Calc.Data.Tests.Compliance;
+using Calc.Data.Redis;
+using Calc.Data.Testing;
 using Calc.Testing;
 
 namespace Calc.Data.Tests.Fixtures;
@@ -11,4 +12,6 @@ public sealed class RedisStoreFixture(RedisServer server) : IDocumentStoreFixtur
         ["Database:Provider"] = "redis",
         ["Database:ConnectionString"] = $"{server.Endpoint},prefix={server.CreateKeyPrefix()}",
     };
+
+    public void Offer(DocumentStoreProviders providers) => providers.AddRedis();
 }

@@ -1,4 +1,5 @@
-using Calc.Data.Tests.Compliance;
+using Calc.Data.Sqlite;
+using Calc.Data.Testing;
 using Calc.Testing;
 
 namespace Calc.Data.Tests.Fixtures;
@@ -18,6 +19,8 @@ public sealed class SqliteStoreFixture : IDocumentStoreFixture, IDisposable
     }
 
     public IReadOnlyDictionary<string, string?> Settings { get; }
+
+    public void Offer(DocumentStoreProviders providers) => providers.AddSqlite();
 
     public void Dispose() => _directory.Dispose();
 }

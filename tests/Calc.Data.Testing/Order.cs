@@ -1,4 +1,4 @@
-namespace Calc.Data.Tests.Compliance;
+namespace Calc.Data.Testing;
 
 /// <summary>The document the compliance suite stores: nested objects, a list, an enum, a date with an offset, a decimal.</summary>
 public sealed record Order(string Customer, OrderStatus Status, long Rank, DateTimeOffset PlacedAt, decimal Total, Address ShipTo, IReadOnlyList<OrderLine> Lines)

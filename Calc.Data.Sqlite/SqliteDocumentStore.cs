@@ -6,8 +6,8 @@ using Microsoft.Data.Sqlite;
 namespace Calc.Data.Sqlite;
 
 /// <summary>SQLite: an embedded file, WAL mode, timestamps as Unix milliseconds.</summary>
-internal sealed class SqliteDocumentStore(string connectionString, JsonSerializerOptions serializerOptions, TimeProvider time)
-    : SqlDocumentStore(serializerOptions, time)
+internal sealed class SqliteDocumentStore(string connectionString, JsonSerializerOptions serializerOptions, TimeProvider time, IReadOnlyList<IDocumentCollection> collections)
+    : SqlDocumentStore(serializerOptions, time, collections)
 {
     // Writers from many threads queue on the database lock instead of failing at once with SQLITE_BUSY.
     private const string ConnectionPragmas = "PRAGMA busy_timeout = 10000;";

@@ -7,8 +7,17 @@ namespace Calc.Data.Sql;
 /// What differs between SQL databases: connections, the table's DDL, how timestamps and JSON are passed.
 /// The statements themselves are shared (<see cref="SqlStatements"/>), as is the repository (<see cref="SqlDocumentRepository{T}"/>).
 /// </summary>
-internal abstract class SqlDocumentStore(JsonSerializerOptions serializerOptions, TimeProvider time) : IDocumentStore
+internal abstract class SqlDocumentStore(JsonSerializerOptions serializerOptions, TimeProvider time, IReadOnlyList<IDocumentCollection> collections) : IDocumentStore
 {
+    public async Task InitializeAsync(CancellationToken cancellationToken)
+    {
+        foreach (var collection in collections)
+        {
+            await using var connection = await OpenConnectionAsync(cancellationToken);
+            await CreateTableAsync(connection, new SqlStatements(collection.Name), cancellationToken);
+        }
+    }
+
     public IDocumentRepository<T> CreateRepository<T>(DocumentCollection<T> collection) where T : class =>
         new SqlDocumentRepository<T>(this, collection, serializerOptions, time);
 

@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 
-namespace Calc.Data.Tests.Compliance;
+namespace Calc.Data.Testing;
 
 /// <summary>
 /// The behaviour every <see cref="IDocumentRepository{T}"/> provider must have. A provider closes this class with an
@@ -237,6 +237,20 @@ public abstract class RepositoryComplianceTests<TFixture>(TFixture fixture) : IC
 
         results.ShouldAllBe(result => result.Succeeded);
         (await instances[0].CountAsync(cancellationToken: Ct)).ShouldBe(instances.Length);
+    }
+
+    [Fact]
+    public async Task Instances_starting_at_once_each_prepare_the_new_collection_and_then_work()
+    {
+        // What the host does at start (the store's InitializeAsync), by several instances at the same moment.
+        var instances = Enumerable.Range(0, 3).Select(_ => Services()).ToArray();
+
+        await Task.WhenAll(instances.Select(services => Task.Run(() => services.GetRequiredService<IDocumentStore>().InitializeAsync(Ct), Ct)));
+        var results = await Task.WhenAll(instances.Select((services, i) =>
+            services.GetRequiredService<IDocumentRepository<Order>>().InsertAsync($"o{i}", Order.Sample(), cancellationToken: Ct)));
+
+        results.ShouldAllBe(result => result.Succeeded);
+        (await instances[0].GetRequiredService<IDocumentRepository<Order>>().CountAsync(cancellationToken: Ct)).ShouldBe(instances.Length);
     }
 
     [Fact]
@@ -492,12 +506,15 @@ public abstract class RepositoryComplianceTests<TFixture>(TFixture fixture) : IC
     }
 
     /// <summary>A repository for the test's own collection (or <paramref name="name"/>), built as a service would build it.</summary>
-    private IDocumentRepository<Order> Orders(string? name = null)
+    private IDocumentRepository<Order> Orders(string? name = null) => Services(name).GetRequiredService<IDocumentRepository<Order>>();
+
+    /// <summary>The services of one instance of a service using the test's own collection (or <paramref name="name"/>).</summary>
+    private ServiceProvider Services(string? name = null)
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(fixture.Settings).Build();
         var services = new ServiceCollection()
             .AddLogging()
-            .AddDocumentStore(configuration)
+            .AddDocumentStore(configuration, fixture.Offer)
             .AddDocumentCollection(new DocumentCollection<Order>
             {
                 Name = name ?? _collectionName,
@@ -507,7 +524,7 @@ public abstract class RepositoryComplianceTests<TFixture>(TFixture fixture) : IC
             })
             .BuildServiceProvider();
         _services.Add(services);
-        return services.GetRequiredService<IDocumentRepository<Order>>();
+        return services;
     }
 
     private static async Task InsertAllAsync(IDocumentRepository<Order> orders, params (string Id, Order Order)[] documents)

@@ -5,7 +5,7 @@ namespace Calc.Data.Redis;
 
 /// <summary>
 /// The Lua scripts of the Redis provider. Every write is one script, so it is atomic on the server and needs no
-/// WATCH/MULTI (which a connection shared by many callers cannot use). Reads that filter expired entries are scripts
+/// WATCH/MULTI (which a connection multiplexed among many callers cannot use). Reads that filter expired entries are scripts
 /// too, so a page or a count is taken from one consistent state.
 /// </summary>
 /// <remarks>
@@ -202,11 +202,11 @@ internal sealed class RedisScript
         // Scripts are written with \n line ends whatever the checkout, so the digest does not depend on git settings.
         Text = text.ReplaceLineEndings("\n");
 #pragma warning disable CA5350 // SHA-1 is how Redis names cached scripts, not a security measure.
-        Sha1 = Convert.ToHexStringLower(SHA1.HashData(Encoding.UTF8.GetBytes(Text)));
+        Hash = SHA1.HashData(Encoding.UTF8.GetBytes(Text));
 #pragma warning restore CA5350
     }
 
     public string Text { get; }
 
-    public string Sha1 { get; }
+    public byte[] Hash { get; }
 }

@@ -1,11 +1,11 @@
 using System.Globalization;
 using System.Text.Json;
-using Calc.Cache.Client;
+using StackExchange.Redis;
 
 namespace Calc.Data.Redis;
 
 /// <summary>One collection in Redis; the key layout and the scripts are described on <see cref="RedisScripts"/>.</summary>
-internal sealed class RedisDocumentRepository<T> : IDocumentRepository<T>, IExpiringCollection where T : class
+internal sealed class RedisDocumentRepository<T> : IDocumentRepository<T> where T : class
 {
     // Documents removed by one purge script: small enough that a purge never blocks the server for long.
     private const int PurgeBatch = 500;
@@ -18,7 +18,7 @@ internal sealed class RedisDocumentRepository<T> : IDocumentRepository<T>, IExpi
     private readonly JsonSerializerOptions _serializerOptions;
     private readonly TimeProvider _time;
     private readonly string _base;
-    private readonly string[] _collectionKeys;
+    private readonly RedisKey[] _collectionKeys;
 
     public RedisDocumentRepository(RedisDocumentStore store, string keyPrefix, DocumentCollection<T> collection, JsonSerializerOptions serializerOptions, TimeProvider time)
     {
@@ -37,13 +37,14 @@ internal sealed class RedisDocumentRepository<T> : IDocumentRepository<T>, IExpi
     public async Task<StoredDocument<T>?> LoadAsync(string id, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(id);
-        var fields = (await _store.Client.ExecuteAsync("HMGET", [DocumentKey(id), "body", "version", "expires_at"], cancellationToken)).Elements!;
+        var database = await _store.DatabaseAsync(cancellationToken);
+        var fields = await database.HashGetAsync(DocumentKey(id), DocumentFields).WaitAsync(cancellationToken);
         if (fields[0].IsNull)
         {
             return null;
         }
 
-        var stored = ReadDocument(id, fields[0], fields[1], fields[2]);
+        var stored = ReadDocument(id, (byte[])fields[0]!, (long)fields[1], (string?)fields[2]);
         return stored.ExpiresAt is { } expiresAt && expiresAt <= _time.GetUtcNow() ? null : stored;
     }
 
@@ -51,14 +52,14 @@ internal sealed class RedisDocumentRepository<T> : IDocumentRepository<T>, IExpi
     {
         var distinct = DocumentGuard.Ids(ids, nameof(ids));
         var found = new List<StoredDocument<T>>(distinct.Length);
-        // A script rather than pipelined HMGETs: one request per chunk on the shared connection, and expiry is
+        // A script rather than pipelined HMGETs: one request per chunk on the multiplexed connection, and expiry is
         // filtered on the server by the application's clock, as the page script does.
         foreach (var chunk in distinct.Chunk(LoadManyChunk))
         {
-            var fields = (await _store.EvalAsync(RedisScripts.LoadMany, [.. chunk.Select(DocumentKey)], [Now()], cancellationToken)).Elements!;
-            for (var i = 0; i + 3 < fields.Count; i += 4)
+            var fields = (RedisResult[])(await _store.EvalAsync(RedisScripts.LoadMany, [.. chunk.Select(DocumentKey)], [Now()], cancellationToken))!;
+            for (var i = 0; i + 3 < fields.Length; i += 4)
             {
-                var id = chunk[(int)fields[i].AsInt64() - 1];
+                var id = chunk[(int)fields[i] - 1];
                 found.Add(ReadDocument(id, fields[i + 1], fields[i + 2], fields[i + 3]));
             }
         }
@@ -70,7 +71,7 @@ internal sealed class RedisDocumentRepository<T> : IDocumentRepository<T>, IExpi
     {
         ArgumentException.ThrowIfNullOrEmpty(id);
         ArgumentNullException.ThrowIfNull(document);
-        expiresAt = ToStoredPrecision(expiresAt);
+        expiresAt = DocumentGuard.ToStoredPrecision(expiresAt);
         var written = await RunAsync(RedisScripts.Insert, id, [.. Content(document, 1, expiresAt)], cancellationToken);
         return written == 1
             ? new WriteResult<T>(WriteStatus.Written, new StoredDocument<T>(id, document, 1, expiresAt))
@@ -81,7 +82,7 @@ internal sealed class RedisDocumentRepository<T> : IDocumentRepository<T>, IExpi
     {
         ArgumentException.ThrowIfNullOrEmpty(id);
         ArgumentNullException.ThrowIfNull(document);
-        expiresAt = ToStoredPrecision(expiresAt);
+        expiresAt = DocumentGuard.ToStoredPrecision(expiresAt);
         var version = expectedVersion + 1;
         var outcome = await RunAsync(RedisScripts.Update, id, [.. Content(document, version, expiresAt), Text(expectedVersion)], cancellationToken);
         return outcome switch
@@ -101,17 +102,17 @@ internal sealed class RedisDocumentRepository<T> : IDocumentRepository<T>, IExpi
     public async Task<IReadOnlyList<StoredDocument<T>>> QueryAsync(DocumentQuery query, CancellationToken cancellationToken = default)
     {
         DocumentGuard.Query(query);
-        var walked = query.IndexValue is null ? _collectionKeys[0] : IndexKey(query.IndexValue);
+        RedisKey walked = query.IndexValue is null ? _collectionKeys[0] : IndexKey(query.IndexValue);
         var reply = await _store.EvalAsync(
             RedisScripts.Page,
             [walked, _collectionKeys[1]],
             [_base, Now(), Text(query.Offset), Text(query.Limit), query.Descending ? "1" : "0"],
             cancellationToken);
-        var fields = reply.Elements!;
-        var page = new List<StoredDocument<T>>(fields.Count / 4);
-        for (var i = 0; i + 3 < fields.Count; i += 4)
+        var fields = (RedisResult[])reply!;
+        var page = new List<StoredDocument<T>>(fields.Length / 4);
+        for (var i = 0; i + 3 < fields.Length; i += 4)
         {
-            page.Add(ReadDocument(fields[i].AsString()!, fields[i + 1], fields[i + 2], fields[i + 3]));
+            page.Add(ReadDocument((string)fields[i]!, fields[i + 1], fields[i + 2], fields[i + 3]));
         }
 
         return page;
@@ -124,16 +125,16 @@ internal sealed class RedisDocumentRepository<T> : IDocumentRepository<T>, IExpi
             _collectionKeys,
             indexValue is null ? [_base, Now(), "all"] : [_base, Now(), "one", indexValue],
             cancellationToken);
-        return reply.AsInt64();
+        return (long)reply;
     }
 
     public async Task<IReadOnlyDictionary<string, long>> CountByIndexAsync(CancellationToken cancellationToken = default)
     {
-        var fields = (await _store.EvalAsync(RedisScripts.Count, _collectionKeys, [_base, Now(), "by"], cancellationToken)).Elements!;
-        var counts = new Dictionary<string, long>(fields.Count / 2, StringComparer.Ordinal);
-        for (var i = 0; i + 1 < fields.Count; i += 2)
+        var fields = (RedisResult[])(await _store.EvalAsync(RedisScripts.Count, _collectionKeys, [_base, Now(), "by"], cancellationToken))!;
+        var counts = new Dictionary<string, long>(fields.Length / 2, StringComparer.Ordinal);
+        for (var i = 0; i + 1 < fields.Length; i += 2)
         {
-            counts[fields[i].AsString()!] = fields[i + 1].AsInt64();
+            counts[(string)fields[i]!] = (long)fields[i + 1];
         }
 
         return counts;
@@ -146,7 +147,7 @@ internal sealed class RedisDocumentRepository<T> : IDocumentRepository<T>, IExpi
         long purged = 0;
         for (var round = 0; round < 100_000; round++)
         {
-            var removed = (await _store.EvalAsync(RedisScripts.Purge, _collectionKeys, [_base, now, Text(PurgeBatch)], cancellationToken)).AsInt64();
+            var removed = (long)await _store.EvalAsync(RedisScripts.Purge, _collectionKeys, [_base, now, Text(PurgeBatch)], cancellationToken);
             purged += removed;
             if (removed < PurgeBatch)
             {
@@ -157,46 +158,47 @@ internal sealed class RedisDocumentRepository<T> : IDocumentRepository<T>, IExpi
         return purged;
     }
 
-    private async Task<long> RunAsync(RedisScript script, string id, IReadOnlyList<object> arguments, CancellationToken cancellationToken)
+    private async Task<long> RunAsync(RedisScript script, string id, RedisValue[] arguments, CancellationToken cancellationToken)
     {
-        object[] argv = [_base, Now(), id, .. arguments];
-        return (await _store.EvalAsync(script, [.. _collectionKeys, DocumentKey(id)], argv, cancellationToken)).AsInt64();
+        RedisValue[] argv = [_base, Now(), id, .. arguments];
+        return (long)await _store.EvalAsync(script, [.. _collectionKeys, DocumentKey(id)], argv, cancellationToken);
     }
 
     /// <summary>ARGV 4 to 7 of the write scripts: body, version, entry, expires_at.</summary>
-    private object[] Content(T document, long version, DateTimeOffset? expiresAt)
+    private RedisValue[] Content(T document, long version, DateTimeOffset? expiresAt)
     {
         var index = _collection.Index(document);
         var sort = unchecked((ulong)_collection.SortKey(document) ^ 0x8000_0000_0000_0000UL).ToString("x16", CultureInfo.InvariantCulture);
         var entry = index is null ? sort + "0" : sort + "1" + index;
         return
         [
-            JsonSerializer.Serialize(document, _serializerOptions),
+            JsonSerializer.SerializeToUtf8Bytes(document, _serializerOptions),
             Text(version),
             entry,
             expiresAt is { } at ? Text(at.ToUnixTimeMilliseconds()) : "",
         ];
     }
 
-    private StoredDocument<T> ReadDocument(string id, RespValue body, RespValue version, RespValue expiresAt)
+    private StoredDocument<T> ReadDocument(string id, RedisResult body, RedisResult version, RedisResult expiresAt) =>
+        ReadDocument(id, (byte[])body!, (long)version, (string?)expiresAt);
+
+    private StoredDocument<T> ReadDocument(string id, byte[] body, long version, string? expiresAt)
     {
-        var document = JsonSerializer.Deserialize<T>(body.AsBytes()!, _serializerOptions)
+        var document = JsonSerializer.Deserialize<T>(body, _serializerOptions)
             ?? throw new InvalidDataException($"Document '{id}' in collection '{Name}' is JSON null.");
-        var expires = expiresAt.AsString() is { Length: > 0 } milliseconds
+        var expires = expiresAt is { Length: > 0 } milliseconds
             ? DateTimeOffset.FromUnixTimeMilliseconds(long.Parse(milliseconds, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture))
             : (DateTimeOffset?)null;
-        return new StoredDocument<T>(id, document, version.AsInt64(), expires);
+        return new StoredDocument<T>(id, document, version, expires);
     }
 
-    private string DocumentKey(string id) => $"{_base}:doc:{id}";
+    private static readonly RedisValue[] DocumentFields = ["body", "version", "expires_at"];
 
-    private string IndexKey(string value) => $"{_base}:idx:{value}";
+    private RedisKey DocumentKey(string id) => $"{_base}:doc:{id}";
+
+    private RedisKey IndexKey(string value) => $"{_base}:idx:{value}";
 
     private string Now() => Text(_time.GetUtcNow().ToUnixTimeMilliseconds());
 
     private static string Text(long value) => value.ToString(CultureInfo.InvariantCulture);
-
-    // Expiry is kept in Unix milliseconds, so what a write returns equals what a later load returns.
-    private static DateTimeOffset? ToStoredPrecision(DateTimeOffset? value) =>
-        value is { } at ? DateTimeOffset.FromUnixTimeMilliseconds(at.ToUnixTimeMilliseconds()) : null;
 }

@@ -4,11 +4,11 @@ using Calc.Data.Sql;
 using Npgsql;
 using NpgsqlTypes;
 
-namespace Calc.Data.Postgres;
+namespace Calc.Bench.Data.Handwritten;
 
-/// <summary>PostgreSQL: one pooled <see cref="NpgsqlDataSource"/>, bodies as jsonb, timestamps as timestamptz.</summary>
+/// <summary>The hand-written JSONB provider that Marten replaced, kept here only to be measured against it. PostgreSQL: one pooled <see cref="NpgsqlDataSource"/>, bodies as jsonb, timestamps as timestamptz.</summary>
 internal sealed class PostgresDocumentStore(string connectionString, JsonSerializerOptions serializerOptions, TimeProvider time)
-    : SqlDocumentStore(serializerOptions, time)
+    : SqlDocumentStore(serializerOptions, time, [])
 {
     // Serializes schema changes of every Calc instance on the database: CREATE TABLE IF NOT EXISTS alone can still fail
     // with a unique violation on pg_type when two sessions create the same table at once.

@@ -4,7 +4,7 @@ using System.Text.Json;
 namespace Calc.Data.Sql;
 
 /// <summary>The repository over one table, the same for every SQL store; dialect details come from <see cref="SqlDocumentStore"/>.</summary>
-internal sealed class SqlDocumentRepository<T> : IDocumentRepository<T>, IExpiringCollection where T : class
+internal sealed class SqlDocumentRepository<T> : IDocumentRepository<T> where T : class
 {
     private readonly SqlDocumentStore _store;
     private readonly DocumentCollection<T> _collection;
@@ -70,7 +70,7 @@ internal sealed class SqlDocumentRepository<T> : IDocumentRepository<T>, IExpiri
     {
         ArgumentException.ThrowIfNullOrEmpty(id);
         ArgumentNullException.ThrowIfNull(document);
-        expiresAt = ToStoredPrecision(expiresAt);
+        expiresAt = DocumentGuard.ToStoredPrecision(expiresAt);
         await using var connection = await OpenAsync(cancellationToken);
         await using var command = Command(connection, _sql.Insert);
         AddContent(command, id, document, expiresAt);
@@ -84,7 +84,7 @@ internal sealed class SqlDocumentRepository<T> : IDocumentRepository<T>, IExpiri
     {
         ArgumentException.ThrowIfNullOrEmpty(id);
         ArgumentNullException.ThrowIfNull(document);
-        expiresAt = ToStoredPrecision(expiresAt);
+        expiresAt = DocumentGuard.ToStoredPrecision(expiresAt);
         await using var connection = await OpenAsync(cancellationToken);
         await using (var update = Command(connection, _sql.Update))
         {
@@ -243,8 +243,4 @@ internal sealed class SqlDocumentRepository<T> : IDocumentRepository<T>, IExpiri
     }
 
     private static WriteResult<T> Written(StoredDocument<T> stored) => new(WriteStatus.Written, stored);
-
-    // Stores keep milliseconds at most, so what a write returns equals what a later load returns.
-    private static DateTimeOffset? ToStoredPrecision(DateTimeOffset? value) =>
-        value is { } at ? DateTimeOffset.FromUnixTimeMilliseconds(at.ToUnixTimeMilliseconds()) : null;
 }

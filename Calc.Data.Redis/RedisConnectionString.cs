@@ -1,5 +1,5 @@
 using System.Globalization;
-using Calc.Cache.Client;
+using StackExchange.Redis;
 
 namespace Calc.Data.Redis;
 
@@ -7,7 +7,7 @@ namespace Calc.Data.Redis;
 /// The <c>redis</c> provider's connection string: <c>host:port[,password=...][,user=...][,prefix=...]</c>
 /// (option names case-insensitive, values taken verbatim, so they cannot contain a comma).
 /// </summary>
-internal sealed record RedisConnectionString(CacheClientOptions Client, string KeyPrefix)
+internal sealed record RedisConnectionString(ConfigurationOptions Client, string KeyPrefix)
 {
     public const string Format = "host:port[,password=...][,user=...][,prefix=...]";
 
@@ -30,6 +30,8 @@ internal sealed record RedisConnectionString(CacheClientOptions Client, string K
         }
 
         client.ClientName = "calc-data";
+        // Start even when the server is away (the health check says so) and reconnect in the background.
+        client.AbortOnConnectFail = false;
         var prefix = DefaultKeyPrefix;
         foreach (var part in parts.Skip(1))
         {
@@ -64,9 +66,9 @@ internal sealed record RedisConnectionString(CacheClientOptions Client, string K
         return true;
     }
 
-    private static bool TryParseEndpoint(string endpoint, out CacheClientOptions client, out string? error)
+    private static bool TryParseEndpoint(string endpoint, out ConfigurationOptions client, out string? error)
     {
-        client = new CacheClientOptions();
+        client = new ConfigurationOptions();
         error = null;
         var colon = endpoint.LastIndexOf(':');
         if (colon <= 0 || endpoint.EndsWith(']'))
@@ -81,8 +83,7 @@ internal sealed record RedisConnectionString(CacheClientOptions Client, string K
             return false;
         }
 
-        client.Host = endpoint[..colon].Trim('[', ']');
-        client.Port = port;
+        client.EndPoints.Add(endpoint[..colon].Trim('[', ']'), port);
         return true;
     }
 }

@@ -1,0 +1,243 @@
+using JasperFx;
+using Marten;
+using Marten.Exceptions;
+
+namespace Calc.Data.Marten;
+
+/// <summary>
+/// One collection through Marten's sessions: a query session per read, a lightweight session (one transaction) per
+/// write. Everything goes through Marten's API except the two statements its LINQ cannot express, which go through
+/// the session's <c>AdvancedSql</c>: the count per index value (a GROUP BY) and a delete that reports whether it found
+/// a live document.
+/// </summary>
+internal sealed class MartenDocumentRepository<T> : IDocumentRepository<T> where T : class
+{
+    // Ids per LoadMany round trip, as on the other providers: one array parameter, a bounded result.
+    private const int LoadManyChunk = 500;
+
+    private readonly MartenDocumentStore _owner;
+    private readonly DocumentStore _store;
+    private readonly DocumentCollection<T> _collection;
+    private readonly TimeProvider _time;
+    private readonly Lazy<(string Table, string CountByIndex, string Delete)> _sql;
+
+    public MartenDocumentRepository(MartenDocumentStore owner, DocumentStore store, DocumentCollection<T> collection, TimeProvider time)
+    {
+        DocumentGuard.CollectionName(collection.Name, nameof(collection));
+        _owner = owner;
+        _store = store;
+        _collection = collection;
+        _time = time;
+        _sql = new Lazy<(string, string, string)>(() =>
+        {
+            // The table name comes from Marten's own mapping, quoted by it; values go through parameters.
+            var table = ((IReadOnlyStoreOptions)store.Options).FindOrResolveDocumentType(typeof(MartenDocument<T>)).TableName.QualifiedName;
+            return (
+                table,
+                // One text column, count first: AdvancedSql reads a second column of a tuple as JSON, not as text.
+                $"SELECT count(*)::text || ':' || idx FROM {table} WHERE idx IS NOT NULL AND (expires_at IS NULL OR expires_at > ?) GROUP BY idx",
+                $"WITH removed AS (DELETE FROM {table} WHERE id = ? RETURNING expires_at) SELECT count(*) FROM removed WHERE expires_at IS NULL OR expires_at > ?");
+        });
+    }
+
+    public async Task<StoredDocument<T>?> LoadAsync(string id, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(id);
+        await using var session = await QueryAsync(cancellationToken);
+        var stored = await session.LoadAsync<MartenDocument<T>>(id, cancellationToken);
+        return stored is not null && IsLive(stored, _time.GetUtcNow()) ? ToStored(stored) : null;
+    }
+
+    public async Task<IReadOnlyList<StoredDocument<T>>> LoadManyAsync(IReadOnlyList<string> ids, CancellationToken cancellationToken = default)
+    {
+        var distinct = DocumentGuard.Ids(ids, nameof(ids));
+        if (distinct.Length == 0)
+        {
+            return [];
+        }
+
+        var now = _time.GetUtcNow();
+        var found = new List<StoredDocument<T>>(distinct.Length);
+        await using var session = await QueryAsync(cancellationToken);
+        foreach (var chunk in distinct.Chunk(LoadManyChunk))
+        {
+            var loaded = await session.LoadManyAsync<MartenDocument<T>>(cancellationToken, chunk);
+            found.AddRange(loaded.Where(stored => IsLive(stored, now)).Select(ToStored));
+        }
+
+        return found;
+    }
+
+    public async Task<WriteResult<T>> InsertAsync(string id, T document, DateTimeOffset? expiresAt = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(id);
+        ArgumentNullException.ThrowIfNull(document);
+        expiresAt = DocumentGuard.ToStoredPrecision(expiresAt);
+        var now = _time.GetUtcNow();
+        var written = new WriteResult<T>(WriteStatus.Written, new StoredDocument<T>(id, document, 1, expiresAt));
+        // The common case first: one insert, which a live or expired document with the id makes fail on the key.
+        if (await TryInsertAsync(id, document, expiresAt, removeExpired: false, now, cancellationToken))
+        {
+            return written;
+        }
+
+        // An expired document is gone for the caller: remove it, then insert (Marten's unit of work runs inserts
+        // before deletes, so they are two SaveChanges); a writer getting in between makes the insert fail as it should.
+        return await TryInsertAsync(id, document, expiresAt, removeExpired: true, now, cancellationToken)
+            ? written
+            : new WriteResult<T>(WriteStatus.AlreadyExists, null);
+    }
+
+    private async Task<bool> TryInsertAsync(string id, T document, DateTimeOffset? expiresAt, bool removeExpired, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await using var session = await WriteAsync(cancellationToken);
+        if (removeExpired)
+        {
+            var expired = await session.Query<MartenDocument<T>>()
+                .Where(stored => stored.Id == id && stored.ExpiresAt != null && stored.ExpiresAt <= now)
+                .AnyAsync(cancellationToken);
+            if (!expired)
+            {
+                return false;
+            }
+
+            session.DeleteWhere<MartenDocument<T>>(stored => stored.Id == id && stored.ExpiresAt != null && stored.ExpiresAt <= now);
+            await session.SaveChangesAsync(cancellationToken);
+        }
+
+        session.Insert(Envelope(id, document, expiresAt));
+        try
+        {
+            await session.SaveChangesAsync(cancellationToken);
+            return true;
+        }
+        catch (DocumentAlreadyExistsException)
+        {
+            return false;
+        }
+    }
+
+    public async Task<WriteResult<T>> UpdateAsync(string id, T document, long expectedVersion, DateTimeOffset? expiresAt = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(id);
+        ArgumentNullException.ThrowIfNull(document);
+        expiresAt = DocumentGuard.ToStoredPrecision(expiresAt);
+        // UpdateRevision(doc, n) is an upsert that writes when the stored revision is below n (or the row is missing),
+        // so the live document and its exact version are checked first; the revision check then rejects any writer
+        // that got in between (two writers on one version: the second finds revision n taken).
+        var current = await LoadAsync(id, cancellationToken);
+        if (current is null)
+        {
+            return new WriteResult<T>(WriteStatus.NotFound, null);
+        }
+
+        if (current.Version != expectedVersion)
+        {
+            return new WriteResult<T>(WriteStatus.VersionConflict, null);
+        }
+
+        await using var session = await WriteAsync(cancellationToken);
+        session.UpdateRevision(Envelope(id, document, expiresAt), expectedVersion + 1);
+        try
+        {
+            await session.SaveChangesAsync(cancellationToken);
+            return new WriteResult<T>(WriteStatus.Written, new StoredDocument<T>(id, document, expectedVersion + 1, expiresAt));
+        }
+        catch (ConcurrencyException)
+        {
+            return new WriteResult<T>(WriteStatus.VersionConflict, null);
+        }
+    }
+
+    public async Task<bool> DeleteAsync(string id, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(id);
+        await using var session = await QueryAsync(cancellationToken);
+        // Raw SQL: DeleteWhere cannot say whether it removed anything. An expired row is removed as well, but it did
+        // not exist for the caller.
+        var removed = await session.AdvancedSql.QueryAsync<long>(_sql.Value.Delete, cancellationToken, id, _time.GetUtcNow());
+        return removed.Single() > 0;
+    }
+
+    public async Task<IReadOnlyList<StoredDocument<T>>> QueryAsync(DocumentQuery query, CancellationToken cancellationToken = default)
+    {
+        DocumentGuard.Query(query);
+        var now = _time.GetUtcNow();
+        await using var session = await QueryAsync(cancellationToken);
+        var live = Live(session, now);
+        if (query.IndexValue is { } value)
+        {
+            live = live.Where(stored => stored.Idx == value);
+        }
+
+        var ordered = query.Descending
+            ? live.OrderByDescending(stored => stored.Sort).ThenByDescending(stored => stored.Id)
+            : live.OrderBy(stored => stored.Sort).ThenBy(stored => stored.Id);
+        var page = await ordered.Skip(query.Offset).Take(query.Limit).ToListAsync(cancellationToken);
+        return [.. page.Select(ToStored)];
+    }
+
+    public async Task<long> CountAsync(string? indexValue = null, CancellationToken cancellationToken = default)
+    {
+        await using var session = await QueryAsync(cancellationToken);
+        var live = Live(session, _time.GetUtcNow());
+        return indexValue is null
+            ? await live.LongCountAsync(cancellationToken)
+            : await live.Where(stored => stored.Idx == indexValue).LongCountAsync(cancellationToken);
+    }
+
+    public async Task<IReadOnlyDictionary<string, long>> CountByIndexAsync(CancellationToken cancellationToken = default)
+    {
+        await using var session = await QueryAsync(cancellationToken);
+        // Raw SQL: Marten's LINQ has no GroupBy; this is one statement instead of a count per value.
+        var rows = await session.AdvancedSql.QueryAsync<string>(_sql.Value.CountByIndex, cancellationToken, _time.GetUtcNow());
+        return rows.Select(row => row.Split(':', 2)).ToDictionary(
+            parts => parts[1], parts => long.Parse(parts[0], System.Globalization.CultureInfo.InvariantCulture), StringComparer.Ordinal);
+    }
+
+    public async Task<long> PurgeExpiredAsync(CancellationToken cancellationToken = default)
+    {
+        var now = _time.GetUtcNow();
+        await using var session = await WriteAsync(cancellationToken);
+        // The count is read in the purge's transaction; two purges running at once may both count the same rows.
+        var expired = await session.Query<MartenDocument<T>>()
+            .Where(stored => stored.ExpiresAt != null && stored.ExpiresAt <= now)
+            .LongCountAsync(cancellationToken);
+        if (expired == 0)
+        {
+            return 0;
+        }
+
+        session.DeleteWhere<MartenDocument<T>>(stored => stored.ExpiresAt != null && stored.ExpiresAt <= now);
+        await session.SaveChangesAsync(cancellationToken);
+        return expired;
+    }
+
+    private async Task<IQuerySession> QueryAsync(CancellationToken cancellationToken)
+    {
+        await _owner.EnsureSchemaAsync().WaitAsync(cancellationToken);
+        return _store.QuerySession();
+    }
+
+    private async Task<IDocumentSession> WriteAsync(CancellationToken cancellationToken)
+    {
+        await _owner.EnsureSchemaAsync().WaitAsync(cancellationToken);
+        return _store.LightweightSession();
+    }
+
+    private static IQueryable<MartenDocument<T>> Live(IQuerySession session, DateTimeOffset now) =>
+        session.Query<MartenDocument<T>>().Where(stored => stored.ExpiresAt == null || stored.ExpiresAt > now);
+
+    private static bool IsLive(MartenDocument<T> stored, DateTimeOffset now) => stored.ExpiresAt is not { } at || at > now;
+
+    private MartenDocument<T> Envelope(string id, T document, DateTimeOffset? expiresAt) => new()
+    {
+        Id = id,
+        Body = document,
+        Idx = _collection.Index(document),
+        Sort = _collection.SortKey(document),
+        ExpiresAt = expiresAt,
+    };
+
+    private static StoredDocument<T> ToStored(MartenDocument<T> stored) => new(stored.Id, stored.Body, stored.Version, stored.ExpiresAt);
+}

@@ -1,6 +1,0 @@
-using Calc.Data.Tests.Compliance;
-using Calc.Data.Tests.Fixtures;
-
-namespace Calc.Data.Tests;
-
-public sealed class PostgresRepositoryTests(PostgresStoreFixture fixture) : RepositoryComplianceTests<PostgresStoreFixture>(fixture);
