@@ -50,6 +50,15 @@ internal sealed partial class RespSession
     private void Keys()
     {
         var pattern = _req[1];
+        var limit = _server.Options.KeysMaxScan;
+        var total = _keyspace.Count();
+        if (limit > 0 && total > limit)
+        {
+            // Bounded work per command: one KEYS must not hold this event loop (and its other clients) for long.
+            _w.WriteError($"ERR KEYS would examine {total} keys, more than keys-max-scan ({limit}): iterate with SCAN instead");
+            return;
+        }
+
         var matchAll = pattern.SequenceEqual("*"u8);
         var keys = new List<byte[]>();
         var patternCopy = pattern.ToArray();
@@ -93,7 +102,8 @@ internal sealed partial class RespSession
         {
             if (Is(i, "MATCH"u8) && i + 1 < _req.Count)
             {
-                pattern = _req.ToArray(++i);
+                // "*" means no filter, as in Redis (the glob itself would not match the empty key)
+                pattern = _req[++i].SequenceEqual("*"u8) ? null : _req.ToArray(i);
             }
             else if (Is(i, "COUNT"u8) && i + 1 < _req.Count)
             {
@@ -117,6 +127,12 @@ internal sealed partial class RespSession
                 _w.WriteRaw(Replies.SyntaxError);
                 return;
             }
+        }
+
+        var limit = _server.Options.KeysMaxScan;
+        if (limit > 0 && count > limit)
+        {
+            count = limit; // COUNT is a hint (as in Redis); capping it keeps one call's work bounded
         }
 
         var keys = new List<byte[]>();
