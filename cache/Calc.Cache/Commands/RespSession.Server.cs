@@ -146,7 +146,7 @@ internal sealed partial class RespSession
     }
 
     private static readonly string[] ConfigNames =
-        ["port", "bind", "requirepass", "maxmemory", "maxmemory-policy", "maxclients", "proto-max-bulk-len", "client-output-timeout", "keys-max-scan", "enable-debug-command", "shutdown-timeout", "io-threads", "busy-poll-us", "save", "appendonly", "appendfsync", "auto-aof-rewrite-percentage", "auto-aof-rewrite-min-size", "dir", "databases", "timeout"];
+        ["port", "bind", "requirepass", "maxmemory", "maxmemory-policy", "maxclients", "proto-max-bulk-len", "client-output-timeout", "client-reply-max-bytes", "keys-max-scan", "enable-debug-command", "shutdown-timeout", "io-threads", "busy-poll-us", "save", "appendonly", "appendfsync", "auto-aof-rewrite-percentage", "auto-aof-rewrite-min-size", "dir", "databases", "timeout"];
 
     private string ConfigValue(string name)
     {
@@ -161,6 +161,7 @@ internal sealed partial class RespSession
             "maxclients" => o.MaxClients.ToString(CultureInfo.InvariantCulture),
             "proto-max-bulk-len" => o.Limits.MaxBulkLength.ToString(CultureInfo.InvariantCulture),
             "client-output-timeout" => ((long)o.ClientOutputTimeout.TotalSeconds).ToString(CultureInfo.InvariantCulture),
+            "client-reply-max-bytes" => o.ClientReplyMaxBytes.ToString(CultureInfo.InvariantCulture),
             "keys-max-scan" => o.KeysMaxScan.ToString(CultureInfo.InvariantCulture),
             "enable-debug-command" => o.EnableDebugCommand,
             "shutdown-timeout" => ((long)o.ShutdownTimeout.TotalSeconds).ToString(CultureInfo.InvariantCulture),

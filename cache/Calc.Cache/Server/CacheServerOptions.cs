@@ -35,10 +35,17 @@ public sealed class CacheServerOptions
     /// <summary>
     /// The most keys one command may examine, so that one command cannot hold its event loop (and the other clients
     /// on it) for long: KEYS on a larger keyspace is refused with an error pointing to SCAN, and SCAN treats a larger
-    /// COUNT as this. 0 = no limit (KEYS then blocks as long as it needs, as in Redis). Default 1,000,000.
+    /// COUNT as this. 0 = no limit (KEYS then blocks as long as it needs, as in Redis). Default 100,000.
     /// Runtime-settable.
     /// </summary>
-    public long KeysMaxScan { get; set; } = 1_000_000;
+    public long KeysMaxScan { get; set; } = 100_000;
+
+    /// <summary>
+    /// The most reply bytes one command may produce; past it the connection is closed (Redis's output buffer limit,
+    /// which Redis leaves unlimited for normal clients). At least proto-max-bulk-len plus 1 KB, so a GET of the
+    /// largest value always works. Default 1gb. Runtime-settable.
+    /// </summary>
+    public long ClientReplyMaxBytes { get; set; } = 1024L * 1024 * 1024;
 
     /// <summary>
     /// Who may run DEBUG (SLEEP, POPULATE): "no" (default, as Redis 7), "yes", or "local" (connections from a loopback
@@ -236,6 +243,14 @@ public sealed class CacheServerOptions
                 }
 
                 KeysMaxScan = maxScan;
+                return null;
+            case "client-reply-max-bytes":
+                if (!TryParseMemory(value, out var replyBytes) || replyBytes < Limits.MaxBulkLength + 1024)
+                {
+                    return "argument must be a memory value of at least proto-max-bulk-len + 1kb";
+                }
+
+                ClientReplyMaxBytes = replyBytes;
                 return null;
             case "enable-debug-command" when !atRuntime:
                 if (value is not ("no" or "yes" or "local"))
