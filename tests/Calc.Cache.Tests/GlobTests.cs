@@ -107,6 +107,45 @@ public class GlobTests
         elapsed.ShouldBeLessThan(Budget);
     }
 
+    [Theory]
+    [InlineData("[a-cx\\]]", "a")]
+    [InlineData("[^a-cx]", "x")]
+    [InlineData("[L-M\\Mq]", "q")]
+    [InlineData("[Z-a]", "Z-a")]
+    [InlineData("[^\\B-]", "\\B")]
+    public void A_class_long_enough_to_be_precomputed_matches_exactly_the_bytes_its_short_form_matches(string shortClass, string filler)
+    {
+        // Repeating a member inside the class does not change what it matches, only its length.
+        var insertAt = shortClass.StartsWith("[^", StringComparison.Ordinal) ? 2 : 1;
+        var longClass = shortClass.Insert(insertAt, string.Concat(Enumerable.Repeat(filler, Glob.LongElement)));
+        foreach (var ignoreCase in new[] { false, true })
+        {
+            var shortGlob = Glob.Compile(Encoding.ASCII.GetBytes(shortClass + "!"), ignoreCase);
+            var longGlob = Glob.Compile(Encoding.ASCII.GetBytes(longClass + "!"), ignoreCase);
+            for (var c = 0; c < 256; c++)
+            {
+                byte[] text = [(byte)c, (byte)'!'];
+                longGlob.IsMatch(text).ShouldBe(shortGlob.IsMatch(text), $"'{longClass}' on byte {c}, ignoreCase {ignoreCase}");
+            }
+        }
+    }
+
+    [Fact]
+    public void A_pattern_of_megabytes_is_read_once_per_command_not_once_per_key()
+    {
+        // 4 MB of stars, a 4 MB class and 4 MB of literals: re-reading them for each of 20,000 keys would take hours.
+        var pattern = Encoding.ASCII.GetBytes(new string('*', 4 << 20) + "[" + new string('x', 4 << 20) + "]" + new string('y', 4 << 20));
+        var keys = Enumerable.Range(0, 20_000).Select(i => Encoding.ASCII.GetBytes($"user:{i}:" + new string('x', 30))).ToArray();
+
+        var elapsed = Measure(() =>
+        {
+            var glob = Glob.Compile(pattern);
+            keys.Count(k => glob.IsMatch(k)).ShouldBe(0);
+        });
+
+        elapsed.ShouldBeLessThan(Budget);
+    }
+
     private static byte[] Repeat(string unit, int times) => Encoding.ASCII.GetBytes(string.Concat(Enumerable.Repeat(unit, times)));
 
     private static TimeSpan Measure(Action action)

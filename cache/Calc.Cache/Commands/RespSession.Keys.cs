@@ -61,13 +61,13 @@ internal sealed partial class RespSession
 
         var matchAll = pattern.SequenceEqual("*"u8);
         var keys = new List<byte[]>();
-        var patternCopy = pattern.ToArray();
+        var glob = matchAll ? null : Glob.Compile(pattern);
         for (var s = 0; s < Keyspace.ShardCount; s++)
         {
             var shard = _keyspace[s];
             lock (shard)
             {
-                shard.CollectKeys(_now, keys, matchAll ? null : e => Glob.IsMatch(patternCopy, e.Key));
+                shard.CollectKeys(_now, keys, glob is null ? null : e => glob.IsMatch(e.Key));
             }
         }
 
@@ -138,9 +138,10 @@ internal sealed partial class RespSession
         var keys = new List<byte[]>();
         var examined = 0L;
         var index = cursor >= Keyspace.ShardCount ? Keyspace.ShardCount : (int)cursor;
-        Func<CacheEntry, bool>? accept = pattern is null && type is null
+        var glob = pattern is null ? null : Glob.Compile(pattern);
+        Func<CacheEntry, bool>? accept = glob is null && type is null
             ? null
-            : e => (pattern is null || Glob.IsMatch(pattern, e.Key)) && (type is null || TypeName(e) == type);
+            : e => (glob is null || glob.IsMatch(e.Key)) && (type is null || TypeName(e) == type);
         while (index < Keyspace.ShardCount && examined < count)
         {
             var shard = _keyspace[index++];

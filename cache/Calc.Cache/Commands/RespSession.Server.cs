@@ -203,9 +203,10 @@ internal sealed partial class RespSession
                         continue;
                     }
 
+                    var glob = Glob.Compile(pattern, ignoreCase: true);
                     foreach (var name in ConfigNames)
                     {
-                        if (!matched.Exists(m => m.Name == name) && Glob.IsMatch(pattern, Encoding.ASCII.GetBytes(name), ignoreCase: true))
+                        if (!matched.Exists(m => m.Name == name) && glob.IsMatch(Encoding.ASCII.GetBytes(name)))
                         {
                             matched.Add((name, name));
                         }
