@@ -34,7 +34,7 @@ if [ ! -x "$GARNET" ]; then
 fi
 
 P_OURS=$(free_port); P_REDIS=$(free_port); P_GARNET=$(free_port)
-dotnet "$OUT/cache/Calc.Cache.dll" --port "$P_OURS" --bind 127.0.0.1 >"$OUT/cache-ours.log" 2>&1 & PID_OURS=$!; PIDS+=("$PID_OURS")
+dotnet "$OUT/cache/Calc.Cache.dll" --port "$P_OURS" --bind 127.0.0.1 --enable-debug-command local >"$OUT/cache-ours.log" 2>&1 & PID_OURS=$!; PIDS+=("$PID_OURS")
 redis-server --port "$P_REDIS" --bind 127.0.0.1 --save '' --appendonly no --daemonize no --loglevel warning \
   --enable-debug-command local >"$OUT/cache-redis.log" 2>&1 & PID_REDIS=$!; PIDS+=("$PID_REDIS")
 SERVERS="ours redis"

@@ -14,6 +14,7 @@ catch (ArgumentException ex)
 }
 
 await using var server = await CacheServer.StartAsync(options);
+server.EndProcessWhenStopHangs();
 Console.WriteLine($"Calc.Cache pid={Environment.ProcessId} ready to accept connections tcp {options.Bind}:{server.Port}");
 await server.WaitForShutdownAsync();
 return 0;

@@ -181,7 +181,7 @@ public sealed class AofRewriteTests : IDisposable
     }
 
     private Task<CacheServer> StartAsync(params string[] extra) =>
-        CacheServer.StartAsync(CacheServerOptions.Parse(["--port", "0", "--appendonly", "yes", "--dir", _dir, .. extra]), Token);
+        CacheServer.StartAsync(CacheServerOptions.Parse(["--port", "0", "--appendonly", "yes", "--dir", _dir, "--enable-debug-command", "yes", .. extra]), Token);
 
     private static Task<CacheClient> ConnectAsync(CacheServer server) =>
         CacheClient.ConnectAsync(new CacheClientOptions { Port = server.Port }, Token);

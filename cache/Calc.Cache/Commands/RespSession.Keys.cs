@@ -50,15 +50,24 @@ internal sealed partial class RespSession
     private void Keys()
     {
         var pattern = _req[1];
+        var limit = _server.Options.KeysMaxScan;
+        var total = _keyspace.Count();
+        if (limit > 0 && total > limit)
+        {
+            // Bounded work per command: one KEYS must not hold this event loop (and its other clients) for long.
+            _w.WriteError($"ERR KEYS would examine {total} keys, more than keys-max-scan ({limit}): iterate with SCAN instead");
+            return;
+        }
+
         var matchAll = pattern.SequenceEqual("*"u8);
         var keys = new List<byte[]>();
-        var patternCopy = pattern.ToArray();
+        var glob = matchAll ? null : Glob.Compile(pattern);
         for (var s = 0; s < Keyspace.ShardCount; s++)
         {
             var shard = _keyspace[s];
             lock (shard)
             {
-                shard.CollectKeys(_now, keys, matchAll ? null : e => Glob.IsMatch(patternCopy, e.Key));
+                shard.CollectKeys(_now, keys, glob is null ? null : e => glob.IsMatch(e.Key));
             }
         }
 
@@ -93,7 +102,8 @@ internal sealed partial class RespSession
         {
             if (Is(i, "MATCH"u8) && i + 1 < _req.Count)
             {
-                pattern = _req.ToArray(++i);
+                // "*" means no filter, as in Redis (the glob itself would not match the empty key)
+                pattern = _req[++i].SequenceEqual("*"u8) ? null : _req.ToArray(i);
             }
             else if (Is(i, "COUNT"u8) && i + 1 < _req.Count)
             {
@@ -119,12 +129,19 @@ internal sealed partial class RespSession
             }
         }
 
+        var limit = _server.Options.KeysMaxScan;
+        if (limit > 0 && count > limit)
+        {
+            count = limit; // COUNT is a hint (as in Redis); capping it keeps one call's work bounded
+        }
+
         var keys = new List<byte[]>();
         var examined = 0L;
         var index = cursor >= Keyspace.ShardCount ? Keyspace.ShardCount : (int)cursor;
-        Func<CacheEntry, bool>? accept = pattern is null && type is null
+        var glob = pattern is null ? null : Glob.Compile(pattern);
+        Func<CacheEntry, bool>? accept = glob is null && type is null
             ? null
-            : e => (pattern is null || Glob.IsMatch(pattern, e.Key)) && (type is null || TypeName(e) == type);
+            : e => (glob is null || glob.IsMatch(e.Key)) && (type is null || TypeName(e) == type);
         while (index < Keyspace.ShardCount && examined < count)
         {
             var shard = _keyspace[index++];

@@ -146,7 +146,7 @@ internal sealed partial class RespSession
     }
 
     private static readonly string[] ConfigNames =
-        ["port", "bind", "requirepass", "maxmemory", "maxmemory-policy", "maxclients", "proto-max-bulk-len", "client-output-timeout", "io-threads", "busy-poll-us", "save", "appendonly", "appendfsync", "auto-aof-rewrite-percentage", "auto-aof-rewrite-min-size", "dir", "databases", "timeout"];
+        ["port", "bind", "requirepass", "maxmemory", "maxmemory-policy", "maxclients", "proto-max-bulk-len", "client-output-timeout", "client-reply-max-bytes", "keys-max-scan", "enable-debug-command", "shutdown-timeout", "io-threads", "busy-poll-us", "save", "appendonly", "appendfsync", "auto-aof-rewrite-percentage", "auto-aof-rewrite-min-size", "dir", "databases", "timeout"];
 
     private string ConfigValue(string name)
     {
@@ -161,6 +161,10 @@ internal sealed partial class RespSession
             "maxclients" => o.MaxClients.ToString(CultureInfo.InvariantCulture),
             "proto-max-bulk-len" => o.Limits.MaxBulkLength.ToString(CultureInfo.InvariantCulture),
             "client-output-timeout" => ((long)o.ClientOutputTimeout.TotalSeconds).ToString(CultureInfo.InvariantCulture),
+            "client-reply-max-bytes" => o.ClientReplyMaxBytes.ToString(CultureInfo.InvariantCulture),
+            "keys-max-scan" => o.KeysMaxScan.ToString(CultureInfo.InvariantCulture),
+            "enable-debug-command" => o.EnableDebugCommand,
+            "shutdown-timeout" => ((long)o.ShutdownTimeout.TotalSeconds).ToString(CultureInfo.InvariantCulture),
             "io-threads" => o.EffectiveIoThreads.ToString(CultureInfo.InvariantCulture),
             "busy-poll-us" => o.BusyPollMicroseconds.ToString(CultureInfo.InvariantCulture),
             "save" => "",
@@ -181,17 +185,38 @@ internal sealed partial class RespSession
         switch (sub)
         {
             case "get" when _req.Count >= 3:
-                var matched = new List<string>();
+                // As Redis: a name without * ? [ is looked up (case-insensitively) and echoed as given; others are
+                // globs, matched ignoring case against the names.
+                var matched = new List<(string Reply, string Name)>();
                 for (var i = 2; i < _req.Count; i++)
                 {
-                    var pattern = Encoding.UTF8.GetBytes(_req.GetString(i).ToLowerInvariant());
-                    matched.AddRange(ConfigNames.Where(n => !matched.Contains(n) && Glob.IsMatch(pattern, Encoding.ASCII.GetBytes(n), ignoreCase: true)));
+                    var pattern = _req[i];
+                    if (pattern.IndexOfAny("*?["u8) < 0)
+                    {
+                        var given = _req.GetString(i);
+                        var name = given.ToLowerInvariant();
+                        if (ConfigNames.Contains(name) && !matched.Exists(m => m.Name == name))
+                        {
+                            matched.Add((given, name));
+                        }
+
+                        continue;
+                    }
+
+                    var glob = Glob.Compile(pattern, ignoreCase: true);
+                    foreach (var name in ConfigNames)
+                    {
+                        if (!matched.Exists(m => m.Name == name) && glob.IsMatch(Encoding.ASCII.GetBytes(name)))
+                        {
+                            matched.Add((name, name));
+                        }
+                    }
                 }
 
                 _w.WriteMapHeader(matched.Count);
-                foreach (var name in matched)
+                foreach (var (reply, name) in matched)
                 {
-                    _w.WriteBulk(name);
+                    _w.WriteBulk(reply);
                     _w.WriteBulk(ConfigValue(name));
                 }
 
@@ -386,6 +411,18 @@ internal sealed partial class RespSession
 
     private void Debug()
     {
+        var allowed = _server.Options.EnableDebugCommand switch
+        {
+            "yes" => true,
+            "local" => System.Net.IPEndPoint.TryParse(Address, out var remote) && System.Net.IPAddress.IsLoopback(remote.Address),
+            _ => false,
+        };
+        if (!allowed)
+        {
+            _w.WriteError("ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.");
+            return;
+        }
+
         var sub = _req.GetString(1).ToLowerInvariant();
         switch (sub)
         {
@@ -420,6 +457,18 @@ internal sealed partial class RespSession
         long size = -1;
         if (_req.Count > 4 && !TryArgInteger(4, out size))
         {
+            return;
+        }
+
+        if (count < 0)
+        {
+            _w.WriteError("ERR value is out of range, must be positive");
+            return;
+        }
+
+        if (size > _server.Options.Limits.MaxBulkLength)
+        {
+            _w.WriteRaw(Replies.StringTooLong);
             return;
         }
 

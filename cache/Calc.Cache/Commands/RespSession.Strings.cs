@@ -8,7 +8,21 @@ namespace Calc.Cache.Commands;
 // two entries, so SET may overwrite a same-length value in place (no allocation when redis-benchmark rewrites keys).
 internal sealed partial class RespSession
 {
-    private const int MaxStringLength = 512 * 1024 * 1024;
+    /// <summary>
+    /// Redis's checkStringLength: a string grown to <paramref name="size"/> + <paramref name="append"/> bytes must stay
+    /// within proto-max-bulk-len (and an int array), or the command gets Redis's error and changes nothing.
+    /// </summary>
+    private bool FitsStringLimit(long size, long append)
+    {
+        var limit = Math.Min(_server.Options.Limits.MaxBulkLength, Array.MaxLength);
+        if (size <= limit && append <= limit - size)
+        {
+            return true;
+        }
+
+        _w.WriteRaw(Replies.StringTooLong);
+        return false;
+    }
 
     private void Get()
     {
@@ -390,9 +404,8 @@ internal sealed partial class RespSession
             }
 
             var suffix = _req[2];
-            if ((long)old.Length + suffix.Length > MaxStringLength)
+            if (!FitsStringLimit(old.Length, suffix.Length))
             {
-                _w.WriteRaw(Replies.StringTooLong);
                 return;
             }
 
@@ -599,12 +612,6 @@ internal sealed partial class RespSession
         }
 
         var patch = _req[3];
-        if (offset + patch.Length > MaxStringLength)
-        {
-            _w.WriteRaw(Replies.StringTooLong);
-            return;
-        }
-
         var key = _req[1];
         var shard = _keyspace.ShardFor(key);
         lock (shard)
@@ -619,7 +626,12 @@ internal sealed partial class RespSession
             var old = entry?.Value as byte[] ?? [];
             if (patch.Length == 0)
             {
-                _w.WriteInteger(old.Length); // nothing to write: the key is not created
+                _w.WriteInteger(old.Length); // nothing to write: the key is not created, and no length check (Redis)
+                return;
+            }
+
+            if (!FitsStringLimit(offset, patch.Length))
+            {
                 return;
             }
 

@@ -65,6 +65,7 @@ internal sealed partial class RespSession
         _req = request;
         CommandsProcessed++;
         _now = Clock.UnixMs; // the one clock read per command: expiry, LRU stamps and client idle time share it
+        _w.ReplyLimit = _server.Options.ClientReplyMaxBytes;
         LastInteractionMs = _now;
         var info = CommandTable.Find(request[0]);
         if (info is null)

@@ -22,6 +22,14 @@ public sealed class RespWriter
     /// <summary>Bytes written since the last <see cref="MarkFlushed"/>; the connection flushes early past a bound.</summary>
     public long Unflushed { get; private set; }
 
+    /// <summary>
+    /// The most reply bytes one batch may buffer (client-reply-max-bytes). A batch stops once 64 KB wait and the next
+    /// runs only after they went out, so this bounds one command's reply: MGET of one big key a million times fails
+    /// with <see cref="ReplyTooLargeException"/> (the connection is closed, as Redis does at its output buffer limit)
+    /// instead of growing server memory without bound.
+    /// </summary>
+    public long ReplyLimit { get; set; } = long.MaxValue;
+
     /// <summary>Resets <see cref="Unflushed"/> after the connection flushed the pipe.</summary>
     public void MarkFlushed() => Unflushed = 0;
 
@@ -39,6 +47,7 @@ public sealed class RespWriter
             ErrorWritten = true;
         }
 
+        EnsureRoom(data.Length);
         _output.Write(data);
         Unflushed += data.Length;
     }
@@ -167,6 +176,7 @@ public sealed class RespWriter
 
     private void WritePrefixed(byte prefix, ReadOnlySpan<byte> text)
     {
+        EnsureRoom(text.Length + 3);
         var span = _output.GetSpan(text.Length + 3);
         span[0] = prefix;
         text.CopyTo(span[1..]);
@@ -189,5 +199,20 @@ public sealed class RespWriter
     {
         _output.Advance(count);
         Unflushed += count;
+        EnsureRoom(0); // small writes (≤ 4 KB) are checked after the fact
     }
+
+    private void EnsureRoom(long count)
+    {
+        if (Unflushed + count > ReplyLimit)
+        {
+            throw new ReplyTooLargeException(ReplyLimit);
+        }
+    }
+}
+
+/// <summary>A command's reply would pass client-reply-max-bytes; the connection loop closes the connection.</summary>
+public sealed class ReplyTooLargeException(long limit)
+    : Exception($"reply exceeds client-reply-max-bytes ({limit} bytes); the connection is closed")
+{
 }

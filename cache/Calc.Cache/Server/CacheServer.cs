@@ -44,7 +44,7 @@ public sealed class CacheServer : IAsyncDisposable
         var context = new ServerContext(options);
         builder.Services.AddSingleton(context);
         builder.Services.AddHostedService<ActiveExpiryService>();
-        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(5));
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = options.ShutdownTimeout);
         builder.WebHost.UseSockets(o =>
         {
             // Output stays at the default 64 KB, so a slow reader applies backpressure.
@@ -108,6 +108,27 @@ public sealed class CacheServer : IAsyncDisposable
 
     /// <summary>Completes when the host stops (Ctrl+C, SIGTERM).</summary>
     public Task WaitForShutdownAsync() => _app.WaitForShutdownAsync();
+
+    /// <summary>
+    /// For the server process: once a stop is requested (SIGTERM, Ctrl+C), the process ends at most
+    /// <see cref="CacheServerOptions.ShutdownTimeout"/> later, even if a command still runs on an event loop (the orderly
+    /// stop waits for every connection, and a loop inside a long command cannot close its connections). The
+    /// append-only file is flushed and fsynced first, if its lock frees within a second.
+    /// </summary>
+    public void EndProcessWhenStopHangs() =>
+        _app.Lifetime.ApplicationStopping.Register(() => new Thread(() =>
+        {
+            Thread.Sleep(_context.Options.ShutdownTimeout);
+            Console.Error.WriteLine($"Calc.Cache: not stopped {_context.Options.ShutdownTimeout.TotalSeconds:0} s after the stop request (a command is still running); exiting now.");
+            _context.AppendOnlyFile?.TryFlushToDisk(TimeSpan.FromSeconds(1));
+            if (OperatingSystem.IsWindows())
+            {
+                Environment.Exit(0);
+            }
+
+            Native.Exit(0); // not Environment.Exit: its ProcessExit handlers wait for the host, which is what hangs
+        })
+        { IsBackground = true, Name = "Calc.Cache shutdown watchdog" }.Start());
 
     /// <summary>Stops the server and closes every connection.</summary>
     public async ValueTask DisposeAsync()

@@ -32,6 +32,33 @@ public sealed class CacheServerOptions
     /// <summary>A client whose pending replies cannot be sent for this long is disconnected (output limit).</summary>
     public TimeSpan ClientOutputTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// The most keys one command may examine, so that one command cannot hold its event loop (and the other clients
+    /// on it) for long: KEYS on a larger keyspace is refused with an error pointing to SCAN, and SCAN treats a larger
+    /// COUNT as this. 0 = no limit (KEYS then blocks as long as it needs, as in Redis). Default 100,000.
+    /// Runtime-settable.
+    /// </summary>
+    public long KeysMaxScan { get; set; } = 100_000;
+
+    /// <summary>
+    /// The most reply bytes one command may produce; past it the connection is closed (Redis's output buffer limit,
+    /// which Redis leaves unlimited for normal clients). At least proto-max-bulk-len plus 1 KB, so a GET of the
+    /// largest value always works. Default 1gb. Runtime-settable.
+    /// </summary>
+    public long ClientReplyMaxBytes { get; set; } = 1024L * 1024 * 1024;
+
+    /// <summary>
+    /// Who may run DEBUG (SLEEP, POPULATE): "no" (default, as Redis 7), "yes", or "local" (connections from a loopback
+    /// address). Start only, as in Redis.
+    /// </summary>
+    public string EnableDebugCommand { get; set; } = "no";
+
+    /// <summary>
+    /// After SIGTERM (or Ctrl+C), the longest the server waits for connections to finish their commands and replies
+    /// before the process ends anyway (the append-only file is flushed first either way). Default 3 s.
+    /// </summary>
+    public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(3);
+
     /// <summary>Persistence: append every write to <see cref="AppendFileName"/> in <see cref="Dir"/> and replay it at start.</summary>
     public bool AppendOnly { get; set; }
 
@@ -209,6 +236,38 @@ public sealed class CacheServerOptions
 
                 ClientOutputTimeout = TimeSpan.FromSeconds(seconds);
                 return null;
+            case "keys-max-scan":
+                if (!long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var maxScan))
+                {
+                    return "argument must be a number of keys (0 = no limit)";
+                }
+
+                KeysMaxScan = maxScan;
+                return null;
+            case "client-reply-max-bytes":
+                if (!TryParseMemory(value, out var replyBytes) || replyBytes < Limits.MaxBulkLength + 1024)
+                {
+                    return "argument must be a memory value of at least proto-max-bulk-len + 1kb";
+                }
+
+                ClientReplyMaxBytes = replyBytes;
+                return null;
+            case "enable-debug-command" when !atRuntime:
+                if (value is not ("no" or "yes" or "local"))
+                {
+                    return "argument(s) must be one of the following: no, yes, local";
+                }
+
+                EnableDebugCommand = value;
+                return null;
+            case "shutdown-timeout" when !atRuntime:
+                if (!int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var shutdownSeconds) || shutdownSeconds is < 1 or > 600)
+                {
+                    return "argument must be between 1 and 600 seconds inclusive";
+                }
+
+                ShutdownTimeout = TimeSpan.FromSeconds(shutdownSeconds);
+                return null;
             case "io-threads" when !atRuntime:
                 if (!int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var threads) || threads is < 1 or > 128)
                 {
@@ -256,7 +315,7 @@ public sealed class CacheServerOptions
                 return null; // no snapshots here; accepted (also by CONFIG SET) so redis tooling that sets it works
             case "daemonize" or "protected-mode" or "loglevel" or "databases" when !atRuntime:
                 return null; // accepted for drop-in compatibility with redis-server command lines; no effect
-            case "port" or "bind" or "proto-max-bulk-len" or "io-threads" or "busy-poll-us" or "appendonly" or "dir" or "appendfilename" or "appendfsync":
+            case "port" or "bind" or "proto-max-bulk-len" or "enable-debug-command" or "shutdown-timeout" or "io-threads" or "busy-poll-us" or "appendonly" or "dir" or "appendfilename" or "appendfsync":
                 return "can't set immutable config";
             default:
                 return "unknown option";

@@ -137,6 +137,10 @@ internal static unsafe partial class Native
         public ulong Data;
     }
 
+    /// <summary>Ends the process at once (no managed shutdown handlers).</summary>
+    [LibraryImport("libc", EntryPoint = "_exit")]
+    public static partial void Exit(int status);
+
     [LibraryImport("libc", EntryPoint = "epoll_create1", SetLastError = true)]
     public static partial int EpollCreate1(int flags);
 

@@ -104,6 +104,29 @@ internal sealed class AppendOnlyFile : IDisposable
         }
     }
 
+    /// <summary>Flushes and fsyncs the log if its lock can be had within <paramref name="wait"/> (forced shutdown); false if not.</summary>
+    public bool TryFlushToDisk(TimeSpan wait)
+    {
+        if (!Gate.TryEnter(wait))
+        {
+            return false;
+        }
+
+        try
+        {
+            _file.Flush(flushToDisk: true);
+            return true;
+        }
+        catch (ObjectDisposedException)
+        {
+            return false;
+        }
+        finally
+        {
+            Gate.Exit();
+        }
+    }
+
     public void Dispose()
     {
         _flusher.Dispose();

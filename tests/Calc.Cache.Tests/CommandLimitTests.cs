@@ -1,0 +1,173 @@
+using System.Diagnostics;
+using System.Globalization;
+using Calc.Cache.Client;
+using Calc.Cache.Server;
+
+namespace Calc.Cache.Tests;
+
+/// <summary>
+/// keys-max-scan: KEYS over a keyspace larger than it is refused and SCAN (its COUNT capped to it) serves instead,
+/// while another connection on the same event loop keeps getting answers quickly. The server is a child process with
+/// one event loop (so both connections share it), so its two million keys do not weigh on the test host's GC.
+/// </summary>
+public sealed class LargeKeyspaceTests
+{
+    private const int KeyCount = 2_000_000;
+
+    /// <summary>Generous for a shared 2-core machine; one uncapped SCAN or KEYS over 2M keys takes several seconds there.</summary>
+    private static readonly TimeSpan PingBudget = TimeSpan.FromSeconds(2);
+
+    private static CancellationToken Token => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task Keys_over_two_million_keys_is_refused_and_a_full_scan_leaves_another_clients_ping_fast()
+    {
+        await using var server = await CacheServerChild.StartAsync("--io-threads", "1", "--enable-debug-command", "yes");
+        await using var scanner = await CacheClient.ConnectAsync(new CacheClientOptions { Port = server.Port }, Token);
+        await using var pinger = await CacheClient.ConnectAsync(new CacheClientOptions { Port = server.Port }, Token);
+        using (var populate = CancellationTokenSource.CreateLinkedTokenSource(Token))
+        {
+            populate.CancelAfter(TimeSpan.FromMinutes(2));
+            await scanner.ExecuteAsync("DEBUG", ["POPULATE", KeyCount], populate.Token);
+        }
+
+        var refusal = await Should.ThrowAsync<CacheServerException>(() => scanner.KeysAsync("*", Token));
+        refusal.Message.ShouldBe($"ERR KEYS would examine {KeyCount} keys, more than keys-max-scan (100000): iterate with SCAN instead");
+
+        using var scanDone = CancellationTokenSource.CreateLinkedTokenSource(Token);
+        var slowest = TimeSpan.Zero;
+        var pings = 0;
+        var pinging = Task.Run(
+            async () =>
+            {
+                while (!scanDone.IsCancellationRequested)
+                {
+                    var watch = Stopwatch.StartNew();
+                    (await pinger.PingAsync(Token)).ShouldBe("PONG");
+                    slowest = watch.Elapsed > slowest ? watch.Elapsed : slowest;
+                    pings++;
+                    await Task.Delay(10, Token);
+                }
+            },
+            Token);
+
+        long seen = 0;
+        var calls = 0;
+        var cursor = "0";
+        var deadline = DateTime.UtcNow.AddMinutes(3);
+        do
+        {
+            // COUNT far above the limit: each call still examines about keys-max-scan keys, not all of them. MATCH
+            // keeps the replies small (a tenth of the keys end in 7) while the server examines every key.
+            var reply = await scanner.ExecuteAsync("SCAN", [cursor, "MATCH", "key:*7", "COUNT", "1000000000"], Token);
+            cursor = reply.Elements![0].AsString()!;
+            var batch = reply.Elements[1].Elements!.Count;
+            batch.ShouldBeLessThan(20_000);
+            seen += batch;
+            calls++;
+        }
+        while (cursor != "0" && DateTime.UtcNow < deadline);
+
+        await scanDone.CancelAsync();
+        await pinging;
+
+        seen.ShouldBe(KeyCount / 10);
+        calls.ShouldBeGreaterThanOrEqualTo(KeyCount / 200_000);
+        pings.ShouldBeGreaterThan(calls / 2, "the other client should have been answered between scan calls");
+        slowest.ShouldBeLessThan(PingBudget);
+    }
+}
+
+/// <summary>Strings near proto-max-bulk-len (1 MB here), replies past client-reply-max-bytes, DEBUG's switch.</summary>
+public sealed class SmallLimitsFixture() : CacheServerFixture(Options())
+{
+    private static CacheServerOptions Options()
+    {
+        var options = CacheServerOptions.Parse(["--port", "0", "--proto-max-bulk-len", "1mb", "--client-reply-max-bytes", "3mb", "--enable-debug-command", "local"]);
+        return options;
+    }
+}
+
+public sealed class CommandLimitTests(SmallLimitsFixture server) : IClassFixture<SmallLimitsFixture>
+{
+    private const string TooLong = "ERR string exceeds maximum allowed size (proto-max-bulk-len)";
+    private const int Limit = 1024 * 1024;
+
+    private static CancellationToken Token => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task Setrange_past_proto_max_bulk_len_is_refused_and_an_offset_near_the_64_bit_limit_does_not_overflow()
+    {
+        var key = Tools.UniquePrefix();
+        await using var client = await CacheClient.ConnectAsync(new CacheClientOptions { Port = server.Port }, Token);
+
+        (await Should.ThrowAsync<CacheServerException>(() => client.ExecuteAsync("SETRANGE", [key, Limit, "x"], Token))).Message.ShouldBe(TooLong);
+        (await Should.ThrowAsync<CacheServerException>(() => client.ExecuteAsync("SETRANGE", [key, long.MaxValue, "x"], Token))).Message.ShouldBe(TooLong);
+        (await Should.ThrowAsync<CacheServerException>(() => client.ExecuteAsync("SETRANGE", [key, long.MaxValue - 2, "xyz"], Token))).Message.ShouldBe(TooLong);
+        (await client.ExecuteAsync("SETRANGE", [key, long.MaxValue, ""], Token)).AsInt64().ShouldBe(0); // nothing to write
+        (await client.ExecuteAsync("EXISTS", [key], Token)).AsInt64().ShouldBe(0);
+
+        (await client.ExecuteAsync("SETRANGE", [key, Limit - 1, "x"], Token)).AsInt64().ShouldBe(Limit);
+        (await client.PingAsync(Token)).ShouldBe("PONG");
+    }
+
+    [Fact]
+    public async Task Append_that_would_grow_a_string_past_proto_max_bulk_len_is_refused_and_changes_nothing()
+    {
+        var key = Tools.UniquePrefix();
+        await using var client = await CacheClient.ConnectAsync(new CacheClientOptions { Port = server.Port }, Token);
+        await client.SetAsync(key, new byte[Limit - 1], cancellationToken: Token);
+
+        (await client.ExecuteAsync("APPEND", [key, "x"], Token)).AsInt64().ShouldBe(Limit);
+        (await Should.ThrowAsync<CacheServerException>(() => client.ExecuteAsync("APPEND", [key, "x"], Token))).Message.ShouldBe(TooLong);
+
+        (await client.ExecuteAsync("STRLEN", [key], Token)).AsInt64().ShouldBe(Limit);
+    }
+
+    [Fact]
+    public async Task A_reply_past_client_reply_max_bytes_closes_that_connection_only()
+    {
+        var key = Tools.UniquePrefix();
+        await using var client = await CacheClient.ConnectAsync(new CacheClientOptions { Port = server.Port }, Token);
+        await client.SetAsync(key, new byte[Limit - 16], cancellationToken: Token);
+        await using var greedy = await RawConnection.OpenAsync(server.Port);
+
+        // Four values of 1 MB ask for 4 MB of replies in one command; the limit is 3 MB.
+        await greedy.SendAsync($"MGET {key} {key} {key} {key}\r\n");
+
+        var received = await greedy.DrainUntilClosedAsync(TimeSpan.FromSeconds(15));
+        received.ShouldBeGreaterThanOrEqualTo(0, "the server should have closed the connection");
+        received.ShouldBeLessThan(4L * Limit);
+        (await client.GetBytesAsync(key, Token))!.Length.ShouldBe(Limit - 16);
+        (await client.ExecuteAsync("MGET", [key, key], Token)).Elements!.Count.ShouldBe(2);
+    }
+
+    [Fact]
+    public async Task Debug_runs_for_local_clients_when_enable_debug_command_is_local_and_its_size_is_bounded()
+    {
+        await using var client = await CacheClient.ConnectAsync(new CacheClientOptions { Port = server.Port }, Token);
+
+        (await client.ExecuteAsync("DEBUG", ["SLEEP", "0"], Token)).AsString().ShouldBe("OK");
+        (await Should.ThrowAsync<CacheServerException>(() => client.ExecuteAsync("DEBUG", ["POPULATE", 1, Tools.UniquePrefix(), Limit + 1], Token))).Message.ShouldBe(TooLong);
+        (await Should.ThrowAsync<CacheServerException>(() => client.ExecuteAsync("DEBUG", ["POPULATE", -1], Token))).Message.ShouldBe("ERR value is out of range, must be positive");
+        (await client.ExecuteAsync("CONFIG", ["GET", "enable-debug-command"], Token)).Elements![1].AsString().ShouldBe("local");
+    }
+
+    [Fact]
+    public async Task The_new_limits_are_visible_and_settable_through_config()
+    {
+        await using var client = await CacheClient.ConnectAsync(new CacheClientOptions { Port = server.Port }, Token);
+
+        var values = (await client.ExecuteAsync("CONFIG", ["GET", "keys-max-scan", "client-reply-max-bytes", "shutdown-timeout"], Token)).Elements!
+            .Select(e => e.AsString()).ToArray();
+        values.ShouldBe(["keys-max-scan", "100000", "client-reply-max-bytes", (3L * Limit).ToString(CultureInfo.InvariantCulture), "shutdown-timeout", "3"]);
+
+        (await client.ExecuteAsync("CONFIG", ["SET", "keys-max-scan", "5000"], Token)).AsString().ShouldBe("OK");
+        (await client.ExecuteAsync("CONFIG", ["GET", "keys-max-scan"], Token)).Elements![1].AsString().ShouldBe("5000");
+        (await client.ExecuteAsync("CONFIG", ["SET", "keys-max-scan", "100000"], Token)).AsString().ShouldBe("OK");
+        (await Should.ThrowAsync<CacheServerException>(() => client.ExecuteAsync("CONFIG", ["SET", "client-reply-max-bytes", "1mb"], Token)))
+            .Message.ShouldContain("at least proto-max-bulk-len + 1kb");
+        (await Should.ThrowAsync<CacheServerException>(() => client.ExecuteAsync("CONFIG", ["SET", "enable-debug-command", "yes"], Token)))
+            .Message.ShouldContain("can't set immutable config");
+    }
+}
