@@ -6,6 +6,7 @@ using Calc.Callbacks;
 using Calc.Data;
 using Calc.Discovery;
 using Calc.Hosting;
+using Calc.Idempotency;
 using Calc.Scheduling;
 using Calc.Validation;
 
@@ -24,6 +25,7 @@ internal static class CalculationsService
         services.AddDocumentCollection(CalculationStore.Collection);
         services.AddHealthChecks().AddDocumentStoreCheck();
         services.AddCallbacks<CalculationCallbackSource>();
+        services.AddIdempotencyKeys();
 
         services.AddValidator<CreateCalculationRequest, CreateCalculationValidator>();
         services.AddValidator<AddTermRequest, AddTermValidator>();

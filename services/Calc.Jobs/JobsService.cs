@@ -2,6 +2,7 @@ using Calc.Callbacks;
 using Calc.Data;
 using Calc.Discovery;
 using Calc.Hosting;
+using Calc.Idempotency;
 using Calc.Jobs.Domain;
 using Calc.Jobs.Features.Jobs;
 using Calc.Jobs.Features.Status;
@@ -34,6 +35,7 @@ internal static class JobsService
         services.AddValidator<CreateBudgetJobRequest, CreateBudgetJobValidator>();
         services.AddValidator<CreateFetchJobRequest, CreateFetchJobValidator>();
         services.AddSingleton<JobSubmitter>();
+        services.AddIdempotencyKeys();
 
         services.AddSingleton<WorkScheduler>();
         services.AddLoadReporter<WorkSchedulerLoadReporter>();
