@@ -38,7 +38,7 @@ internal sealed partial class JobSubmitter(
 
     /// <summary>A new budget job from already validated input.</summary>
     public Job NewBudgetJob(string? jobId, int daysOnline, long budgetCents, WorkPriority priority, int? timeoutSeconds, string? batchId = null,
-        string? callbackUrl = null, string? requestId = null)
+        string? callbackUrl = null, string? requestId = null, string? idempotencyKey = null)
     {
         var now = time.GetUtcNow();
         return new Job
@@ -52,11 +52,12 @@ internal sealed partial class JobSubmitter(
             BatchId = batchId,
             CallbackUrl = callbackUrl,
             RequestId = requestId,
+            IdempotencyKey = idempotencyKey,
         };
     }
 
     /// <summary>A new fetch job from already validated input: it and its data are kept for <c>Jobs:FetchResultLifetime</c>.</summary>
-    public Job NewFetchJob(string? jobId, string provider, WorkPriority priority, int? timeoutSeconds, string callbackUrl, string requestId)
+    public Job NewFetchJob(string? jobId, string provider, WorkPriority priority, int? timeoutSeconds, string callbackUrl, string requestId, string? idempotencyKey = null)
     {
         var now = time.GetUtcNow();
         return new Job
@@ -70,6 +71,7 @@ internal sealed partial class JobSubmitter(
             Provider = provider,
             CallbackUrl = callbackUrl,
             RequestId = requestId,
+            IdempotencyKey = idempotencyKey,
         };
     }
 

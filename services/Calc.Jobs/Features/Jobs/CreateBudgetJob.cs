@@ -50,7 +50,7 @@ internal static class CreateBudgetJob
         var priority = WorkRequestRules.ParsePriority(request.Priority);
         BudgetDistribution.TryToCents(request.Budget!.Value, out var cents);
         var job = submitter.NewBudgetJob(claim.ResourceId, request.DaysOnline!.Value, cents, priority, request.TimeoutSeconds,
-            callbackUrl: request.CallbackUrl, requestId: httpContext.TraceIdentifier) with { IdempotencyKey = claim.KeyId };
+            callbackUrl: request.CallbackUrl, requestId: httpContext.TraceIdentifier, idempotencyKey: claim.KeyId);
         return await JobAdmission.SubmitAsync(job, submitter, httpContext, capacity.Value.RetryAfterSeconds, cancellationToken);
     }
 }

@@ -48,8 +48,8 @@ internal static class CreateFetchJob
         }
 
         var priority = WorkRequestRules.ParsePriority(request.Priority);
-        var job = submitter.NewFetchJob(claim.ResourceId, request.Provider!, priority, request.TimeoutSeconds, request.CallbackUrl!, httpContext.TraceIdentifier)
-            with { IdempotencyKey = claim.KeyId };
+        var job = submitter.NewFetchJob(claim.ResourceId, request.Provider!, priority, request.TimeoutSeconds, request.CallbackUrl!, httpContext.TraceIdentifier,
+            claim.KeyId);
         return await JobAdmission.SubmitAsync(job, submitter, httpContext, capacity.Value.RetryAfterSeconds, cancellationToken);
     }
 }
