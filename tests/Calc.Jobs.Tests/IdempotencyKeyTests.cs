@@ -98,9 +98,10 @@ public sealed class IdempotencyKeyTests : IDisposable
     [Fact]
     public async Task A_jobId_made_by_another_request_stays_a_409_with_or_without_a_key_and_its_own_key_replays_it()
     {
-        await using var app = new JobsApp(_directory);
+        // The worker waits before each job, so the callback is never posted while the test runs.
+        await using var app = new JobsApp(_directory, ("Jobs:ProcessingDelayMilliseconds", "60000"));
         var http = app.CreateClient();
-        var body = new { jobId = "campaign-9", daysOnline = 1, budget = 1m };
+        var body = new { jobId = "campaign-9", daysOnline = 1, budget = 1m, callbackUrl = "https://hooks.example.com/j" };
 
         (await PostAsync(http, "/jobs/budget", "owner-key", body)).Status.ShouldBe(HttpStatusCode.Accepted);
 
@@ -110,6 +111,7 @@ public sealed class IdempotencyKeyTests : IDisposable
         replayed["id"]!.GetValue<string>().ShouldBe("campaign-9");
         (await PostAsync(http, "/jobs/budget", "someone-else", body)).Status.ShouldBe(HttpStatusCode.Conflict);
         (await PostAsync(http, "/jobs/budget", null, body)).Status.ShouldBe(HttpStatusCode.Conflict);
+        (await new JobsClient(http).GetAsync("campaign-9"))["callback"].ShouldNotBeNull("the refused requests left the job's delivery alone");
     }
 
     [Fact]
@@ -146,8 +148,9 @@ public sealed class IdempotencyKeyTests : IDisposable
     [Fact]
     public async Task Concurrent_creates_with_one_key_on_two_instances_of_one_database_make_one_job()
     {
-        await using var first = new JobsApp(_directory);
-        await using var second = new JobsApp(_directory);
+        // The workers wait before each job, so no job ends and no callback is posted while the test runs.
+        await using var first = new JobsApp(_directory, ("Jobs:ProcessingDelayMilliseconds", "60000"));
+        await using var second = new JobsApp(_directory, ("Jobs:ProcessingDelayMilliseconds", "60000"));
         var clients = new[] { first.CreateClient(), second.CreateClient() };
         await CountAsync(clients[0]);
         await CountAsync(clients[1]);
