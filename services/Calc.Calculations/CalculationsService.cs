@@ -8,6 +8,7 @@ using Calc.Data.Marten;
 using Calc.Data.Sqlite;
 using Calc.Discovery;
 using Calc.Hosting;
+using Calc.Idempotency;
 using Calc.Scheduling;
 using Calc.Validation;
 
@@ -27,6 +28,7 @@ internal static class CalculationsService
         services.AddDocumentCollection(CalculationStore.Collection);
         services.AddHealthChecks().AddDocumentStoreCheck();
         services.AddCallbacks<CalculationCallbackSource>();
+        services.AddIdempotencyKeys();
 
         services.AddValidator<CreateCalculationRequest, CreateCalculationValidator>();
         services.AddValidator<AddTermRequest, AddTermValidator>();

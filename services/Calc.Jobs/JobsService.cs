@@ -5,6 +5,7 @@ using Calc.Data.Redis;
 using Calc.Data.Sqlite;
 using Calc.Discovery;
 using Calc.Hosting;
+using Calc.Idempotency;
 using Calc.Jobs.Domain;
 using Calc.Jobs.Features.Jobs;
 using Calc.Jobs.Features.Status;
@@ -40,6 +41,7 @@ internal static class JobsService
         services.AddValidator<CreateBudgetJobRequest, CreateBudgetJobValidator>();
         services.AddValidator<CreateFetchJobRequest, CreateFetchJobValidator>();
         services.AddSingleton<JobSubmitter>();
+        services.AddIdempotencyKeys();
 
         services.AddSingleton<WorkScheduler>();
         services.AddLoadReporter<WorkSchedulerLoadReporter>();

@@ -86,6 +86,27 @@ public sealed class ProcessingTests(PostgresServer postgres)
     }
 
     [Fact]
+    public async Task Finalizing_a_processing_calculation_again_answers_202_with_its_state_and_starts_nothing_twice()
+    {
+        var (service, api) = await StartAsync(await postgres.CreateDatabaseAsync(), managedMath: true);
+        await using var _ = service;
+        var id = await StartSlowAsync(api);
+
+        using (var again = await api.FinalizeAsync(id))
+        {
+            var state = await CalculationsClient.ReadAsync(again, HttpStatusCode.Accepted);
+            state["id"]!.GetValue<string>().ShouldBe(id);
+            state["status"]!.GetValue<string>().ShouldBe("processing");
+            state["progress"].ShouldNotBeNull();
+            again.Headers.Location!.ToString().ShouldBe($"/calculations/{id}");
+        }
+
+        var status = await StatusAsync(api);
+        status["capacity"]!["processing"]!.GetValue<int>().ShouldBe(1, "the repeat took no second slot");
+        (await api.CancelAsync(id))["status"]!.GetValue<string>().ShouldBe("cancelled");
+    }
+
+    [Fact]
     public async Task A_calculation_past_its_timeout_is_stopped_marked_timed_out_and_frees_its_slot()
     {
         var (service, api) = await StartAsync(await postgres.CreateDatabaseAsync(), managedMath: true);

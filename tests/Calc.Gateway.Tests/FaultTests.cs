@@ -169,7 +169,7 @@ public sealed class FaultTests(PostgresServer postgres, CacheServerProcess cache
         after.StatusCode.ShouldBe(HttpStatusCode.OK);
     }
 
-    private static async Task<JsonObject> RpcAsync(ServiceProcess gateway, string method, object parameters)
+    internal static async Task<JsonObject> RpcAsync(ServiceProcess gateway, string method, object parameters)
     {
         using var http = gateway.CreateClient();
         using var request = new HttpRequestMessage(HttpMethod.Post, "/internal/rpc")

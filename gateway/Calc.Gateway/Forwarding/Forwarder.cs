@@ -3,6 +3,7 @@ using System.Net;
 using Calc.Discovery;
 using Calc.Gateway.Balancing;
 using Calc.Gateway.Registry;
+using Calc.Idempotency;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
@@ -15,8 +16,10 @@ namespace Calc.Gateway.Forwarding;
 /// Forwards one client request to an instance of a service and streams the answer back. Each attempt goes to a
 /// different instance chosen by the <see cref="LoadBalancer"/>, through that instance's circuit breaker and timeout.
 /// Another attempt is made when nothing can have been done (the breaker refused the call, the connection could not be
-/// made, or the instance answered 503 from admission control) and, for idempotent methods, also after an error or a
-/// timeout. When no instance takes the request: 503 problem details with Retry-After.
+/// made, or the instance answered 503 from admission control) and, for retry-safe requests, also after an error or a
+/// timeout. Retry-safe: the idempotent methods, and a POST with an <c>Idempotency-Key</c> (the services answer a
+/// repeat with the resource the first one made, so sending it again makes nothing twice). When no instance takes the
+/// request: 503 problem details with Retry-After.
 /// </summary>
 internal sealed partial class Forwarder(
     ServiceRegistry registry,
@@ -40,8 +43,7 @@ internal sealed partial class Forwarder(
         }
 
         var method = context.Request.Method;
-        var idempotent = HttpMethods.IsGet(method) || HttpMethods.IsHead(method) || HttpMethods.IsOptions(method)
-                         || HttpMethods.IsPut(method) || HttpMethods.IsDelete(method) || HttpMethods.IsTrace(method);
+        var idempotent = IsRetrySafe(context.Request);
         var body = await ReadReplayableBodyAsync(context);
         var streamedBody = body is null && HasBody(context.Request);
 
@@ -156,6 +158,15 @@ internal sealed partial class Forwarder(
                 ? $"No instance of '{service}' could handle the request."
                 : $"No instance of '{service}' is available (circuits open).";
         await NoInstanceAsync(context, service, detail, Math.Max(refusedRetryAfter, _options.RetryAfterSeconds));
+    }
+
+    /// <summary>Whether sending the request a second time, to another instance, cannot do anything twice.</summary>
+    private static bool IsRetrySafe(HttpRequest request)
+    {
+        var method = request.Method;
+        return HttpMethods.IsGet(method) || HttpMethods.IsHead(method) || HttpMethods.IsOptions(method)
+               || HttpMethods.IsPut(method) || HttpMethods.IsDelete(method) || HttpMethods.IsTrace(method)
+               || (HttpMethods.IsPost(method) && request.Headers.ContainsKey(IdempotencyKeys.HeaderName));
     }
 
     private static string? FirstValue(System.Net.Http.Headers.HeaderStringValues values)

@@ -19,6 +19,9 @@ internal sealed record Calculation
     public required int TimeoutSeconds { get; init; }
     public string? CallbackUrl { get; init; }
     public string? RequestId { get; init; }
+
+    /// <summary>The id of the <c>Idempotency-Key</c> that made it, if any: a replay answers it only when this matches.</summary>
+    public string? IdempotencyKey { get; init; }
     public required DateTimeOffset CreatedAt { get; init; }
     public DateTimeOffset? StartedAt { get; init; }
     public DateTimeOffset? FinishedAt { get; init; }

@@ -42,6 +42,9 @@ internal sealed record Job
     /// <summary>The id of the request that created the job: it travels with the queue message, its logs and its callback.</summary>
     public string? RequestId { get; init; }
 
+    /// <summary>The id of the <c>Idempotency-Key</c> that made it, if any: a replay answers it only when this matches.</summary>
+    public string? IdempotencyKey { get; init; }
+
     public bool IsFinal => Status is JobStatus.Done or JobStatus.Failed or JobStatus.TimedOut or JobStatus.Cancelled;
 
     /// <summary>When processing must end: the timeout counts from the first start, across workers.</summary>

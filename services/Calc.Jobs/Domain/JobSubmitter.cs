@@ -38,7 +38,7 @@ internal sealed partial class JobSubmitter(
 
     /// <summary>A new budget job from already validated input.</summary>
     public Job NewBudgetJob(string? jobId, int daysOnline, long budgetCents, WorkPriority priority, int? timeoutSeconds, string? batchId = null,
-        string? callbackUrl = null, string? requestId = null)
+        string? callbackUrl = null, string? requestId = null, string? idempotencyKey = null)
     {
         var now = time.GetUtcNow();
         return new Job
@@ -52,11 +52,12 @@ internal sealed partial class JobSubmitter(
             BatchId = batchId,
             CallbackUrl = callbackUrl,
             RequestId = requestId,
+            IdempotencyKey = idempotencyKey,
         };
     }
 
     /// <summary>A new fetch job from already validated input: it and its data are kept for <c>Jobs:FetchResultLifetime</c>.</summary>
-    public Job NewFetchJob(string? jobId, string provider, WorkPriority priority, int? timeoutSeconds, string callbackUrl, string requestId)
+    public Job NewFetchJob(string? jobId, string provider, WorkPriority priority, int? timeoutSeconds, string callbackUrl, string requestId, string? idempotencyKey = null)
     {
         var now = time.GetUtcNow();
         return new Job
@@ -70,23 +71,37 @@ internal sealed partial class JobSubmitter(
             Provider = provider,
             CallbackUrl = callbackUrl,
             RequestId = requestId,
+            IdempotencyKey = idempotencyKey,
         };
     }
+
+    /// <summary>The stored job, or null when there is none (or it expired).</summary>
+    public async Task<Job?> LoadAsync(string id, CancellationToken cancellationToken) =>
+        (await repository.LoadAsync(id, cancellationToken))?.Document;
 
     public async Task<Outcome> SubmitAsync(Job job, CancellationToken cancellationToken)
     {
         // The delivery first: should this process stop before the job is stored, the dispatcher's sweep drops it.
-        if (job.CallbackUrl is { } url && !await callbacks.RegisterAsync(job.Id, url, job.RequestId, job.ExpiresAt, cancellationToken))
+        var registered = false;
+        if (job.CallbackUrl is { } url)
         {
-            return Outcome.AlreadyExists; // A live job with this id has (or had) a callback: the id is taken.
+            registered = await callbacks.RegisterAsync(job.Id, url, job.RequestId, job.ExpiresAt, cancellationToken);
+
+            // Without a key, a live job with this id has (or had) a callback: the id is taken. Under a key, an earlier
+            // request with it (whose instance stopped, or which runs alongside) may have registered this very
+            // delivery; the job's insert below decides whether the id is taken.
+            if (!registered && job.IdempotencyKey is null)
+            {
+                return Outcome.AlreadyExists;
+            }
         }
 
         var write = await repository.InsertAsync(job.Id, job, job.ExpiresAt, cancellationToken);
         if (write.Status == WriteStatus.AlreadyExists)
         {
-            if (job.CallbackUrl is not null)
+            if (registered)
             {
-                await callbacks.DropAsync(job.Id);
+                await callbacks.DropAsync(job.Id); // Only a delivery this call stored: another's belongs to the stored job.
             }
 
             return Outcome.AlreadyExists;

@@ -3,6 +3,7 @@ using Calc.Calculations.Domain;
 using Calc.Callbacks;
 using Calc.Contracts;
 using Calc.Data;
+using Calc.Idempotency;
 using Calc.Scheduling;
 using Calc.Validation;
 using FluentValidation;
@@ -19,6 +20,11 @@ namespace Calc.Calculations.Features.Calculations;
 /// <param name="CallbackUrl">An http(s) URL to post the result to when it is final (on a host of <c>Callbacks:AllowedHosts</c> when that is set).</param>
 public sealed record CreateCalculationRequest(string? Type, JsonElement? Init, string? Priority, int? TimeoutSeconds, string? CallbackUrl);
 
+/// <summary>
+/// POST /calculations: 201 with the new calculation. With an <c>Idempotency-Key</c>, the same key and request again
+/// (within <c>Idempotency:KeyLifetime</c>) answer 201 with that same calculation as it is now, marked
+/// <c>Idempotent-Replayed: true</c>, instead of making a second one; a different request with the key is a 422.
+/// </summary>
 internal static class CreateCalculation
 {
     public static void MapCreateCalculation(this RouteGroupBuilder group) =>
@@ -27,30 +33,45 @@ internal static class CreateCalculation
             .WithName("CreateCalculation")
             .WithSummary("Creates a calculation in the building state.");
 
-    private static async Task<Created<CalculationResponse>> HandleAsync(
+    private static async Task<Results<Created<CalculationResponse>, ProblemHttpResult>> HandleAsync(
         CreateCalculationRequest request,
         HttpContext httpContext,
         IDocumentRepository<Calculation> repository,
         CallbackOutbox callbacks,
+        IdempotencyKeys idempotencyKeys,
         IOptions<CalculationsOptions> options,
         TimeProvider time,
         CancellationToken cancellationToken)
     {
+        var claim = await idempotencyKeys.ClaimAsync(httpContext, "create-calculation", request, Guid.CreateVersion7().ToString("N"), cancellationToken);
+        if (claim.Refusal is { } refusal)
+        {
+            return refusal;
+        }
+
+        if (claim.IsKeyed && await repository.LoadAsync(claim.ResourceId, cancellationToken) is { } earlier)
+        {
+            return await ReplayAsync(earlier.Document, claim, httpContext, callbacks, cancellationToken);
+        }
+
         ExactInteger.TryRead(request.Init, options.Value.MaxInputDigits, out var init, out _);
         var calculation = new Calculation
         {
-            Id = Guid.CreateVersion7().ToString("N"),
+            Id = claim.ResourceId,
             Type = WireNames<CalculationType>.Parse(request.Type!),
             Init = ExactInteger.Normalize(init),
             Priority = WorkRequestRules.ParsePriority(request.Priority),
             TimeoutSeconds = request.TimeoutSeconds ?? options.Value.DefaultTimeoutSeconds,
             CallbackUrl = request.CallbackUrl,
             RequestId = httpContext.TraceIdentifier,
+            IdempotencyKey = claim.KeyId,
             CreatedAt = time.GetUtcNow(),
         };
 
-        // The delivery first: should this process stop before the calculation is stored, the sweep drops it.
-        if (calculation.CallbackUrl is { } url && !await callbacks.RegisterAsync(calculation.Id, url, calculation.RequestId, null, cancellationToken))
+        // The delivery first: should this process stop before the calculation is stored, the sweep drops it. Under a
+        // key, an earlier request with it (whose instance stopped, or which runs alongside) may have registered it.
+        if (calculation.CallbackUrl is { } url && !await callbacks.RegisterAsync(calculation.Id, url, calculation.RequestId, null, cancellationToken)
+            && !claim.IsKeyed)
         {
             throw new InvalidOperationException("A new calculation id collided with a stored callback.");
         }
@@ -58,9 +79,29 @@ internal static class CreateCalculation
         var write = await repository.InsertAsync(calculation.Id, calculation, cancellationToken: cancellationToken);
         if (!write.Succeeded)
         {
+            // Under a key, a concurrent request with it stored the calculation first: one calculation, both answer it.
+            if (claim.IsKeyed && await repository.LoadAsync(calculation.Id, cancellationToken) is { } concurrent)
+            {
+                return await ReplayAsync(concurrent.Document, claim, httpContext, callbacks, cancellationToken);
+            }
+
             throw new InvalidOperationException($"A new calculation id collided ({write.Status}).");
         }
 
+        var callback = calculation.CallbackUrl is null ? null : await callbacks.GetStatusAsync(calculation.Id, cancellationToken);
+        return TypedResults.Created($"/calculations/{calculation.Id}", calculation.ToResponse(callback: callback));
+    }
+
+    // The first request's answer again (201), with the calculation as it stands now.
+    private static async Task<Results<Created<CalculationResponse>, ProblemHttpResult>> ReplayAsync(
+        Calculation calculation, IdempotencyClaim claim, HttpContext httpContext, CallbackOutbox callbacks, CancellationToken cancellationToken)
+    {
+        if (calculation.IdempotencyKey != claim.KeyId)
+        {
+            throw new InvalidOperationException($"Calculation {calculation.Id} is not the one its Idempotency-Key made.");
+        }
+
+        IdempotencyKeys.MarkReplayed(httpContext);
         var callback = calculation.CallbackUrl is null ? null : await callbacks.GetStatusAsync(calculation.Id, cancellationToken);
         return TypedResults.Created($"/calculations/{calculation.Id}", calculation.ToResponse(callback: callback));
     }

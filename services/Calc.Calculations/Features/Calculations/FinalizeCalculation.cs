@@ -1,5 +1,6 @@
 using Calc.Calculations.Domain;
 using Calc.Calculations.Processing;
+using Calc.Callbacks;
 using Calc.Contracts;
 using Calc.Data;
 using Calc.Scheduling;
@@ -11,20 +12,24 @@ namespace Calc.Calculations.Features.Calculations;
 /// <summary>
 /// PUT /calculations/{id}/finalize: starts processing at once on a free slot (202), or refuses at once with 503 and
 /// Retry-After when none is free for the calculation's priority; the calculation then stays building.
+/// Finalizing is idempotent, so a repeated PUT (a client's retry, or the gateway's on another instance after the first
+/// one stored <c>processing</c> and died) is not a failure: a calculation already processing answers 202 and a final
+/// one 200, each with its current state. Only a building calculation is ever started.
 /// </summary>
 internal static class FinalizeCalculation
 {
     public static void MapFinalizeCalculation(this RouteGroupBuilder group) =>
         group.MapPut("/{id}/finalize", HandleAsync)
             .WithName("FinalizeCalculation")
-            .WithSummary("Finalizes a calculation and starts processing it.");
+            .WithSummary("Finalizes a calculation and starts processing it (again: answers its current state).");
 
-    private static async Task<Results<Accepted<CalculationResponse>, ProblemHttpResult>> HandleAsync(
+    private static async Task<Results<Accepted<CalculationResponse>, Ok<CalculationResponse>, ProblemHttpResult>> HandleAsync(
         string id,
         HttpContext httpContext,
         IDocumentRepository<Calculation> repository,
         WorkScheduler scheduler,
         CalculationProcessor processor,
+        CallbackOutbox callbacks,
         IOptions<CapacityOptions> capacity,
         CancellationToken cancellationToken)
     {
@@ -36,7 +41,7 @@ internal static class FinalizeCalculation
 
         if (stored.Document.Status != CalculationStatus.Building)
         {
-            return NotBuilding(stored.Document);
+            return await AlreadyFinalizedAsync(stored.Document, processor, callbacks, cancellationToken);
         }
 
         var slot = scheduler.TryAcquire(stored.Document.Priority);
@@ -53,9 +58,17 @@ internal static class FinalizeCalculation
 
         // It changed between the load and the start: deleted, cancelled or finalized by a concurrent request.
         var now = await repository.LoadAsync(id, cancellationToken);
-        return now is null ? Problems.NotFound(id) : NotBuilding(now.Document);
+        return now is null ? Problems.NotFound(id) : await AlreadyFinalizedAsync(now.Document, processor, callbacks, cancellationToken);
     }
 
-    private static ProblemHttpResult NotBuilding(Calculation calculation) => Problems.WrongState(
-        $"The calculation is {WireNames<CalculationStatus>.Of(calculation.Status)}; only a building calculation can be finalized.");
+    // Finalized before (by this request's earlier attempt, or by another): its state as GET shows it.
+    private static async Task<Results<Accepted<CalculationResponse>, Ok<CalculationResponse>, ProblemHttpResult>> AlreadyFinalizedAsync(
+        Calculation calculation, CalculationProcessor processor, CallbackOutbox callbacks, CancellationToken cancellationToken)
+    {
+        var callback = calculation.CallbackUrl is null ? null : await callbacks.GetStatusAsync(calculation.Id, cancellationToken);
+        var response = calculation.ToResponse(processor.LocalProgress(calculation.Id), callback: callback);
+        return calculation.IsFinal
+            ? TypedResults.Ok(response)
+            : TypedResults.Accepted($"/calculations/{calculation.Id}", response);
+    }
 }

@@ -1,6 +1,7 @@
 using Calc.Callbacks;
 using Calc.Contracts;
 using Calc.Hosting;
+using Calc.Idempotency;
 using Calc.Jobs.Domain;
 using Calc.Scheduling;
 using Calc.Validation;
@@ -21,7 +22,8 @@ public sealed record CreateBudgetJobRequest(string? JobId, int? DaysOnline, deci
 
 /// <summary>
 /// POST /jobs/budget: a budget job, stored as queued (with its expiry) and published; answered as
-/// <see cref="JobAdmission"/> says, so an accepted job is never lost.
+/// <see cref="JobAdmission"/> says, so an accepted job is never lost. An <c>Idempotency-Key</c> makes it safe to send
+/// again: the same key and request answer the job the first one made (a different request with the key is a 422).
 /// </summary>
 internal static class CreateBudgetJob
 {
@@ -35,13 +37,20 @@ internal static class CreateBudgetJob
         CreateBudgetJobRequest request,
         HttpContext httpContext,
         JobSubmitter submitter,
+        IdempotencyKeys idempotencyKeys,
         IOptions<CapacityOptions> capacity,
         CancellationToken cancellationToken)
     {
+        var claim = await idempotencyKeys.ClaimAsync(httpContext, "create-budget-job", request, request.JobId ?? JobIds.New(), cancellationToken);
+        if (claim.Refusal is { } refusal)
+        {
+            return refusal;
+        }
+
         var priority = WorkRequestRules.ParsePriority(request.Priority);
         BudgetDistribution.TryToCents(request.Budget!.Value, out var cents);
-        var job = submitter.NewBudgetJob(request.JobId, request.DaysOnline!.Value, cents, priority, request.TimeoutSeconds,
-            callbackUrl: request.CallbackUrl, requestId: httpContext.TraceIdentifier);
+        var job = submitter.NewBudgetJob(claim.ResourceId, request.DaysOnline!.Value, cents, priority, request.TimeoutSeconds,
+            callbackUrl: request.CallbackUrl, requestId: httpContext.TraceIdentifier, idempotencyKey: claim.KeyId);
         return await JobAdmission.SubmitAsync(job, submitter, httpContext, capacity.Value.RetryAfterSeconds, cancellationToken);
     }
 }

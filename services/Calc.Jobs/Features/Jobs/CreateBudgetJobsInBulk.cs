@@ -3,6 +3,7 @@ using System.Text;
 using Calc.Contracts;
 using Calc.Data;
 using Calc.Hosting;
+using Calc.Idempotency;
 using Calc.Jobs.Domain;
 using Calc.Scheduling;
 using Calc.Validation;
@@ -24,7 +25,8 @@ public sealed record BulkResponse(string BatchId, int Rows, int Accepted, int Re
 /// POST /jobs/budget/bulk with a CSV body (<c>text/csv</c>): a header naming the columns <c>daysOnline</c> and
 /// <c>budget</c> (required) and <c>jobId</c>, <c>priority</c>, <c>timeoutSeconds</c>, <c>callbackUrl</c> (optional), in any order, then
 /// one job per row. Every valid row becomes a queued job; every invalid one is reported with its row number, field and
-/// message (valid rows are still processed). 202 with the batch id; 400 when the file as a whole cannot be read.
+/// message (valid rows are still processed). 202 with the batch id; 400 when the file as a whole cannot be read, and
+/// for an <c>Idempotency-Key</c> (not supported here).
 /// </summary>
 internal static class CreateBudgetJobsInBulk
 {
@@ -49,6 +51,13 @@ internal static class CreateBudgetJobsInBulk
         TimeProvider time,
         CancellationToken cancellationToken)
     {
+        // Refused rather than ignored: the gateway retries a POST with the header on another instance, and a batch
+        // sent twice would queue every row twice.
+        if (IdempotencyKeys.RefuseIfPresent(request.HttpContext, "a bulk upload is not made idempotent; send it without the header, once.") is { } refusal)
+        {
+            return refusal;
+        }
+
         var limits = options.Value;
         var text = await ReadBodyAsync(request, limits.MaxBulkBytes, cancellationToken);
         if (text is null)

@@ -1,6 +1,7 @@
 using Calc.Callbacks;
 using Calc.Contracts;
 using Calc.Hosting;
+using Calc.Idempotency;
 using Calc.Jobs.Domain;
 using Calc.Scheduling;
 using Calc.Validation;
@@ -21,7 +22,8 @@ public sealed record CreateFetchJobRequest(string? Provider, string? CallbackUrl
 /// <summary>
 /// Seed 003's flow: the API stores and queues the job (202 with its id and the request id), a worker fetches from the
 /// provider with retries, stores the data as the job's result, and the callback delivery posts it. The request id is
-/// in every log line of the flow, in the queue message and in the callback.
+/// in every log line of the flow, in the queue message and in the callback. An <c>Idempotency-Key</c> makes it safe to
+/// send again, as for budget jobs (<see cref="JobAdmission"/>).
 /// </summary>
 internal static class CreateFetchJob
 {
@@ -35,11 +37,19 @@ internal static class CreateFetchJob
         CreateFetchJobRequest request,
         HttpContext httpContext,
         JobSubmitter submitter,
+        IdempotencyKeys idempotencyKeys,
         IOptions<CapacityOptions> capacity,
         CancellationToken cancellationToken)
     {
+        var claim = await idempotencyKeys.ClaimAsync(httpContext, "create-fetch-job", request, request.JobId ?? JobIds.New(), cancellationToken);
+        if (claim.Refusal is { } refusal)
+        {
+            return refusal;
+        }
+
         var priority = WorkRequestRules.ParsePriority(request.Priority);
-        var job = submitter.NewFetchJob(request.JobId, request.Provider!, priority, request.TimeoutSeconds, request.CallbackUrl!, httpContext.TraceIdentifier);
+        var job = submitter.NewFetchJob(claim.ResourceId, request.Provider!, priority, request.TimeoutSeconds, request.CallbackUrl!, httpContext.TraceIdentifier,
+            claim.KeyId);
         return await JobAdmission.SubmitAsync(job, submitter, httpContext, capacity.Value.RetryAfterSeconds, cancellationToken);
     }
 }
