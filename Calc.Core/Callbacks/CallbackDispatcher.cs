@@ -207,6 +207,12 @@ internal sealed partial class CallbackDispatcher(
                 LogFailedAttempt(logger, delivery.WorkId, delivery.Attempts, error, delay.TotalSeconds, delivery.RequestId);
             }
 
+            Telemetry.CallbackAttempts.Add(1, new KeyValuePair<string, object?>("calc.outcome", error is null ? "delivered" : refused ? "refused" : "failed"));
+            if (outcome.State == CallbackState.DeadLettered)
+            {
+                Telemetry.CallbackDeadLetters.Add(1);
+            }
+
             await StoreOutcomeAsync(claimed, outcome);
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)

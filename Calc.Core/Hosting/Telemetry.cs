@@ -42,6 +42,14 @@ public static class Telemetry
     /// <summary>Discovery: an instance's heartbeats to the gateway's registry.</summary>
     internal static readonly ActivitySource Discovery = new("Calc.Discovery");
 
+    private static readonly Meter CallbackMeter = new("Calc.Callbacks");
+
+    /// <summary>Callback attempts by outcome (delivered, failed, refused, dead_lettered).</summary>
+    internal static readonly Counter<long> CallbackAttempts = CallbackMeter.CreateCounter<long>("calc.callback.attempts", "{attempt}", "Callback delivery attempts by outcome.");
+
+    /// <summary>Callbacks that ended dead-lettered.</summary>
+    internal static readonly Counter<long> CallbackDeadLetters = CallbackMeter.CreateCounter<long>("calc.callback.dead_letters", "{callback}", "Callbacks dead-lettered (every attempt failed, or the receiver is refused).");
+
     /// <summary>Whether <c>OTEL_SDK_DISABLED</c> is <c>true</c> (the standard switch): then no SDK is set up.</summary>
     public static bool IsDisabled(IConfiguration configuration)
     {
@@ -92,6 +100,7 @@ public static class Telemetry
             return;
         }
 
+        builder.Services.AddHostedService<CoreMetrics>();
         var otel = builder.Services.AddOpenTelemetry()
             .ConfigureResource(r => r.AddService(identity.ServiceName, serviceInstanceId: identity.InstanceId))
             .WithTracing(tracing => tracing

@@ -49,6 +49,7 @@ internal static class GatewayService
         services.AddSingleton<LoadBalancer>();
         services.AddSingleton<Forwarder>();
         services.AddSingleton<ClientRateLimiting>();
+        services.AddHostedService<GatewayMetrics>();
 
         // The fast lane (Linux x64): plain forwards straight from epoll loops, everything else through Kestrel.
         services.AddSingleton<FastLane.FastLaneServices>();
