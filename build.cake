@@ -149,6 +149,7 @@ Task("Prerequisites")
     ("/usr/bin/redis-cli", "redis-tools"),
     ("/usr/lib/rabbitmq/bin/rabbitmq-server", "rabbitmq-server"),
     ("/usr/lib/x86_64-linux-gnu/libgmp.so.10", "libgmp10"),
+    ("/usr/bin/prometheus", "prometheus"), // the metrics tests' scraper (tests/Calc.Telemetry.Tests)
 ];
 
 Task("Test")

@@ -14,6 +14,9 @@ internal sealed record CallbackDelivery
     public required string WorkId { get; init; }
     public required string Url { get; init; }
     public string? RequestId { get; init; }
+
+    /// <summary>The W3C traceparent of the work that registered or armed it: each attempt's span continues that trace.</summary>
+    public string? TraceParent { get; init; }
     public CallbackState State { get; init; } = CallbackState.Waiting;
     public int Attempts { get; init; }
     public int Rearmed { get; init; }

@@ -151,6 +151,14 @@ internal sealed partial class CallbackDispatcher(
     private async Task AttemptAsync(StoredDocument<CallbackDelivery> claimed, CancellationToken stoppingToken)
     {
         var delivery = claimed.Document;
+        using var activity = Telemetry.Callbacks.StartFrom("callback deliver", System.Diagnostics.ActivityKind.Internal, delivery.TraceParent);
+        if (activity is { IsAllDataRequested: true })
+        {
+            activity.SetTag(Telemetry.RequestIdTag, delivery.RequestId);
+            activity.SetTag("calc.work_id", delivery.WorkId);
+            activity.SetTag("calc.callback.attempt", delivery.Attempts);
+        }
+
         using var scope = logger.BeginScope("RequestId:{RequestId} CallbackFor:{WorkId}", delivery.RequestId, delivery.WorkId);
         try
         {
@@ -169,6 +177,11 @@ internal sealed partial class CallbackDispatcher(
             }
 
             var (statusCode, error, refused) = await PostAsync(delivery, content.Body, stoppingToken);
+            if (error is not null)
+            {
+                activity.Fail(error);
+            }
+
             var now = time.GetUtcNow();
             CallbackDelivery outcome;
             if (error is null)
@@ -194,6 +207,12 @@ internal sealed partial class CallbackDispatcher(
                 LogFailedAttempt(logger, delivery.WorkId, delivery.Attempts, error, delay.TotalSeconds, delivery.RequestId);
             }
 
+            Telemetry.CallbackAttempts.Add(1, new KeyValuePair<string, object?>("calc.outcome", error is null ? "delivered" : refused ? "refused" : "failed"));
+            if (outcome.State == CallbackState.DeadLettered)
+            {
+                Telemetry.CallbackDeadLetters.Add(1);
+            }
+
             await StoreOutcomeAsync(claimed, outcome);
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -217,6 +236,12 @@ internal sealed partial class CallbackDispatcher(
         if (delivery.RequestId is { } requestId)
         {
             request.Headers.TryAddWithoutValidation("X-Request-Id", requestId);
+        }
+
+        if (System.Diagnostics.Activity.Current is null && delivery.TraceParent is { } traceParent)
+        {
+            // Tracing is off here, but the receiver can still join the work's trace.
+            request.Headers.TryAddWithoutValidation("traceparent", traceParent);
         }
 
         request.Headers.TryAddWithoutValidation("X-Calc-Callback-Id", delivery.WorkId);

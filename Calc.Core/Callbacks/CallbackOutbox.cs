@@ -44,6 +44,7 @@ public sealed class CallbackOutbox
             WorkId = workId,
             Url = url,
             RequestId = requestId,
+            TraceParent = Hosting.Telemetry.CurrentTraceParent(),
             CreatedAt = now,
             NextAttemptAt = now + _options.SweepInterval,
         };
@@ -64,9 +65,11 @@ public sealed class CallbackOutbox
     public async Task ArmAsync(string workId, CancellationToken cancellationToken = default)
     {
         var now = _time.GetUtcNow();
+        // The work that finished it (a calculation's processing, a job's pipeline) becomes the callback's parent span.
+        var traceParent = Hosting.Telemetry.CurrentTraceParent();
         var changed = await _repository.ChangeAsync(
             workId,
-            d => d.State == CallbackState.Waiting ? d with { State = CallbackState.Pending, NextAttemptAt = now } : null,
+            d => d.State == CallbackState.Waiting ? d with { State = CallbackState.Pending, NextAttemptAt = now, TraceParent = traceParent ?? d.TraceParent } : null,
             cancellationToken).ConfigureAwait(false);
         if (changed is { Changed: true })
         {

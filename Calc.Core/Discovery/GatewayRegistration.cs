@@ -146,6 +146,8 @@ public sealed partial class GatewayRegistration : IHostedLifecycleService, IDisp
     {
         var load = _loadReporter?.Current() ?? new InstanceLoad(0, 0);
         var announcement = new InstanceAnnouncement(_identity.ServiceName, _identity.InstanceId, _baseUrl!, load.Capacity, load.Processing);
+        // Each beat is its own small trace (a root span, not under whatever started the loop).
+        using var activity = Hosting.Telemetry.Discovery.StartFrom(_registered ? "registry heartbeat" : "registry register", System.Diagnostics.ActivityKind.Internal, traceParent: null);
         try
         {
             await CallAsync(_registered ? RegistryRpc.Heartbeat : RegistryRpc.Register, announcement, cancellationToken);
@@ -160,6 +162,7 @@ public sealed partial class GatewayRegistration : IHostedLifecycleService, IDisp
         catch (Exception exception) when (exception is HttpRequestException or JsonException or RegistrationRefusedException
                                               || (exception is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
+            activity.Fail(exception.Message);
             // Logged once per streak of failures: a gateway down for an hour must not write 1200 warnings.
             if (!_failing)
             {

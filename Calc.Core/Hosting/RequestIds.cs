@@ -6,7 +6,8 @@ namespace Calc.Hosting;
 /// <summary>
 /// The one rule for a request's id, shared by <see cref="RequestIdMiddleware"/> and the gateway's forwarding path:
 /// taken from <c>X-Request-Id</c> when the caller sent a well-formed one, created otherwise; echoed in the response and
-/// used as <see cref="HttpContext.TraceIdentifier"/> (so problem details carry it).
+/// used as <see cref="HttpContext.TraceIdentifier"/> (so problem details carry it), and set on the request's span as
+/// <see cref="Telemetry.RequestIdTag"/>.
 /// </summary>
 public static class RequestIds
 {
@@ -25,6 +26,11 @@ public static class RequestIds
         var requestId = IsWellFormed(incoming) ? incoming : Guid.NewGuid().ToString("N");
         context.TraceIdentifier = requestId;
         context.Response.Headers[HeaderName] = requestId;
+        if (System.Diagnostics.Activity.Current is { IsAllDataRequested: true } activity)
+        {
+            activity.SetTag(Telemetry.RequestIdTag, requestId);
+        }
+
         return requestId;
     }
 

@@ -16,7 +16,8 @@ namespace Calc.Hosting;
 
 /// <summary>
 /// What every Calc service sets up the same way: JSON conventions, RFC 9457 problem details (including for bind
-/// errors), request ids in logs, health endpoints, OpenAPI and Swagger UI.
+/// errors), request ids in logs, OpenTelemetry traces and metrics (<see cref="Telemetry"/>), health endpoints, OpenAPI
+/// and Swagger UI.
 /// </summary>
 public static class ServiceDefaults
 {
@@ -40,7 +41,8 @@ public static class ServiceDefaults
     public static IHostApplicationBuilder AddServiceDefaults(this IHostApplicationBuilder builder, string serviceName)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        builder.Services.AddSingleton(new ServiceIdentity(serviceName, builder.Configuration["Service:InstanceId"]));
+        var identity = new ServiceIdentity(serviceName, builder.Configuration["Service:InstanceId"]);
+        builder.Services.AddSingleton(identity);
         builder.Services.AddSingleton(TimeProvider.System);
 
         builder.Logging.ClearProviders();
@@ -57,6 +59,8 @@ public static class ServiceDefaults
         {
             builder.Logging.AddConsole();
         }
+
+        builder.AddTelemetry(identity);
 
         builder.Services.ConfigureHttpJsonOptions(o => ConfigureJson(o.SerializerOptions));
         // Bind errors throw (instead of an empty 400) so BadRequestExceptionHandler can name the field.
@@ -79,7 +83,7 @@ public static class ServiceDefaults
 
     /// <summary>
     /// Adds the shared middleware (request ids, exception handling to problem details, status code pages) and maps
-    /// <c>/health/live</c>, <c>/health/ready</c>, <c>/openapi/v1.json</c> and Swagger UI at <c>/swagger</c>.
+    /// <c>/metrics</c> (Prometheus), <c>/health/live</c>, <c>/health/ready</c>, <c>/openapi/v1.json</c> and Swagger UI at <c>/swagger</c>.
     /// Call it first, before mapping the service's own endpoints.
     /// </summary>
     public static WebApplication UseServiceDefaults(this WebApplication app)
@@ -90,6 +94,7 @@ public static class ServiceDefaults
         app.UseExceptionHandler();
         app.UseStatusCodePages();
 
+        app.MapMetrics();
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = c => c.Tags.Contains("live") });
         app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains(ReadyTag) });
         app.MapOpenApi();

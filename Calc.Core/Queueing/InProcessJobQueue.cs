@@ -35,7 +35,12 @@ public sealed partial class InProcessJobQueue : IJobQueue, IDisposable
     {
         ArgumentNullException.ThrowIfNull(message);
         QueueOptions.CheckQueueName(queue);
-        Get(queue).Enqueue(new Entry(message with { Body = message.Body.ToArray() }, PriorDeliveries: 0));
+        var (activity, traced) = QueueTracing.StartPublish("inprocess", queue, message);
+        using (activity)
+        {
+            Get(queue).Enqueue(new Entry(traced with { Body = message.Body.ToArray() }, PriorDeliveries: 0));
+        }
+
         return Task.CompletedTask;
     }
 
@@ -252,6 +257,7 @@ public sealed partial class InProcessJobQueue : IJobQueue, IDisposable
             {
                 try
                 {
+                    using var activity = QueueTracing.StartProcess("inprocess", delivery);
                     await handler(delivery);
                     if (!delivery.IsSettled)
                     {

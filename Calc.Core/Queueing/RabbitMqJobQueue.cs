@@ -36,6 +36,12 @@ public sealed partial class RabbitMqJobQueue : IJobQueue, IAsyncDisposable
     /// <summary>Header holding why a message was parked or last retried.</summary>
     public const string ReasonHeader = "x-calc-parked-reason";
 
+    /// <summary>Header holding the publisher's W3C trace context (<see cref="QueueMessage.TraceParent"/>).</summary>
+    public const string TraceParentHeader = "traceparent";
+
+    /// <summary>Header holding the publisher's W3C <c>tracestate</c>.</summary>
+    public const string TraceStateHeader = "tracestate";
+
     private const int MaxReasonLength = 1000;
 
     private readonly QueueOptions _options;
@@ -60,7 +66,11 @@ public sealed partial class RabbitMqJobQueue : IJobQueue, IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(message);
         QueueOptions.CheckQueueName(queue);
-        await PublishRawAsync(queue, message, priorDeliveries: 0, reason: null, cancellationToken);
+        var (activity, traced) = QueueTracing.StartPublish("rabbitmq", queue, message);
+        using (activity)
+        {
+            await PublishRawAsync(queue, traced, priorDeliveries: 0, reason: null, cancellationToken);
+        }
     }
 
     /// <inheritdoc />
@@ -277,6 +287,15 @@ public sealed partial class RabbitMqJobQueue : IJobQueue, IAsyncDisposable
                 headers[ReasonHeader] = Encoding.UTF8.GetBytes(reason.Length > MaxReasonLength ? reason[..MaxReasonLength] : reason);
             }
 
+            if (message.TraceParent is not null)
+            {
+                headers[TraceParentHeader] = Encoding.ASCII.GetBytes(message.TraceParent);
+                if (!string.IsNullOrEmpty(message.TraceState))
+                {
+                    headers[TraceStateHeader] = Encoding.ASCII.GetBytes(message.TraceState);
+                }
+            }
+
             var properties = new BasicProperties
             {
                 MessageId = message.MessageId,
@@ -317,6 +336,16 @@ public sealed partial class RabbitMqJobQueue : IJobQueue, IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not settle message {MessageId} from queue {Queue}; the broker will deliver it again")]
     private static partial void LogSettleFailed(ILogger logger, Exception exception, string messageId, string queue);
+
+    private static string? ReadText(IReadOnlyBasicProperties properties, string header) =>
+        properties.Headers is not null && properties.Headers.TryGetValue(header, out var value)
+            ? value switch
+            {
+                byte[] bytes => Encoding.ASCII.GetString(bytes),
+                string text => text,
+                _ => null,
+            }
+            : null;
 
     private static int ReadDeliveries(IReadOnlyBasicProperties properties)
     {
@@ -377,7 +406,11 @@ public sealed partial class RabbitMqJobQueue : IJobQueue, IAsyncDisposable
             var message = new QueueMessage(
                 args.BasicProperties.MessageId ?? $"tag-{args.DeliveryTag}",
                 args.Body.ToArray(),
-                args.BasicProperties.Priority >= 1 ? WorkPriority.High : WorkPriority.Normal);
+                args.BasicProperties.Priority >= 1 ? WorkPriority.High : WorkPriority.Normal)
+            {
+                TraceParent = ReadText(args.BasicProperties, TraceParentHeader),
+                TraceState = ReadText(args.BasicProperties, TraceStateHeader),
+            };
             var prior = ReadDeliveries(args.BasicProperties);
             var delivery = new Delivery(this, message, args.DeliveryTag, prior, owner._options);
             // Return at once: the client dispatches one callback at a time per channel, and handlers run concurrently.
@@ -396,6 +429,7 @@ public sealed partial class RabbitMqJobQueue : IJobQueue, IAsyncDisposable
                     return;
                 }
 
+                using var activity = QueueTracing.StartProcess("rabbitmq", delivery);
                 await handler(delivery);
                 if (!delivery.IsSettled)
                 {

@@ -19,7 +19,7 @@ internal static class GatewayService
         var services = builder.Services;
         var configuration = builder.Configuration;
         services.AddOptions<List<GatewayRoute>>().BindConfiguration("Routes")
-            .Validate(RoutesAreValid, "Routes: at least one is needed; each needs a Prefix like /calculations and a lower-case Service name, prefixes distinct and not /status, /internal, /health, /openapi, /swagger or /dashboard.")
+            .Validate(RoutesAreValid, "Routes: at least one is needed; each needs a Prefix like /calculations and a lower-case Service name, prefixes distinct and not /status, /internal, /health, /openapi, /swagger, /dashboard or /metrics.")
             .ValidateOnStart();
         services.AddValidatedOptions<RegistryOptions>(RegistryOptions.SectionName);
         services.AddValidatedOptions<BalancingOptions>(BalancingOptions.SectionName);
@@ -49,6 +49,7 @@ internal static class GatewayService
         services.AddSingleton<LoadBalancer>();
         services.AddSingleton<Forwarder>();
         services.AddSingleton<ClientRateLimiting>();
+        services.AddHostedService<GatewayMetrics>();
 
         // The fast lane (Linux x64): plain forwards straight from epoll loops, everything else through Kestrel.
         services.AddSingleton<FastLane.FastLaneServices>();
@@ -117,12 +118,13 @@ internal static class GatewayService
             PooledConnectionLifetime = TimeSpan.FromMinutes(5),
             MaxConnectionsPerServer = options.MaxConnectionsPerInstance,
             EnableMultipleHttp2Connections = true,
-            ActivityHeadersPropagator = null,
+            // The default W3C propagator: the instance's span is a child of this forward's (ProxyHeaders leaves the
+            // client's traceparent to it).
         }, disposeHandler: true);
 
     private static bool RoutesAreValid(List<GatewayRoute> routes)
     {
-        string[] reserved = ["/status", "/internal", "/health", "/openapi", "/swagger", "/dashboard"];
+        string[] reserved = ["/status", "/internal", "/health", "/openapi", "/swagger", "/dashboard", Telemetry.MetricsPath];
         return routes.Count > 0 && routes.All(r =>
                    System.Text.RegularExpressions.Regex.IsMatch(r.Prefix, "^/[A-Za-z0-9._~-]+(/[A-Za-z0-9._~-]+)*$")
                    && System.Text.RegularExpressions.Regex.IsMatch(r.Service, "^[a-z0-9][a-z0-9-]{0,62}$")

@@ -67,6 +67,12 @@ internal sealed partial class ClientConnection
             _requestIdLength = 32;
         }
 
+        _span = FastLaneTracing.Start(data[head.TraceParent], _traceParent, _loop, service, instance!.Entry.InstanceId);
+        if (_span is { IsAllDataRequested: true })
+        {
+            _span.SetTag(Telemetry.RequestIdTag, Encoding.ASCII.GetString(_requestId, 0, _requestIdLength));
+        }
+
         BuildRequest(data, data[head.Line], forwarded[..head.ForwardedCount], instance!, data[head.Host], data[head.ForwardedFor], data.Slice(head.Length, (int)head.ContentLength));
         _busy = true;
         _requestLength = head.Length + (int)head.ContentLength;
@@ -107,7 +113,7 @@ internal sealed partial class ClientConnection
         ReadOnlySpan<byte> data, ReadOnlySpan<byte> requestLine, ReadOnlySpan<Range> forwardedLines, Balancing.UpstreamInstance instance,
         ReadOnlySpan<byte> host, ReadOnlySpan<byte> forwardedFor, ReadOnlySpan<byte> body)
     {
-        var size = data.Length + instance.Authority.Length + forwardedFor.Length + _clientIpBytes.Length + host.Length + _requestIdLength + 128;
+        var size = data.Length + instance.Authority.Length + forwardedFor.Length + _clientIpBytes.Length + host.Length + _requestIdLength + FastLaneTracing.Length + 160;
         _request = ArrayPool<byte>.Shared.Rent(size);
         _requestBytes = 0;
         Put(requestLine);
@@ -132,6 +138,8 @@ internal sealed partial class ClientConnection
         Put(host);
         Put("\r\nX-Request-Id: "u8);
         Put(_requestId.AsSpan(0, _requestIdLength));
+        Put("\r\ntraceparent: "u8);
+        Put(_traceParent);
         Put("\r\n\r\n"u8);
         Put(body);
     }
@@ -441,13 +449,36 @@ internal sealed partial class ClientConnection
         _loop.Forwarded++;
         // What the breaker counts, as on the full path: 5xx other than 503 are failures.
         _instance!.ReportOutcome(_status >= 500 ? new HttpRequestException($"The instance answered {_status}.") : null);
+        StopSpan(null);
         EndExchange(consumeRequest: true);
         upstream?.Release(_upstreamKeepAlive);
         Flush();
     }
 
+    /// <summary>Ends the forward's span (if one is recorded): with an error unless the answer was relayed whole.</summary>
+    private void StopSpan(string? failure)
+    {
+        if (_span is not { } span)
+        {
+            return;
+        }
+
+        _span = null;
+        if (failure is not null)
+        {
+            span.SetStatus(System.Diagnostics.ActivityStatusCode.Error, failure);
+        }
+        else if (span.IsAllDataRequested)
+        {
+            span.SetTag("http.response.status_code", _status);
+        }
+
+        span.Stop();
+    }
+
     private void EndExchange(bool consumeRequest)
     {
+        StopSpan("the exchange did not complete on the fast lane");
         _busy = false;
         _lastActivity = _loop.Now;
         _loop.Unwatch(this);

@@ -48,6 +48,8 @@ internal sealed partial class ClientConnection : IEventTarget
     private bool _busy;
     private int _requestLength;
     private int _requestIdLength;
+    private readonly byte[] _traceParent = new byte[FastLaneTracing.Length];
+    private System.Diagnostics.Activity? _span;
     private bool _isHead;
     private UpstreamInstance? _instance;
     private UpstreamConnection? _upstream;

@@ -95,6 +95,9 @@ internal sealed unsafe partial class EventLoop
         Convert.TryToHexStringLower(random, destination, out _);
     }
 
+    /// <summary>Random bytes for ids (trace and span ids): the loop's own generator, no lock.</summary>
+    public void NextBytes(Span<byte> destination) => _ids.NextBytes(destination);
+
     public GCHandle Register(int fd, IEventTarget target, uint events)
     {
         var handle = GCHandle.Alloc(target);

@@ -42,6 +42,9 @@ internal struct RequestHead
 
     public Range RequestId;
 
+    /// <summary>The value of the one <c>traceparent</c> line (not forwarded as is: the gateway writes its own); empty when absent or repeated.</summary>
+    public Range TraceParent;
+
     /// <summary>How many of the field lines (each with its CRLF) the caller's span holds: the ones sent on as they are.</summary>
     public int ForwardedCount;
 
@@ -73,7 +76,7 @@ internal static class RequestHeadParser
     /// <summary>
     /// Parses the head at the start of <paramref name="data"/>. <paramref name="forwarded"/> (at least
     /// <see cref="MaxFields"/> long) receives the ranges of the field lines to send on unchanged: all but hop-by-hop
-    /// ones and the ones the gateway sets itself (Host, X-Forwarded-*, X-Request-Id).
+    /// ones and the ones the gateway sets itself (Host, X-Forwarded-*, X-Request-Id, traceparent).
     /// </summary>
     public static HeadParse Parse(ReadOnlySpan<byte> data, long maxBodyBytes, Span<Range> forwarded, out RequestHead head)
     {
@@ -121,7 +124,8 @@ internal static class RequestHeadParser
         var sawTransferEncoding = false;
         var fieldCount = 0;
         var forwardedCount = 0;
-        Range host = default, forwardedFor = default, requestId = default;
+        Range host = default, forwardedFor = default, requestId = default, traceParent = default;
+        var traceParents = 0;
         var pos = lineEnd + 1;
         while (true)
         {
@@ -219,6 +223,10 @@ internal static class RequestHeadParser
                 case 12 when NameIs(name, "x-request-id"u8):
                     requestId = valueRange;
                     continue;
+                case 11 when NameIs(name, "traceparent"u8):
+                    traceParent = valueRange;
+                    traceParents++;
+                    continue;
                 case 16 when NameIs(name, "x-forwarded-host"u8):
                 case 17 when NameIs(name, "x-forwarded-proto"u8):
                     continue; // set by the gateway
@@ -265,6 +273,7 @@ internal static class RequestHeadParser
         head.Host = host;
         head.ForwardedFor = forwardedFor;
         head.RequestId = requestId;
+        head.TraceParent = traceParents == 1 ? traceParent : default; // several: none is valid (W3C trace context)
         head.ForwardedCount = forwardedCount;
         return HeadParse.Parsed;
     }

@@ -11,6 +11,8 @@ internal static class ProxyHeaders
     public const string ForwardedProto = "X-Forwarded-Proto";
     public const string ForwardedHost = "X-Forwarded-Host";
     public const string RequestId = "X-Request-Id";
+    public const string TraceParent = "traceparent";
+    public const string TraceState = "tracestate";
 
     // Hop-by-hop: they describe one connection, not the message; never forwarded either way.
     private static readonly HashSet<string> HopByHop = new(StringComparer.OrdinalIgnoreCase)
@@ -23,6 +25,9 @@ internal static class ProxyHeaders
     {
         var headers = context.Request.Headers;
         var connectionNamed = headers.Connection;
+        // Under a span (the request's, continued from the client's traceparent), HttpClient's propagator writes the
+        // trace context of the forward; without one the client's goes on as it is.
+        var traced = System.Diagnostics.Activity.Current is not null;
         foreach (var (name, values) in headers)
         {
             if (HopByHop.Contains(name) || (connectionNamed.Count > 0 && IsNamedIn(connectionNamed, name))
@@ -32,6 +37,7 @@ internal static class ProxyHeaders
                 || name.Equals(ForwardedProto, StringComparison.OrdinalIgnoreCase)
                 || name.Equals(ForwardedHost, StringComparison.OrdinalIgnoreCase)
                 || name.Equals(RequestId, StringComparison.OrdinalIgnoreCase)
+                || (traced && (name.Equals(TraceParent, StringComparison.OrdinalIgnoreCase) || name.Equals(TraceState, StringComparison.OrdinalIgnoreCase)))
                 || name.StartsWith(':'))
             {
                 continue;

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using Calc.Calculations.Domain;
 using Calc.Callbacks;
 using Calc.Contracts;
@@ -63,6 +64,16 @@ internal sealed partial class CalculationProcessor(
     private async Task RunAsync(WorkContext context, Calculation calculation)
     {
         var progress = _progress[calculation.Id] = new LiveProgress();
+        // Under the request that started it (finalize), or a root span when recovery took it up.
+        using var activity = CalculationsTelemetry.Source.StartActivity("calculation process");
+        if (activity is { IsAllDataRequested: true })
+        {
+            activity.SetTag("calc.calculation_id", calculation.Id);
+            activity.SetTag("calc.calculation.type", calculation.Type.ToString());
+            activity.SetTag("calc.calculation.attempt", calculation.Attempts);
+            activity.SetTag(Telemetry.RequestIdTag, calculation.RequestId);
+        }
+
         try
         {
             Evaluation evaluation;
@@ -75,12 +86,18 @@ internal sealed partial class CalculationProcessor(
             }
             catch (OperationCanceledException) when (context.CancellationToken.IsCancellationRequested)
             {
+                activity?.SetTag("calc.stop_reason", context.StopReason.ToString());
                 await RecordStopAsync(calculation, context.StopReason);
                 return;
             }
             catch (Exception ex) when (ex is OutOfMemoryException or ArithmeticException or FormatException or OverflowException)
             {
                 evaluation = Evaluation.Failure($"The calculation could not be computed: {ex.Message}");
+            }
+
+            if (evaluation.Error is not null)
+            {
+                activity?.SetStatus(ActivityStatusCode.Error, evaluation.Error);
             }
 
             var now = time.GetUtcNow();

@@ -41,12 +41,15 @@ internal sealed partial class LeaseRenewer(
 
     private async Task RenewAsync(string id, CancellationToken cancellationToken)
     {
+        using var activity = CalculationsTelemetry.Source.StartActivity("lease renew");
+        activity?.SetTag("calc.calculation_id", id);
         var now = time.GetUtcNow();
         var result = await repository.ChangeAsync(id, c => c.Status == CalculationStatus.Processing && c.LeaseOwner == identity.InstanceId
             ? c with { LeaseExpiresAt = now + options.Value.Lease, Progress = processor.LocalProgress(id) ?? c.Progress }
             : null, cancellationToken);
         if (result is null || !result.Changed)
         {
+            activity?.SetTag("calc.lease.lost", true);
             scheduler.Stop(id, StopReason.Cancelled);
         }
     }

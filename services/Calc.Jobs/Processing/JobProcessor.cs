@@ -54,6 +54,15 @@ internal sealed partial class JobProcessor(
 
         // A message-template scope: structured in JSON logs, readable in plain-text ones.
         using var scope = logger.BeginScope("RequestId:{RequestId} JobId:{JobId} Delivery:{Delivery}", message.RequestId, message.JobId, delivery.DeliveryCount);
+        // Under the queue's consumer span, which continues the trace of the request that submitted the job.
+        using var activity = JobsTelemetry.Source.StartActivity("job pipeline");
+        if (activity is { IsAllDataRequested: true })
+        {
+            activity.SetTag("calc.job_id", message.JobId);
+            activity.SetTag(Telemetry.RequestIdTag, message.RequestId);
+            activity.SetTag("calc.job.delivery", delivery.DeliveryCount);
+        }
+
         var stored = await repository.LoadAsync(message.JobId, CancellationToken.None);
         if (stored is null || stored.Document.IsFinal)
         {
@@ -177,6 +186,8 @@ internal sealed partial class JobProcessor(
     private async Task<WorkSlot?> AcquireSlotAsync(WorkPriority priority)
     {
         // Deliveries are bounded by the prefetch (= slots): one that finds only reserved slots free waits here.
+        using var activity = JobsTelemetry.Source.StartActivity("scheduler wait");
+        activity?.SetTag("calc.priority", priority.ToString());
         while (!_stopping.IsCancellationRequested)
         {
             if (scheduler.TryAcquire(priority) is { } slot)

@@ -65,6 +65,8 @@ internal sealed partial class ProviderFetcher(
     private async Task<(JsonElement? Data, string Error, bool Refused)> CallAsync(string url, string? requestId, CancellationToken cancellationToken)
     {
         var settings = options.Value;
+        // The HttpClient span under it is the call itself; this one also covers the wait for an I/O lane place.
+        using var activity = JobsTelemetry.Source.StartActivity("provider fetch");
         using var place = await lanes.Io.EnterAsync(cancellationToken);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(settings.FetchAttemptTimeout);
