@@ -26,7 +26,7 @@ PGDATA_DIR=$WORK/pgdata
 stop_all() {
   [ -f "$PGDATA_DIR/postmaster.pid" ] && su postgres -c "$PG_BIN/pg_ctl -D $PGDATA_DIR -m fast stop" >/dev/null 2>&1 || true
   stop_pids
-  rm -rf "$WORK"
+  [ -n "${KEEP_WORK:-}" ] || rm -rf "$WORK"
 }
 trap stop_all EXIT
 
@@ -35,11 +35,11 @@ dotnet build bench/data/Calc.Bench.Data -c Release -o "$OUT/bench-data" -v q -no
 
 P_PG=$(free_port); P_REDIS=$(free_port)
 chmod 755 "$WORK"
-install -d -o postgres "$PGDATA_DIR"
+install -d -o postgres "$PGDATA_DIR" "$WORK/socket"
 install -o postgres -m 644 /dev/null "$WORK/pg.log"
 su postgres -c "$PG_BIN/initdb -D $PGDATA_DIR -A trust -U postgres -N -E UTF8 --locale=C.UTF-8" >/dev/null
 # -F: no fsync (a throwaway server; every provider pays the same); pg_stat_statements counts statements per operation.
-su postgres -c "$PG_BIN/pg_ctl -D $PGDATA_DIR -l $WORK/pg.log -w start -o \"-p $P_PG -k $WORK -c listen_addresses=127.0.0.1 -F -c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track_utility=on\"" >/dev/null
+su postgres -c "$PG_BIN/pg_ctl -D $PGDATA_DIR -l $WORK/pg.log -w start -o \"-p $P_PG -k $WORK/socket -c listen_addresses=127.0.0.1 -F -c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track_utility=on\"" >/dev/null
 PG_PID=$(head -1 "$PGDATA_DIR/postmaster.pid")
 redis-server --port "$P_REDIS" --bind 127.0.0.1 --save '' --appendonly no --daemonize no --loglevel warning >"$WORK/redis.log" 2>&1 & PID_REDIS=$!; PIDS+=("$PID_REDIS")
 wait_for_resp "$P_REDIS"
