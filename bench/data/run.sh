@@ -5,6 +5,7 @@
 # both on free loopback ports, both stopped on exit.
 # Needs: dotnet SDK, Debian packages postgresql (15) and redis-server. Run as root (postgres runs as the postgres user).
 # Usage: bench/data/run.sh [documents-per-round] [rounds] [clients]     Output: table on stdout, also bench/out/data-results.md
+#   (or $RESULTS)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
@@ -30,8 +31,12 @@ stop_all() {
 }
 trap stop_all EXIT
 
-echo "== building Calc.Bench.Data (Release)"
-dotnet build bench/data/Calc.Bench.Data -c Release -o "$OUT/bench-data" -v q -nologo >/dev/null
+# BENCH_DATA_BIN: a folder with a build made earlier (e.g. of the code before a change), used instead of building now.
+BIN=${BENCH_DATA_BIN:-$OUT/bench-data}
+if [ -z "${BENCH_DATA_BIN:-}" ]; then
+  echo "== building Calc.Bench.Data (Release)"
+  dotnet build bench/data/Calc.Bench.Data -c Release -o "$BIN" -v q -nologo >/dev/null
+fi
 
 P_PG=$(free_port); P_REDIS=$(free_port)
 chmod 755 "$WORK"
@@ -45,8 +50,8 @@ redis-server --port "$P_REDIS" --bind 127.0.0.1 --save '' --appendonly no --daem
 wait_for_resp "$P_REDIS"
 
 echo "== running: $DOCS documents per round, $ROUNDS rounds, $CLIENTS client(s); PostgreSQL on $P_PG, redis on $P_REDIS"
-timeout 1800 dotnet "$OUT/bench-data/Calc.Bench.Data.dll" \
+timeout 1800 dotnet "$BIN/Calc.Bench.Data.dll" \
   --pg "Host=127.0.0.1;Port=$P_PG;Username=postgres;Database=postgres" \
   --redis "127.0.0.1:$P_REDIS" --sqlite "$WORK/bench.db" \
-  --docs "$DOCS" --rounds "$ROUNDS" --clients "$CLIENTS" --pg-pid "$PG_PID" --redis-pid "$PID_REDIS" | tee "$OUT/data-results.md"
-echo "machine: $(nproc) cores, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo), $(date -u '+%Y-%m-%d %H:%M UTC')" | tee -a "$OUT/data-results.md"
+  --docs "$DOCS" --rounds "$ROUNDS" --clients "$CLIENTS" --pg-pid "$PG_PID" --redis-pid "$PID_REDIS" | tee "${RESULTS:-$OUT/data-results.md}"
+echo "machine: $(nproc) cores, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo), $(date -u '+%Y-%m-%d %H:%M UTC')" | tee -a "${RESULTS:-$OUT/data-results.md}"
