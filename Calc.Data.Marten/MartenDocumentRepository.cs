@@ -6,9 +6,9 @@ namespace Calc.Data.Marten;
 
 /// <summary>
 /// One collection through Marten's sessions: a query session per read, a lightweight session (one transaction) per
-/// write. Everything goes through Marten's API except the two statements its LINQ cannot express, which go through
-/// the session's <c>AdvancedSql</c>: the count per index value (a GROUP BY) and a delete that reports whether it found
-/// a live document.
+/// write. Everything goes through Marten's API except the three statements it cannot express, which go through the
+/// session's <c>AdvancedSql</c>: the count per index value (a GROUP BY), a delete that reports whether it found a live
+/// document, and the versioned update (one guarded UPDATE instead of a load plus Marten's upserting UpdateRevision).
 /// </summary>
 internal sealed class MartenDocumentRepository<T> : IDocumentRepository<T> where T : class
 {
@@ -19,7 +19,11 @@ internal sealed class MartenDocumentRepository<T> : IDocumentRepository<T> where
     private readonly DocumentStore _store;
     private readonly DocumentCollection<T> _collection;
     private readonly TimeProvider _time;
-    private readonly Lazy<(string Table, string CountByIndex, string Delete)> _sql;
+    // What the update statement returns when it wrote; otherwise it returns the live version it saw (0 for none).
+    private const long UpdateWritten = -1;
+
+    private readonly ISerializer _serializer;
+    private readonly Lazy<(string Table, string CountByIndex, string Delete, string Update)> _sql;
 
     public MartenDocumentRepository(MartenDocumentStore owner, DocumentStore store, DocumentCollection<T> collection, TimeProvider time)
     {
@@ -28,7 +32,8 @@ internal sealed class MartenDocumentRepository<T> : IDocumentRepository<T> where
         _store = store;
         _collection = collection;
         _time = time;
-        _sql = new Lazy<(string, string, string)>(() =>
+        _serializer = store.Options.Serializer();
+        _sql = new Lazy<(string, string, string, string)>(() =>
         {
             // The table name comes from Marten's own mapping, quoted by it; values go through parameters.
             var table = ((IReadOnlyStoreOptions)store.Options).FindOrResolveDocumentType(typeof(MartenDocument<T>)).TableName.QualifiedName;
@@ -36,7 +41,20 @@ internal sealed class MartenDocumentRepository<T> : IDocumentRepository<T> where
                 table,
                 // One text column, count first: AdvancedSql reads a second column of a tuple as JSON, not as text.
                 $"SELECT count(*)::text || ':' || idx FROM {table} WHERE idx IS NOT NULL AND (expires_at IS NULL OR expires_at > ?) GROUP BY idx",
-                $"WITH removed AS (DELETE FROM {table} WHERE id = ? RETURNING expires_at) SELECT count(*) FROM removed WHERE expires_at IS NULL OR expires_at > ?");
+                $"WITH removed AS (DELETE FROM {table} WHERE id = ? RETURNING expires_at) SELECT count(*) FROM removed WHERE expires_at IS NULL OR expires_at > ?",
+                // Every column Marten's own update writes, so its Load reads the same document and version: the JSON
+                // (serialized by Marten's serializer), mt_version, the duplicated fields and mt_last_modified.
+                // All sub-statements share one snapshot: the SELECT sees the row as it was before the UPDATE.
+                $"""
+                WITH updated AS (
+                    UPDATE {table} SET data = ?::jsonb, mt_version = ?, idx = ?::varchar, sort = ?, expires_at = ?::timestamptz, mt_last_modified = transaction_timestamp()
+                    WHERE id = ? AND mt_version = ? AND (expires_at IS NULL OR expires_at > ?)
+                    RETURNING 1)
+                SELECT coalesce(
+                    (SELECT {UpdateWritten}::bigint FROM updated),
+                    (SELECT mt_version::bigint FROM {table} WHERE id = ? AND (expires_at IS NULL OR expires_at > ?)),
+                    0)
+                """);
         });
     }
 
@@ -122,31 +140,30 @@ internal sealed class MartenDocumentRepository<T> : IDocumentRepository<T> where
         ArgumentException.ThrowIfNullOrEmpty(id);
         ArgumentNullException.ThrowIfNull(document);
         expiresAt = DocumentGuard.ToStoredPrecision(expiresAt);
-        // UpdateRevision(doc, n) is an upsert that writes when the stored revision is below n (or the row is missing),
-        // so the live document and its exact version are checked first; the revision check then rejects any writer
-        // that got in between (two writers on one version: the second finds revision n taken).
-        var current = await LoadAsync(id, cancellationToken);
-        if (current is null)
+        var next = expectedVersion + 1;
+        var envelope = Envelope(id, document, expiresAt);
+        envelope.Version = next;
+        var now = _time.GetUtcNow();
+        await using var session = await QueryAsync(cancellationToken);
+        // Raw SQL: Marten's UpdateRevision is an upsert (it also writes when the row is missing), so a load had to come
+        // first and a delete in between was written back. One guarded UPDATE writes only the live row at the expected
+        // version; the same statement reads, from its snapshot, the version it found when it wrote nothing.
+        var seen = (await session.AdvancedSql.QueryAsync<long>(
+            _sql.Value.Update, cancellationToken,
+            _serializer.ToJson(envelope), next, envelope.Idx!, envelope.Sort, expiresAt!, id, expectedVersion, now, id, now)).Single();
+        if (seen == UpdateWritten)
         {
-            return new WriteResult<T>(WriteStatus.NotFound, null);
+            return new WriteResult<T>(WriteStatus.Written, new StoredDocument<T>(id, document, next, expiresAt));
         }
 
-        if (current.Version != expectedVersion)
+        if (seen != expectedVersion)
         {
-            return new WriteResult<T>(WriteStatus.VersionConflict, null);
+            return new WriteResult<T>(seen == 0 ? WriteStatus.NotFound : WriteStatus.VersionConflict, null);
         }
 
-        await using var session = await WriteAsync(cancellationToken);
-        session.UpdateRevision(Envelope(id, document, expiresAt), expectedVersion + 1);
-        try
-        {
-            await session.SaveChangesAsync(cancellationToken);
-            return new WriteResult<T>(WriteStatus.Written, new StoredDocument<T>(id, document, expectedVersion + 1, expiresAt));
-        }
-        catch (ConcurrencyException)
-        {
-            return new WriteResult<T>(WriteStatus.VersionConflict, null);
-        }
+        // The statement saw the expected version yet wrote nothing: a concurrent writer or delete committed first. Only
+        // this rare path pays a second round trip, to tell which.
+        return new WriteResult<T>(await LoadAsync(id, cancellationToken) is null ? WriteStatus.NotFound : WriteStatus.VersionConflict, null);
     }
 
     public async Task<bool> DeleteAsync(string id, CancellationToken cancellationToken = default)

@@ -190,6 +190,41 @@ public abstract class RepositoryComplianceTests<TFixture>(TFixture fixture) : IC
     }
 
     [Fact]
+    public async Task Updating_a_deleted_document_returns_not_found_and_does_not_bring_it_back()
+    {
+        var orders = Orders();
+        await orders.InsertAsync("o1", Order.Sample(), cancellationToken: Ct);
+        (await orders.DeleteAsync("o1", Ct)).ShouldBeTrue();
+
+        var result = await orders.UpdateAsync("o1", Order.Sample("late"), expectedVersion: 1, cancellationToken: Ct);
+
+        result.Status.ShouldBe(WriteStatus.NotFound);
+        (await orders.LoadAsync("o1", Ct)).ShouldBeNull();
+        (await orders.CountAsync(cancellationToken: Ct)).ShouldBe(0);
+    }
+
+    [Fact]
+    public async Task An_update_racing_a_delete_never_brings_the_document_back()
+    {
+        var orders = Orders();
+
+        for (var round = 0; round < ConcurrencyRounds; round++)
+        {
+            var id = $"o{round}";
+            await orders.InsertAsync(id, Order.Sample(), cancellationToken: Ct);
+            var update = Task.Run(() => orders.UpdateAsync(id, Order.Sample("late"), expectedVersion: 1, cancellationToken: Ct), Ct);
+            var delete = Task.Run(() => orders.DeleteAsync(id, Ct), Ct);
+            await Task.WhenAll(update, delete);
+
+            // Whichever ran first, the delete removed a live document and nothing is left: an update after the delete
+            // finds no document (it must not write one back), an update before it was deleted with the document.
+            (await delete).ShouldBeTrue($"round {round}");
+            (await update).Status.ShouldBeOneOf([WriteStatus.Written, WriteStatus.NotFound], $"round {round}");
+            (await orders.LoadAsync(id, Ct)).ShouldBeNull($"round {round}");
+        }
+    }
+
+    [Fact]
     public async Task Concurrent_read_modify_write_changes_lose_no_update_and_keep_the_expiry()
     {
         var orders = Orders();

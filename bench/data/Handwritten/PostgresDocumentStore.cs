@@ -1,6 +1,6 @@
 using System.Data.Common;
 using System.Text.Json;
-using Calc.Data.Sql;
+using Calc.Bench.Data.Handwritten.Sql;
 using Npgsql;
 using NpgsqlTypes;
 
