@@ -117,13 +117,23 @@ public sealed class IdempotentRetryTests(PostgresServer postgres, CacheServerPro
         dying.Cut.ShouldBeGreaterThan(0);
         (await direct.GetFromJsonAsync<JsonObject>($"/calculations/{id}", Token))!["termCount"]!.GetValue<int>()
             .ShouldBe(terms, "each PUT added its term once, though its first instance added it too");
+
+        // The client's own key is passed on as it is (alone: two values would be a 400) and keeps its meaning.
+        for (var i = 0; i < 2; i++)
+        {
+            using var keyed = new HttpRequestMessage(HttpMethod.Put, $"/calculations/{id}") { Content = Json(new { term = 100 }) };
+            keyed.Headers.Add(Header, "client-term-key");
+            using var answer = await http.SendAsync(keyed, Token);
+            answer.StatusCode.ShouldBe(HttpStatusCode.OK, await answer.Content.ReadAsStringAsync(Token));
+            (await answer.Content.ReadFromJsonAsync<JsonObject>(Token))!["termCount"]!.GetValue<int>().ShouldBe(terms + 1);
+        }
         using (var finalize = await direct.PutAsync($"/calculations/{id}/finalize", null, Token))
         {
             finalize.StatusCode.ShouldBe(HttpStatusCode.Accepted);
         }
 
         var done = await Calculations.WaitForStatusAsync(direct, id, "done");
-        done["result"]!.GetValue<long>().ShouldBe(1000 + (terms * (terms + 1) / 2));
+        done["result"]!.GetValue<long>().ShouldBe(1000 + (terms * (terms + 1) / 2) + 100);
     }
 
     [Fact]
