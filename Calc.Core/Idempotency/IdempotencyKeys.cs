@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -105,6 +106,27 @@ public sealed class IdempotencyKeys
         }
 
         throw new InvalidOperationException($"The {HeaderName} kept expiring between its insert and its load.");
+    }
+
+    /// <summary>
+    /// Reads the request's <c>Idempotency-Key</c> without claiming it, for an endpoint that remembers its keys in the
+    /// resource it changes (a term added to a calculation): the same rules as <see cref="ClaimAsync{TRequest}"/>.
+    /// </summary>
+    /// <param name="context">The request.</param>
+    /// <param name="key">The key, or null when the request has none.</param>
+    /// <param name="refusal">A 400 naming <c>Idempotency-Key</c> when it is malformed, else null.</param>
+    /// <returns>False when the key is malformed.</returns>
+    public bool TryReadKey(HttpContext context, out string? key, [NotNullWhen(false)] out ProblemHttpResult? refusal)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        if (TryReadKey(context.Request, out key, out var error))
+        {
+            refusal = null;
+            return true;
+        }
+
+        refusal = InvalidKey(error);
+        return false;
     }
 
     /// <summary>Marks the response as a replay: the resource was made by an earlier request with the same key.</summary>

@@ -12,8 +12,9 @@ namespace Calc.Gateway.Tests;
 
 /// <summary>
 /// Retries that must not look like failures: a POST with an <c>Idempotency-Key</c> is sent again to another instance
-/// when the first died after doing it (one resource, no 502), and a finalize retried after its instance stored
-/// <c>processing</c> answers the current state (no 409). Real processes; instances killed with SIGKILL.
+/// when the first died after doing it (one resource, no 502), a finalize retried after its instance stored
+/// <c>processing</c> answers the current state (no 409), and a term PUT retried after its instance stored the term is
+/// added once (the gateway gives each PUT a key). Real processes; instances killed with SIGKILL.
 /// </summary>
 public sealed class IdempotentRetryTests(PostgresServer postgres, CacheServerProcess cache)
 {
@@ -84,13 +85,64 @@ public sealed class IdempotentRetryTests(PostgresServer postgres, CacheServerPro
         (await CountAsync(direct)).ShouldBe(14, "a 502'd create without a key was made all the same");
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task A_term_PUT_whose_instance_stored_it_and_died_before_answering_is_retried_elsewhere_and_added_once(bool fastLane)
+    {
+        await using var cluster = await Cluster.CreateAsync(postgres, cache.Endpoint);
+        var gateway = await cluster.StartGatewayAsync(
+            ("Balancing:Mode", "RoundRobin"), ("Resilience:MinimumThroughput", "1000"), ("Registry:TtlSeconds", "60"),
+            ("Performance:FastLane", fastLane ? "true" : "false"));
+        await cluster.StartInstanceAsync("calc-1");
+        using var direct = cluster.Instance("calc-1").CreateClient();
+
+        // As above: each PUT the relay passes on is stored by calc-1, and the gateway sees the relay die unanswered.
+        await using var dying = new AnswerCuttingRelay(cluster.Instance("calc-1").BaseAddress);
+        var announcement = new { service = "calculations", instanceId = "dying-1", baseUrl = dying.BaseUrl, capacity = 100, processing = 0 };
+        (await FaultTests.RpcAsync(gateway, "registry.register", announcement))["result"].ShouldNotBeNull();
+        await Cluster.WaitForInstancesAsync(gateway, i => i.Count == 2, TimeSpan.FromSeconds(15), "calc-1 and dying-1");
+        using var http = gateway.CreateClient();
+        var id = await Calculations.CreateAsync(direct, new { type = "addition", init = 1000 });
+
+        const int terms = 10;
+        for (var i = 1; i <= terms; i++)
+        {
+            using var term = await http.PutAsync($"/calculations/{id}", Json(new { term = i }), Token);
+            term.StatusCode.ShouldBe(HttpStatusCode.OK, $"{await term.Content.ReadAsStringAsync(Token)}\n{gateway.Output}");
+        }
+
+        // The fast lane sent some PUTs to the relay itself and handed them to the full path when it died.
+        await gateway.WaitForOutputAsync(fastLane ? "HTTP/1.1 to instance dying-1 failed" : "PUT to instance dying-1 failed");
+        dying.Cut.ShouldBeGreaterThan(0);
+        (await direct.GetFromJsonAsync<JsonObject>($"/calculations/{id}", Token))!["termCount"]!.GetValue<int>()
+            .ShouldBe(terms, "each PUT added its term once, though its first instance added it too");
+
+        // The client's own key is passed on as it is (alone: two values would be a 400) and keeps its meaning.
+        for (var i = 0; i < 2; i++)
+        {
+            using var keyed = new HttpRequestMessage(HttpMethod.Put, $"/calculations/{id}") { Content = Json(new { term = 100 }) };
+            keyed.Headers.Add(Header, "client-term-key");
+            using var answer = await http.SendAsync(keyed, Token);
+            answer.StatusCode.ShouldBe(HttpStatusCode.OK, await answer.Content.ReadAsStringAsync(Token));
+            (await answer.Content.ReadFromJsonAsync<JsonObject>(Token))!["termCount"]!.GetValue<int>().ShouldBe(terms + 1);
+        }
+        using (var finalize = await direct.PutAsync($"/calculations/{id}/finalize", null, Token))
+        {
+            finalize.StatusCode.ShouldBe(HttpStatusCode.Accepted);
+        }
+
+        var done = await Calculations.WaitForStatusAsync(direct, id, "done");
+        done["result"]!.GetValue<long>().ShouldBe(1000 + (terms * (terms + 1) / 2) + 100);
+    }
+
     [Fact]
     public async Task Instance_killed_during_create_term_finalize_loops_no_client_sees_a_failure_and_each_key_made_one_calculation()
     {
         await using var cluster = await Cluster.CreateAsync(postgres, cache.Endpoint);
         var gateway = await cluster.StartGatewayAsync();
         string[] ids = ["calc-1", "calc-2"];
-        await cluster.StartInstancesAsync(ids, ("Capacity:Slots", "16"), ("Capacity:ReservedHigh", "1"));
+        await cluster.StartInstancesAsync(ids, ("Capacity:Slots", "16"), ("Capacity:ReservedHigh", "1"), ("Calculations:LeaseSeconds", "5"), ("Calculations:RecoveryIntervalSeconds", "1"));
         await Cluster.WaitForInstancesAsync(gateway, i => ids.All(i.ContainsKey), TimeSpan.FromSeconds(15), "two instances");
         using var http = gateway.CreateClient();
 
@@ -149,6 +201,15 @@ public sealed class IdempotentRetryTests(PostgresServer postgres, CacheServerPro
             status.ShouldBe(HttpStatusCode.Created);
             again.ShouldBe(id);
         }
+
+        // Each term was added once, though a PUT retried after calc-2 died may have been stored there already; the
+        // calculations calc-2 was running are taken up by calc-1 once their leases (5 s) expire.
+        await Parallel.ForEachAsync(made.Values, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = Token }, async (entry, _) =>
+        {
+            var done = await Calculations.WaitForStatusAsync(survivor, entry.Id, "done");
+            done["termCount"]!.GetValue<int>().ShouldBe(1, entry.Id);
+            done["result"]!.GetValue<long>().ShouldBe(JsonSerializer.SerializeToNode(entry.Body)!["init"]!.GetValue<int>() + 1, entry.Id);
+        });
     }
 
     /// <summary>

@@ -154,6 +154,20 @@ public sealed class RequestHeadParserTests
         head.IsHead.ShouldBeTrue();
     }
 
+    [Theory]
+    [InlineData("PUT /a HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n", true)]
+    [InlineData("PUT /a HTTP/1.1\r\nHost: a\r\nidempotency-KEY: k-1\r\nContent-Length: 0\r\n\r\n", false)]
+    [InlineData("GET /a HTTP/1.1\r\nHost: a\r\n\r\n", false)]
+    [InlineData("DELETE /a HTTP/1.1\r\nHost: a\r\n\r\n", false)]
+    public void Only_a_PUT_without_an_Idempotency_Key_is_marked_as_needing_the_gateways_key_and_a_clients_key_is_sent_on(string text, bool needsKey)
+    {
+        var (parse, head, forwarded) = Parse(text);
+
+        parse.ShouldBe(HeadParse.Parsed);
+        head.NeedsRetryKey.ShouldBe(needsKey);
+        forwarded.Any(line => line.StartsWith("idempotency-KEY: k-1", StringComparison.Ordinal)).ShouldBe(text.Contains("k-1", StringComparison.Ordinal));
+    }
+
     [Fact]
     public void Pipelined_requests_are_parsed_one_after_the_other_from_where_the_last_one_ended()
     {

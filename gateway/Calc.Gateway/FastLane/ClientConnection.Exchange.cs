@@ -14,8 +14,15 @@ internal sealed partial class ClientConnection
     private bool _upstreamReused;
     private int _heldBody;
 
+    // The Idempotency-Key this exchange attached to a PUT that had none ("gw-" and 32 hex digits), its length 0 when
+    // none: also in the bytes handed to the full path should the PUT fail here, so every attempt carries one key.
+    private readonly byte[] _retryKey = new byte[Forwarding.Forwarder.GatewayKeyPrefix.Length + 32];
+    private int _retryKeyLength;
+    private int _requestHeadLength;
+
     private HeadParse TryStartExchange()
     {
+        _retryKeyLength = 0;
         var data = _in.AsSpan(_inStart, _inEnd - _inStart);
         Span<Range> forwarded = stackalloc Range[RequestHeadParser.MaxFields]; // the header lines sent on as they are
         var parse = RequestHeadParser.Parse(data, _lane.MaxBodyBytes, forwarded, out var head);
@@ -73,6 +80,14 @@ internal sealed partial class ClientConnection
             _span.SetTag(Telemetry.RequestIdTag, Encoding.ASCII.GetString(_requestId, 0, _requestIdLength));
         }
 
+        _requestHeadLength = head.Length;
+        if (head.NeedsRetryKey)
+        {
+            Encoding.ASCII.GetBytes(Forwarding.Forwarder.GatewayKeyPrefix, _retryKey);
+            _loop.NewRequestId(_retryKey.AsSpan(Forwarding.Forwarder.GatewayKeyPrefix.Length));
+            _retryKeyLength = _retryKey.Length;
+        }
+
         BuildRequest(data, data[head.Line], forwarded[..head.ForwardedCount], instance!, data[head.Host], data[head.ForwardedFor], data.Slice(head.Length, (int)head.ContentLength));
         _busy = true;
         _requestLength = head.Length + (int)head.ContentLength;
@@ -113,7 +128,7 @@ internal sealed partial class ClientConnection
         ReadOnlySpan<byte> data, ReadOnlySpan<byte> requestLine, ReadOnlySpan<Range> forwardedLines, Balancing.UpstreamInstance instance,
         ReadOnlySpan<byte> host, ReadOnlySpan<byte> forwardedFor, ReadOnlySpan<byte> body)
     {
-        var size = data.Length + instance.Authority.Length + forwardedFor.Length + _clientIpBytes.Length + host.Length + _requestIdLength + FastLaneTracing.Length + 160;
+        var size = data.Length + instance.Authority.Length + forwardedFor.Length + _clientIpBytes.Length + host.Length + _requestIdLength + FastLaneTracing.Length + _retryKeyLength + 160;
         _request = ArrayPool<byte>.Shared.Rent(size);
         _requestBytes = 0;
         Put(requestLine);
@@ -140,8 +155,41 @@ internal sealed partial class ClientConnection
         Put(_requestId.AsSpan(0, _requestIdLength));
         Put("\r\ntraceparent: "u8);
         Put(_traceParent);
+        if (_retryKeyLength > 0)
+        {
+            Put("\r\nIdempotency-Key: "u8);
+            Put(_retryKey.AsSpan(0, _retryKeyLength));
+        }
+
         Put("\r\n\r\n"u8);
         Put(body);
+    }
+
+    /// <summary>
+    /// The bytes not yet answered, for the full path: when this exchange's PUT got a key, its head carries it, so the
+    /// full path's attempts send the key the failed one here may have had applied.
+    /// </summary>
+    private byte[] UnansweredBytes()
+    {
+        var pending = _in.AsSpan(_inStart, Math.Max(0, _inEnd - _inStart));
+        if (_retryKeyLength == 0 || pending.Length < _requestHeadLength)
+        {
+            return pending.ToArray();
+        }
+
+        var field = "Idempotency-Key: "u8;
+        var bytes = new byte[pending.Length + field.Length + _retryKeyLength + Crlf.Length];
+        var headWithoutEnd = _requestHeadLength - Crlf.Length; // up to the empty line's CRLF
+        pending[..headWithoutEnd].CopyTo(bytes);
+        var at = headWithoutEnd;
+        field.CopyTo(bytes.AsSpan(at));
+        at += field.Length;
+        _retryKey.AsSpan(0, _retryKeyLength).CopyTo(bytes.AsSpan(at));
+        at += _retryKeyLength;
+        Crlf.CopyTo(bytes.AsSpan(at));
+        at += Crlf.Length;
+        pending[headWithoutEnd..].CopyTo(bytes.AsSpan(at));
+        return bytes;
     }
 
     private void Put(ReadOnlySpan<byte> bytes)
@@ -494,6 +542,7 @@ internal sealed partial class ClientConnection
 
         if (consumeRequest)
         {
+            _retryKeyLength = 0; // answered: the next request is a new one
             _inStart += _requestLength;
             if (_inStart >= _inEnd)
             {

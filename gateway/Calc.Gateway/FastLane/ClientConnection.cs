@@ -352,7 +352,7 @@ internal sealed partial class ClientConnection : IEventTarget
         _loop.Unwatch(this);
         _loop.Unregister(_fd, _handle);
         _loop.Forget(this);
-        _listener.HandOff(_socket, _in.AsSpan(_inStart, _inEnd - _inStart).ToArray());
+        _listener.HandOff(_socket, UnansweredBytes());
         ReturnBuffers();
     }
 

@@ -33,6 +33,9 @@ internal struct RequestHead
 
     public bool IsHead;
 
+    /// <summary>A PUT without an <c>Idempotency-Key</c> field: the gateway attaches one (PUT term is an append).</summary>
+    public bool NeedsRetryKey;
+
     public long ContentLength;
 
     /// <summary>The values of Host, X-Forwarded-For and X-Request-Id, trimmed; empty ranges when absent.</summary>
@@ -122,6 +125,7 @@ internal static class RequestHeadParser
         var handOff = false;
         var sawLength = false;
         var sawTransferEncoding = false;
+        var sawIdempotencyKey = false;
         var fieldCount = 0;
         var forwardedCount = 0;
         Range host = default, forwardedFor = default, requestId = default, traceParent = default;
@@ -220,6 +224,9 @@ internal static class RequestHeadParser
                     handOff |= !forwardedFor.Equals(default(Range)); // several lines: the full path joins them
                     forwardedFor = valueRange;
                     continue;
+                case 15 when NameIs(name, "idempotency-key"u8):
+                    sawIdempotencyKey = true;
+                    break; // sent on as it is
                 case 12 when NameIs(name, "x-request-id"u8):
                     requestId = valueRange;
                     continue;
@@ -268,6 +275,7 @@ internal static class RequestHeadParser
         }
 
         head.Length = pos;
+        head.NeedsRetryKey = !sawIdempotencyKey && method.SequenceEqual("PUT"u8);
         head.Line = ..line.Length;
         head.Path = new Range(space1 + 1, space1 + 1 + path.Length);
         head.Host = host;
@@ -287,7 +295,8 @@ internal static class RequestHeadParser
     private static bool IsForwardable(ReadOnlySpan<byte> method, out bool isHead)
     {
         isHead = method.SequenceEqual("HEAD"u8);
-        // Idempotent methods only: whatever fails on the way can be sent again through the full path.
+        // Idempotent methods only: whatever fails on the way can be sent again through the full path (a PUT with the
+        // Idempotency-Key the exchange attached when the client sent none: PUT term is an append).
         return isHead || method.SequenceEqual("GET"u8) || method.SequenceEqual("PUT"u8)
                || method.SequenceEqual("DELETE"u8) || method.SequenceEqual("OPTIONS"u8);
     }

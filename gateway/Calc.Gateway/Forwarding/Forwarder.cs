@@ -18,8 +18,10 @@ namespace Calc.Gateway.Forwarding;
 /// Another attempt is made when nothing can have been done (the breaker refused the call, the connection could not be
 /// made, or the instance answered 503 from admission control) and, for retry-safe requests, also after an error or a
 /// timeout. Retry-safe: the idempotent methods, and a POST with an <c>Idempotency-Key</c> (the services answer a
-/// repeat with the resource the first one made, so sending it again makes nothing twice). When no instance takes the
-/// request: 503 problem details with Retry-After.
+/// repeat with the resource the first one made, so sending it again makes nothing twice). A PUT is retry-safe only
+/// with a key too, since <c>PUT /calculations/{id}</c> appends a term: one without is given a key of the gateway's
+/// own (<see cref="RetryKeyFor"/>), the same on every attempt. When no instance takes the request: 503 problem
+/// details with Retry-After.
 /// </summary>
 internal sealed partial class Forwarder(
     ServiceRegistry registry,
@@ -30,6 +32,9 @@ internal sealed partial class Forwarder(
     ILogger<Forwarder> logger)
 {
     private const int MaxAttemptsLimit = 10;
+
+    /// <summary>Starts every <c>Idempotency-Key</c> the gateway makes (<see cref="RetryKeyFor"/>; the fast lane's too).</summary>
+    internal const string GatewayKeyPrefix = "gw-";
 
     private readonly ResilienceOptions _options = options.Value;
 
@@ -45,6 +50,7 @@ internal sealed partial class Forwarder(
         var method = context.Request.Method;
         var idempotent = IsRetrySafe(context.Request);
         var body = await ReadReplayableBodyAsync(context);
+        var retryKey = RetryKeyFor(context.Request);
         var streamedBody = body is null && HasBody(context.Request);
 
         var tried = default(TriedInstances); // On the stack frame of this method, not a new array per request.
@@ -67,7 +73,7 @@ internal sealed partial class Forwarder(
                 UpstreamResponse response;
                 try
                 {
-                    using var request = CreateRequest(context, instance, body, streamedBody);
+                    using var request = CreateRequest(context, instance, body, streamedBody, retryKey);
                     var bufferLimit = idempotent && !streamedBody ? _options.BufferedResponseBytes : 0;
                     response = await instance.Pipeline.ExecuteAsync(
                         static (state, token) => UpstreamResponse.ReceiveAsync(state.Invoker, state.Request, state.BufferLimit, token),
@@ -169,6 +175,18 @@ internal sealed partial class Forwarder(
                || (HttpMethods.IsPost(method) && request.Headers.ContainsKey(IdempotencyKeys.HeaderName));
     }
 
+    /// <summary>
+    /// The <c>Idempotency-Key</c> the gateway attaches to a PUT the client sent without one: RFC 9110 calls PUT
+    /// idempotent, but <c>PUT /calculations/{id}</c> appends a term, so an attempt whose instance stored the term and
+    /// then died would be added again by the retry. Made once per client request and sent on every attempt, so the
+    /// instance that gets the retry finds the key applied and adds nothing. Fresh, never the client's
+    /// <c>X-Request-Id</c>: a client may send one id with several requests, which would make them one term.
+    /// </summary>
+    internal static string? RetryKeyFor(HttpRequest request) =>
+        HttpMethods.IsPut(request.Method) && !request.Headers.ContainsKey(IdempotencyKeys.HeaderName)
+            ? GatewayKeyPrefix + Guid.NewGuid().ToString("N")
+            : null;
+
     private static string? FirstValue(System.Net.Http.Headers.HeaderStringValues values)
     {
         foreach (var value in values)
@@ -197,7 +215,7 @@ internal sealed partial class Forwarder(
         return buffer;
     }
 
-    private static HttpRequestMessage CreateRequest(HttpContext context, UpstreamInstance instance, byte[]? body, bool streamedBody)
+    private static HttpRequestMessage CreateRequest(HttpContext context, UpstreamInstance instance, byte[]? body, bool streamedBody, string? retryKey)
     {
         var incoming = context.Request;
         var uri = new Uri(string.Concat(instance.BaseUrl, incoming.PathBase.ToUriComponent(), incoming.Path.ToUriComponent(), incoming.QueryString.ToUriComponent()));
@@ -208,6 +226,11 @@ internal sealed partial class Forwarder(
             Content = body is { Length: > 0 } ? new ByteArrayContent(body) : streamedBody ? new StreamContent(incoming.Body) : null,
         };
         ProxyHeaders.CopyRequestHeaders(context, request);
+        if (retryKey is not null)
+        {
+            request.Headers.TryAddWithoutValidation(IdempotencyKeys.HeaderName, retryKey);
+        }
+
         return request;
     }
 

@@ -16,6 +16,13 @@ internal sealed record Calculation
     public WorkPriority Priority { get; init; } = WorkPriority.Normal;
     public required string Init { get; init; }
     public IReadOnlyList<string> Terms { get; init; } = [];
+
+    /// <summary>
+    /// The <c>Idempotency-Key</c> of each term added with one, and which term it added: a PUT repeating a key adds
+    /// nothing. Written with <see cref="Terms"/> in one versioned write, so a key is recorded exactly when its term
+    /// is; at most one entry per term, so bounded by <c>Calculations:MaxTerms</c>.
+    /// </summary>
+    public IReadOnlyList<AppliedTermKey> TermKeys { get; init; } = [];
     public required int TimeoutSeconds { get; init; }
     public string? CallbackUrl { get; init; }
     public string? RequestId { get; init; }
@@ -65,3 +72,6 @@ internal sealed record Calculation
         callback,
         RequestId);
 }
+
+/// <summary>A term's <c>Idempotency-Key</c> and the position in <see cref="Calculation.Terms"/> of the term it added.</summary>
+internal sealed record AppliedTermKey(string Key, int Term);

@@ -4,6 +4,7 @@ using System.Text.Json;
 using Calc.Calculations.Domain;
 using Calc.Contracts;
 using Calc.Data;
+using Calc.Idempotency;
 using Calc.Validation;
 using FluentValidation;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -15,6 +16,13 @@ namespace Calc.Calculations.Features.Calculations;
 /// <param name="Term">An integer (JSON number or string of digits).</param>
 public sealed record AddTermRequest(JsonElement? Term);
 
+/// <summary>
+/// PUT /calculations/{id}: the term is appended, so this PUT is not idempotent by itself. With an
+/// <c>Idempotency-Key</c> (the gateway attaches one to every PUT that has none, the same on each of its attempts), a
+/// key the calculation already applied answers 200 with the calculation as it is and adds nothing; the key with a
+/// different term is a 422. The keys are remembered in the calculation itself (<see cref="Calculation.TermKeys"/>),
+/// for as long as it exists.
+/// </summary>
 internal static class AddTerm
 {
     public static void MapAddTerm(this RouteGroupBuilder group) =>
@@ -26,17 +34,33 @@ internal static class AddTerm
     private static async Task<Results<Ok<CalculationResponse>, ValidationProblem, ProblemHttpResult>> HandleAsync(
         string id,
         AddTermRequest request,
+        HttpContext httpContext,
         IDocumentRepository<Calculation> repository,
+        IdempotencyKeys idempotencyKeys,
         IOptions<CalculationsOptions> options,
         CancellationToken cancellationToken)
     {
+        if (!idempotencyKeys.TryReadKey(httpContext, out var key, out var invalidKey))
+        {
+            return invalidKey;
+        }
+
         ExactInteger.TryRead(request.Term, options.Value.MaxInputDigits, out var term, out _);
         var normalized = ExactInteger.Normalize(term);
         var refusal = (IResult?)null;
+        var replayed = false;
         var result = await repository.ChangeAsync(id, c =>
         {
+            // Checked first, whatever the state: the term this key added may since have been finalized with the rest.
+            var applied = key is null ? null : c.TermKeys.FirstOrDefault(k => k.Key == key);
+            replayed = applied is not null && c.Terms[applied.Term] == normalized;
             refusal = c switch
             {
+                _ when replayed => null,
+                _ when applied is not null => TypedResults.Problem(
+                    statusCode: StatusCodes.Status422UnprocessableEntity,
+                    title: "Idempotency-Key reused",
+                    detail: $"This {IdempotencyKeys.HeaderName} added a different term (term {applied.Term + 1}) to this calculation; send a new key for a new term."),
                 { Type: CalculationType.Factorial } => TypedResults.ValidationProblem(
                     new Dictionary<string, string[]> { ["term"] = ["A factorial takes no terms: its value is init!."] }),
                 { Status: not CalculationStatus.Building } => Problems.WrongState(
@@ -51,8 +75,22 @@ internal static class AddTerm
                     }),
                 _ => null,
             };
-            return refusal is null ? c with { Terms = [.. c.Terms, normalized] } : null;
+            if (refusal is not null || replayed)
+            {
+                return null;
+            }
+
+            return c with
+            {
+                Terms = [.. c.Terms, normalized],
+                TermKeys = key is null ? c.TermKeys : [.. c.TermKeys, new AppliedTermKey(key, c.Terms.Count)],
+            };
         }, cancellationToken);
+
+        if (result is not null && replayed)
+        {
+            IdempotencyKeys.MarkReplayed(httpContext);
+        }
 
         return (result, refusal) switch
         {
