@@ -1,3 +1,4 @@
+using System.Buffers;
 using MongoDB.Driver;
 
 namespace Calc.Data.Mongo;
@@ -9,6 +10,11 @@ internal static class MongoConnectionString
 
     /// <summary>The database used when the URL names none.</summary>
     public const string DefaultDatabase = "calc";
+
+    // What MongoDB refuses in a database name (on any platform).
+    private const string InvalidDatabaseCharacters = "/\\. \"$*<>:|?";
+
+    private static readonly SearchValues<char> InvalidDatabaseCharacter = SearchValues.Create(InvalidDatabaseCharacters);
 
     /// <summary>Parses <paramref name="text"/>; the error never repeats it, as it may hold a password.</summary>
     public static bool TryParse(string? text, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out MongoUrl? url, out string? error)
@@ -24,7 +30,6 @@ internal static class MongoConnectionString
         try
         {
             url = MongoUrl.Create(text);
-            return true;
         }
         catch (Exception exception) when (exception is MongoConfigurationException or ArgumentException or FormatException or OverflowException)
         {
@@ -32,6 +37,16 @@ internal static class MongoConnectionString
             error = "the driver cannot read it";
             return false;
         }
+
+        // The driver leaves the name to the server, which would refuse it only at the first request.
+        if (url.DatabaseName is { } database && (database.Length > 63 || database.AsSpan().ContainsAny(InvalidDatabaseCharacter)))
+        {
+            url = null;
+            error = $"the database name must be 1 to 63 characters without any of {InvalidDatabaseCharacters}";
+            return false;
+        }
+
+        return true;
     }
 
     public static MongoUrl Parse(string text) =>
