@@ -18,6 +18,7 @@ public sealed class MongoStoreFixture : IDocumentStoreFixture, IAsyncLifetime
     private static readonly TimeSpan ServerTimeout = TimeSpan.FromSeconds(5);
 
     private readonly MongoUrl _url;
+    private bool _reached;
 
     public MongoStoreFixture()
     {
@@ -49,10 +50,16 @@ public sealed class MongoStoreFixture : IDocumentStoreFixture, IAsyncLifetime
     {
         using var client = new MongoClient(_url);
         await client.GetDatabase(_url.DatabaseName).RunCommandAsync<BsonDocument>(new BsonDocument("ping", 1));
+        _reached = true;
     }
 
     public async ValueTask DisposeAsync()
     {
+        if (!_reached)
+        {
+            return;
+        }
+
         using var client = new MongoClient(_url);
         await client.DropDatabaseAsync(_url.DatabaseName);
     }
