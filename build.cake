@@ -163,7 +163,11 @@ Task("Test")
 void RunTests(bool coverage)
 {
     CleanDirectory(testResults);
-    var filterArg = string.IsNullOrEmpty(filter) ? "" : $" --filter \"{filter}\"";
+    // No MongoDB server can be installed here: the Mongo compliance class ([Trait("Requires", "mongo")]) runs only
+    // when CALC_TEST_MONGO gives a connection string. Left out by the filter, it is neither passed nor skipped.
+    var mongoRuns = !string.IsNullOrEmpty(EnvironmentVariable("CALC_TEST_MONGO"));
+    var testFilter = mongoRuns ? filter : string.IsNullOrEmpty(filter) ? "Requires!=mongo" : $"({filter})&Requires!=mongo";
+    var filterArg = string.IsNullOrEmpty(testFilter) ? "" : $" --filter \"{testFilter}\"";
     var collect = coverage ? " --collect:\"XPlat Code Coverage\"" : "";
     var exit = StartProcess("dotnet", new ProcessSettings {
         Arguments = $"test {solution} -c {configuration} --no-build --logger trx --results-directory {testResults}{filterArg}{collect}",
@@ -188,6 +192,7 @@ void RunTests(bool coverage)
         skipped += long.Parse(counters.Attribute("notExecuted")?.Value ?? "0");
     }
     Console.WriteLine($"{passed} passed, {failed} failed, {skipped} skipped");
+    if (!mongoRuns) Console.WriteLine("mongo compliance: not run (no MongoDB server; set CALC_TEST_MONGO)");
     if (exit != 0 || failed > 0) throw new Exception("Tests failed.");
     if (passed == 0) throw new Exception("No test ran.");
 }

@@ -24,7 +24,7 @@ internal static class CalculationsService
         services.AddValidatedOptions<CapacityOptions>(CapacityOptions.SectionName);
 
         // Database:Provider picks one of these at start: marten (alias postgres) or sqlite.
-        services.AddDocumentStore(builder.Configuration, providers => providers.AddMarten().AddSqlite());
+        services.AddDocumentStore(builder.Configuration, providers => providers.AddMarten().AddMongo().AddSqlite());
         services.AddDocumentCollection(CalculationStore.Collection);
         services.AddHealthChecks().AddDocumentStoreCheck();
         services.AddCallbacks<CalculationCallbackSource>();

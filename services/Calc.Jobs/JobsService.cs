@@ -30,7 +30,7 @@ internal static class JobsService
         services.AddValidatedOptions<CapacityOptions>(CapacityOptions.SectionName);
 
         // Database:Provider picks one of these at start: redis, marten (alias postgres) or sqlite.
-        services.AddDocumentStore(builder.Configuration, providers => providers.AddRedis().AddMarten().AddSqlite());
+        services.AddDocumentStore(builder.Configuration, providers => providers.AddRedis().AddMongo().AddMarten().AddSqlite());
         services.AddDocumentCollection(JobStore.Collection);
         services.AddDocumentCollection(BatchStore.Collection);
         services.AddJobQueue(builder.Configuration);
