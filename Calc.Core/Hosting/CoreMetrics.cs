@@ -16,7 +16,7 @@ internal sealed class CoreMetrics : IHostedService, IDisposable
 
     public CoreMetrics(IMeterFactory meters, IServiceProvider services)
     {
-        _meter = meters.Create("Calc.Scheduling");
+        _meter = meters.Create(WorkScheduler.MeterName);
         _meter.CreateObservableGauge("calc.scheduler.slots", () => services.GetService<WorkScheduler>() is { } s
             ? [new Measurement<long>(s.Snapshot().Slots)]
             : Array.Empty<Measurement<long>>(), "{slot}", "Work slots of this instance.");

@@ -1,3 +1,6 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+
 namespace Calc.Scheduling;
 
 /// <summary>
@@ -8,17 +11,26 @@ namespace Calc.Scheduling;
 public sealed class WorkLane : IDisposable
 {
     private readonly SemaphoreSlim _gate;
+    private readonly Histogram<double>? _waitTime;
+    private readonly KeyValuePair<string, object?> _laneTag;
     private int _waiting;
 
     /// <summary>Creates a lane.</summary>
     /// <param name="name">What it is for (<c>cpu</c>, <c>io</c>).</param>
     /// <param name="bound">How many may be inside at once, 1 or more.</param>
     public WorkLane(string name, int bound)
+        : this(name, bound, waitTime: null)
+    {
+    }
+
+    internal WorkLane(string name, int bound, Histogram<double>? waitTime)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(bound, 1);
         Name = name;
         Bound = bound;
         _gate = new SemaphoreSlim(bound, bound);
+        _waitTime = waitTime;
+        _laneTag = new("calc.lane", name);
     }
 
     /// <summary>What the lane is for.</summary>
@@ -34,6 +46,8 @@ public sealed class WorkLane : IDisposable
     /// <param name="cancellationToken">Stops waiting.</param>
     public async Task<IDisposable> EnterAsync(CancellationToken cancellationToken = default)
     {
+        // The clock is read only while someone listens to the histogram.
+        var started = _waitTime is { Enabled: true } ? Stopwatch.GetTimestamp() : 0;
         Interlocked.Increment(ref _waiting);
         try
         {
@@ -42,6 +56,11 @@ public sealed class WorkLane : IDisposable
         finally
         {
             Interlocked.Decrement(ref _waiting);
+        }
+
+        if (started != 0)
+        {
+            _waitTime!.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, _laneTag);
         }
 
         return new Place(_gate);

@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
@@ -13,11 +14,14 @@ public sealed class WorkLanes : IDisposable
 {
     /// <summary>Creates the lanes with the configured bounds.</summary>
     /// <param name="options">The <c>Lanes</c> section.</param>
-    public WorkLanes(IOptions<LaneOptions> options)
+    /// <param name="meters">Where <c>calc.lane.wait.duration</c> is recorded (none when null).</param>
+    public WorkLanes(IOptions<LaneOptions> options, IMeterFactory? meters = null)
     {
         ArgumentNullException.ThrowIfNull(options);
-        Cpu = new WorkLane("cpu", options.Value.Cpu);
-        Io = new WorkLane("io", options.Value.Io);
+        var waitTime = meters?.Create(WorkScheduler.MeterName).CreateHistogram<double>(
+            "calc.lane.wait.duration", "s", "Time admitted work waited to enter a work lane (cpu, io): the queue behind the scheduler's slots.");
+        Cpu = new WorkLane("cpu", options.Value.Cpu, waitTime);
+        Io = new WorkLane("io", options.Value.Io, waitTime);
     }
 
     /// <summary>CPU-bound work: at most one piece per core (by default).</summary>

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -17,24 +18,34 @@ namespace Calc.Scheduling;
 /// </remarks>
 public sealed partial class WorkScheduler : IDisposable
 {
+    /// <summary>The meter of the scheduler's and the lanes' metrics.</summary>
+    internal const string MeterName = "Calc.Scheduling";
+
     private readonly Lock _gate = new();
     private readonly ConcurrentDictionary<string, RunningWork> _running = new(StringComparer.Ordinal);
     private readonly TimeProvider _time;
     private readonly ILogger<WorkScheduler> _logger;
     private readonly int _slots;
     private readonly int _reservedHigh;
+    private readonly Histogram<double>? _queueTime;
     private int _processing;
     private int _processingHigh;
     private bool _shuttingDown;
 
     /// <summary>Creates a scheduler with the configured capacity.</summary>
-    public WorkScheduler(IOptions<CapacityOptions> options, TimeProvider time, ILogger<WorkScheduler> logger)
+    /// <param name="options">The capacity.</param>
+    /// <param name="time">The clock.</param>
+    /// <param name="logger">The logger.</param>
+    /// <param name="meters">Where <c>calc.scheduler.queue.duration</c> is recorded (none when null).</param>
+    public WorkScheduler(IOptions<CapacityOptions> options, TimeProvider time, ILogger<WorkScheduler> logger, IMeterFactory? meters = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         _slots = options.Value.Slots;
         _reservedHigh = options.Value.ReservedHigh;
         _time = time;
         _logger = logger;
+        _queueTime = meters?.Create(MeterName).CreateHistogram<double>(
+            "calc.scheduler.queue.duration", "s", "Time a task waited for a work slot, by priority (work that waits instead of being refused: queue deliveries).");
     }
 
     /// <summary>The load now.</summary>
@@ -75,6 +86,38 @@ public sealed partial class WorkScheduler : IDisposable
 
         return new WorkSlot(this, priority);
     }
+
+    /// <summary>
+    /// Waits for a slot for a task of the given priority, trying every <paramref name="poll"/>, for work that must
+    /// wait rather than be refused (a queue delivery already taken off the queue). The wait is recorded as
+    /// <c>calc.scheduler.queue.duration</c>. Returns null when <paramref name="cancellationToken"/> ends the wait.
+    /// </summary>
+    public async Task<WorkSlot?> WaitForSlotAsync(WorkPriority priority, TimeSpan poll, CancellationToken cancellationToken)
+    {
+        var started = _time.GetTimestamp();
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            if (TryAcquire(priority) is { } slot)
+            {
+                _queueTime?.Record(_time.GetElapsedTime(started).TotalSeconds, new KeyValuePair<string, object?>("calc.priority", PriorityName(priority)));
+                return slot;
+            }
+
+            try
+            {
+                await Task.Delay(poll, _time, cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>The priority as metrics name it (<c>calc.priority</c>).</summary>
+    internal static string PriorityName(WorkPriority priority) => priority == WorkPriority.High ? "high" : "normal";
 
     /// <summary>Asks a running task to stop with the given reason. Returns false when it is not running here.</summary>
     public bool Stop(string workId, StopReason reason)

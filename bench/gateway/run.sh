@@ -3,13 +3,16 @@
 #   direct    straight to the instance
 #   nginx     through nginx (Debian) as a reverse proxy to the same instance: upstream keep-alive connections,
 #             worker_processes = the number of cores
-#   gateway   through Calc.Gateway (registry in Calc.Cache) to the same instance
-# Same wrk settings for all three (-t THREADS -c CONNECTIONS -d DURATION), a warm-up of every target first, then
+#   gateway   through Calc.Gateway (registry in Calc.Cache) to the same instance, telemetry on (the default: every
+#             request traced at the parent's decision, i.e. all of wrk's, and /metrics served)
+#   gateway-off  a second Calc.Gateway beside it, same registry and instance, with OTEL_SDK_DISABLED=true
+# Same wrk settings for all four (-t THREADS -c CONNECTIONS -d DURATION), a warm-up of every target first, then
 # ROUNDS rounds, each round running every target once in a rotated order, so that the load other processes put on
 # the machine falls on all targets alike. Per target it prints the medians over the rounds of requests/s and p99, the
 # p99 each proxy adds over direct in the same round, and the CPU time each proxy process (nginx: its workers) and the
 # instance used per request (from /proc, less sensitive to the machine's load than requests/s); and the median of the
-# per-round gateway/nginx throughput ratios. The "Gateway" section of bench/RESULTS.md is replaced by this run's
+# per-round gateway/nginx, gateway-off/nginx and gateway/gateway-off throughput ratios (the last is telemetry's cost).
+# The "Gateway" section of bench/RESULTS.md is replaced by this run's
 # (appended when there is none; RESULTS=/dev/null or another file to keep it as it is).
 # Everything binds 127.0.0.1, every step has a timeout, and every process started here is stopped by its PID.
 # Usage: bench/gateway/run.sh   (env: CONNECTIONS=64 THREADS=2 DURATION=5 ROUNDS=5 PORT_BASE=18600 RESULTS=bench/RESULTS.md)
@@ -23,7 +26,7 @@ duration="${DURATION:-5}"
 rounds="${ROUNDS:-5}"
 base="${PORT_BASE:-18600}"
 results="${RESULTS:-$root/bench/RESULTS.md}"
-cache_port=$base instance_port=$((base + 1)) gateway_port=$((base + 2)) nginx_port=$((base + 3))
+cache_port=$base instance_port=$((base + 1)) gateway_port=$((base + 2)) nginx_port=$((base + 3)) gateway_off_port=$((base + 4))
 mkdir -p "$out"
 rm -rf "${out:?}"/run && mkdir -p "$out/run"
 
@@ -35,7 +38,7 @@ command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing+=(nginx-light)
 command -v curl >/dev/null || missing+=(curl)
 install_missing "${missing[@]}"
 nginx_bin="$(command -v nginx || echo /usr/sbin/nginx)"
-for port in $cache_port $instance_port $gateway_port $nginx_port; do
+for port in $cache_port $instance_port $gateway_port $nginx_port $gateway_off_port; do
   if ss -ltn "sport = :$port" | grep -q LISTEN; then echo "port $port is in use: set PORT_BASE" >&2; exit 1; fi
 done
 
@@ -79,7 +82,12 @@ RateLimiting__PermitLimit=0 Cache__Endpoint="127.0.0.1:$cache_port" \
   run gateway/Calc.Gateway --urls "http://127.0.0.1:$gateway_port" >"$out/run/gateway.log" 2>&1 &
 pids+=($!)
 gateway_pid=$!
+RateLimiting__PermitLimit=0 Cache__Endpoint="127.0.0.1:$cache_port" OTEL_SDK_DISABLED=true \
+  run gateway/Calc.Gateway --urls "http://127.0.0.1:$gateway_off_port" >"$out/run/gateway-off.log" 2>&1 &
+pids+=($!)
+gateway_off_pid=$!
 wait_http "http://127.0.0.1:$gateway_port/health/ready"
+wait_http "http://127.0.0.1:$gateway_off_port/health/ready"
 Gateway__Url="http://127.0.0.1:$gateway_port" Service__InstanceId=bench-1 \
   Database__Provider=sqlite Database__ConnectionString="Data Source=$out/run/calculations.db" \
   run services/Calc.Calculations --urls "http://127.0.0.1:$instance_port" >"$out/run/instance.log" 2>&1 &
@@ -122,11 +130,16 @@ curl -fs -o /dev/null -X PUT "http://127.0.0.1:$instance_port/calculations/$id/f
 path="/calculations/$id"
 wait_http "http://127.0.0.1:$gateway_port$path"
 wait_http "http://127.0.0.1:$nginx_port$path"
+wait_http "http://127.0.0.1:$gateway_off_port$path"
+# Telemetry really is on in the one and off in the other (else the comparison is void).
+curl -fs "http://127.0.0.1:$gateway_port/metrics" | grep -q '^calc_gateway_forwards' || { echo "gateway: no /metrics, telemetry is off" >&2; exit 1; }
+[ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$gateway_off_port/metrics")" = 404 ] || { echo "gateway-off: /metrics answers, telemetry is on" >&2; exit 1; }
 
 # --- measure --------------------------------------------------------------------------------------------------------
-targets=(direct nginx gateway)
-declare -A url=([direct]="http://127.0.0.1:$instance_port$path" [nginx]="http://127.0.0.1:$nginx_port$path" [gateway]="http://127.0.0.1:$gateway_port$path")
-declare -A proxy_pids=([direct]="" [nginx]="$nginx_workers" [gateway]="$gateway_pid")
+targets=(direct nginx gateway gateway-off)
+declare -A url=([direct]="http://127.0.0.1:$instance_port$path" [nginx]="http://127.0.0.1:$nginx_port$path" [gateway]="http://127.0.0.1:$gateway_port$path"
+  [gateway-off]="http://127.0.0.1:$gateway_off_port$path")
+declare -A proxy_pids=([direct]="" [nginx]="$nginx_workers" [gateway]="$gateway_pid" [gateway-off]="$gateway_off_pid")
 to_ms() { awk -v v="$1" 'BEGIN { n = v + 0; if (v ~ /us$/) n /= 1000; else if (v ~ /ms$/) n += 0; else if (v ~ /s$/) n *= 1000; printf "%.3f", n }'; }
 ticks() { local t=0 p; for p in "$@"; do t=$((t + $(awk '{ print $14 + $15 }' "/proc/$p/stat"))); done; echo "$t"; } # user+system
 hz=$(getconf CLK_TCK)
@@ -138,7 +151,7 @@ load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 samples="$out/run/samples.txt"
 : >"$samples"
 for round in $(seq 1 "$rounds"); do
-  order=("${targets[@]:$(((round - 1) % 3))}" "${targets[@]:0:$(((round - 1) % 3))}")
+  order=("${targets[@]:$(((round - 1) % ${#targets[@]}))}" "${targets[@]:0:$(((round - 1) % ${#targets[@]}))}")
   for target in "${order[@]}"; do
     file="$out/run/wrk-$target-$round.txt"
     # shellcheck disable=SC2086 # a list of PIDs
@@ -172,11 +185,14 @@ for target in "${targets[@]}"; do
   med_proxy[$target]=$(col "$target" 5) med_added[$target]=$(paired "$target" direct 4 diff)
 done
 ratio=$(fmt "$(paired gateway nginx 3 ratio)" %.2f)
+ratio_off=$(fmt "$(paired gateway-off nginx 3 ratio)" %.2f)
+ratio_on_off=$(fmt "$(paired gateway gateway-off 3 ratio)" %.3f)
+cpu_on_off=$(fmt "$(paired gateway gateway-off 5 ratio)" %.3f)
 table=$(
   printf '| target | requests/s | p99 (ms) | p99 added over direct (ms) | proxy CPU per request (µs) | instance CPU per request (µs) |\n'
   printf '|---|---:|---:|---:|---:|---:|\n'
   printf '| direct | %s | %s | - | - | %s |\n' "$(fmt "${med_rps[direct]}" %.0f)" "$(fmt "${med_p99[direct]}" %.2f)" "${med_instance[direct]}"
-  for target in nginx gateway; do
+  for target in nginx gateway gateway-off; do
     printf '| %s | %s | %s | %s | %s | %s |\n' "$target" "$(fmt "${med_rps[$target]}" %.0f)" "$(fmt "${med_p99[$target]}" %.2f)" \
       "$(fmt "${med_added[$target]}" %.2f)" "${med_proxy[$target]}" "${med_instance[$target]}"
   done
@@ -184,7 +200,8 @@ table=$(
 echo
 echo "$table"
 echo
-echo "gateway/nginx throughput (median of per-round ratios): ${ratio}x   p99 added: gateway $(fmt "${med_added[gateway]}" %.2f) ms, nginx $(fmt "${med_added[nginx]}" %.2f) ms"
+echo "gateway/nginx throughput (median of per-round ratios): ${ratio}x (telemetry off: ${ratio_off}x)   p99 added: gateway $(fmt "${med_added[gateway]}" %.2f) ms, nginx $(fmt "${med_added[nginx]}" %.2f) ms"
+echo "telemetry on/off: throughput ${ratio_on_off}x, gateway CPU per request ${cpu_on_off}x (medians of per-round ratios)"
 echo "load average before/after the measured rounds: $load_before / $load_after"
 
 model=$(lscpu | awk -F': *' '/^Model name/ { print $2; exit }')
@@ -196,15 +213,17 @@ section="$out/section.md"
   echo "$(date -u '+%Y-%m-%d %H:%M UTC'); $(nproc) cores ($model), $memory; load average $load_before before and"
   echo "$load_after after the measured rounds. \`bench/gateway/run.sh\`: wrk -t$threads -c$connections -d${duration}s --latency against a GET of a"
   echo "finished calculation on one Calculations instance (SQLite), direct, through nginx $("$nginx_bin" -v 2>&1 | sed 's/.*nginx\///')"
-  echo "(worker_processes $(nproc), upstream keepalive) and through the gateway; 2 warm-up passes, then $rounds rounds, every target once per"
+  echo "(worker_processes $(nproc), upstream keepalive) and through the gateway, once with telemetry on (default: all requests traced,"
+  echo "/metrics served) and once beside it with \`OTEL_SDK_DISABLED=true\` (gateway-off); 2 warm-up passes, then $rounds rounds, every target once per"
   echo "round in rotated order; medians over the rounds. wrk, both proxies, the instance and other engineers' builds and"
   echo "benchmarks share the same cores, so only the ratios within a run mean something; CPU per request is each process's"
   echo "user+system time over the requests it served."
   echo
   echo "$table"
   echo
-  echo "gateway/nginx throughput (median of the per-round ratios): **${ratio}x**; p99 added over direct: gateway"
-  echo "$(fmt "${med_added[gateway]}" %.2f) ms, nginx $(fmt "${med_added[nginx]}" %.2f) ms."
+  echo "gateway/nginx throughput (median of the per-round ratios): **${ratio}x** with telemetry on, ${ratio_off}x off; p99 added over"
+  echo "direct: gateway $(fmt "${med_added[gateway]}" %.2f) ms, nginx $(fmt "${med_added[nginx]}" %.2f) ms. Telemetry on/off: throughput **${ratio_on_off}x**,"
+  echo "gateway CPU per request ${cpu_on_off}x."
 } >"$section"
 if [ "$results" != /dev/null ]; then
   touch "$results"

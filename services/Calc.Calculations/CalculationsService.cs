@@ -34,6 +34,7 @@ internal static class CalculationsService
         services.AddValidator<AddTermRequest, AddTermValidator>();
 
         services.AddSingleton<WorkScheduler>();
+        services.AddSingleton<CalculationsMetrics>();
         services.AddLoadReporter<WorkSchedulerLoadReporter>();
         services.AddSingleton<CalculationProcessor>();
         services.AddSingleton<AbandonedCalculationRecovery>();

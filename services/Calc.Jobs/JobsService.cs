@@ -45,6 +45,11 @@ internal static class JobsService
 
         services.AddSingleton<WorkScheduler>();
         services.AddLoadReporter<WorkSchedulerLoadReporter>();
+        if (!Telemetry.IsDisabled(builder.Configuration))
+        {
+            services.AddHostedService<JobsMetrics>();
+        }
+
         if (role.RunsWorkers)
         {
             services.AddSingleton<JobProcessor>();

@@ -84,7 +84,37 @@ public sealed class PrometheusServer : IAsyncDisposable
         server._process.BeginErrorReadLine();
         server._watchdog = ProcessTools.KillWhenTestProcessDies(server._process);
         await ProcessTools.WaitForTcpAsync(server.Port, server._process, TimeSpan.FromSeconds(30), () => server.Output);
+        await server.WaitUntilReadyAsync(TimeSpan.FromSeconds(30));
         return server;
+    }
+
+    // Listening is not ready: until its storage is open, Prometheus answers queries with 503.
+    private async Task WaitUntilReadyAsync(TimeSpan within)
+    {
+        using var http = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(5) };
+        var deadline = DateTime.UtcNow + within;
+        while (true)
+        {
+            try
+            {
+                using var response = await http.GetAsync(new Uri("-/ready", UriKind.Relative));
+                if (response.IsSuccessStatusCode)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+                // Asked again below.
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"Prometheus was not ready within {within}.\n{Output}");
+            }
+
+            await Task.Delay(200);
+        }
     }
 
     /// <summary>Runs an instant query (<c>/api/v1/query</c>) and returns the result vector's entries.</summary>

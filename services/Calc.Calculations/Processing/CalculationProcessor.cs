@@ -18,6 +18,7 @@ internal sealed partial class CalculationProcessor(
     IDocumentRepository<Calculation> repository,
     CallbackOutbox callbacks,
     WorkLanes lanes,
+    CalculationsMetrics metrics,
     ServiceIdentity identity,
     IOptions<CalculationsOptions> options,
     TimeProvider time,
@@ -101,11 +102,13 @@ internal sealed partial class CalculationProcessor(
             }
 
             var now = time.GetUtcNow();
+            var status = evaluation.Error is null ? CalculationStatus.Done : CalculationStatus.Failed;
             var finished = await FinishAsync(calculation.Id, c => evaluation.Error is null
                 ? c.Finish(CalculationStatus.Done, now) with { Result = evaluation.Value, ResultDigits = evaluation.Digits, Progress = 100 }
                 : c.Finish(CalculationStatus.Failed, now, evaluation.Error));
             if (finished)
             {
+                metrics.Finished(status);
                 LogFinished(logger, calculation.Id, evaluation.Error is null ? "done" : "failed", evaluation.Error is null ? "" : ": " + evaluation.Error);
             }
         }
@@ -121,8 +124,12 @@ internal sealed partial class CalculationProcessor(
         switch (reason)
         {
             case StopReason.TimedOut:
-                await FinishAsync(calculation.Id, c => c.Finish(
-                    CalculationStatus.TimedOut, now, $"Processing took longer than the timeout of {c.TimeoutSeconds} s and was stopped."));
+                if (await FinishAsync(calculation.Id, c => c.Finish(
+                    CalculationStatus.TimedOut, now, $"Processing took longer than the timeout of {c.TimeoutSeconds} s and was stopped.")))
+                {
+                    metrics.Finished(CalculationStatus.TimedOut);
+                }
+
                 LogFinished(logger, calculation.Id, "timed_out", "");
                 break;
             case StopReason.Shutdown:
@@ -132,6 +139,7 @@ internal sealed partial class CalculationProcessor(
                 break;
             default:
                 // Cancelled: the DELETE that asked for it has already stored the cancelled status.
+                metrics.Finished(CalculationStatus.Cancelled);
                 LogFinished(logger, calculation.Id, "cancelled", "");
                 break;
         }

@@ -96,8 +96,16 @@ internal sealed class JobsOptions : IValidatableObject
     /// <summary>How long a fetch job and its data are kept.</summary>
     public TimeSpan FetchResultLifetime { get; set; } = TimeSpan.FromDays(1);
 
+    /// <summary>How often the job counts by status and the queue's depth are read for <c>/metrics</c> (they are database and broker queries).</summary>
+    public TimeSpan MetricsSampleInterval { get; set; } = TimeSpan.FromSeconds(5);
+
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
+        if (MetricsSampleInterval <= TimeSpan.Zero)
+        {
+            yield return new ValidationResult("Jobs:MetricsSampleInterval must be positive.", [nameof(MetricsSampleInterval)]);
+        }
+
         foreach (var (name, url) in Providers)
         {
             if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))

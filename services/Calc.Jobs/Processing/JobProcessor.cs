@@ -188,24 +188,7 @@ internal sealed partial class JobProcessor(
         // Deliveries are bounded by the prefetch (= slots): one that finds only reserved slots free waits here.
         using var activity = JobsTelemetry.Source.StartActivity("scheduler wait");
         activity?.SetTag("calc.priority", priority.ToString());
-        while (!_stopping.IsCancellationRequested)
-        {
-            if (scheduler.TryAcquire(priority) is { } slot)
-            {
-                return slot;
-            }
-
-            try
-            {
-                await Task.Delay(SlotPoll, time, _stopping.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                break;
-            }
-        }
-
-        return null;
+        return await scheduler.WaitForSlotAsync(priority, SlotPoll, _stopping.Token);
     }
 
     // Writes only while this worker still holds the job's latest attempt: a cancel or a takeover wins.

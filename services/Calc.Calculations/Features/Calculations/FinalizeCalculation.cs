@@ -30,6 +30,7 @@ internal static class FinalizeCalculation
         WorkScheduler scheduler,
         CalculationProcessor processor,
         CallbackOutbox callbacks,
+        CalculationsMetrics metrics,
         IOptions<CapacityOptions> capacity,
         CancellationToken cancellationToken)
     {
@@ -45,6 +46,7 @@ internal static class FinalizeCalculation
         }
 
         var slot = scheduler.TryAcquire(stored.Document.Priority);
+        metrics.Admission(slot is not null, stored.Document.Priority);
         if (slot is null)
         {
             return Problems.NoCapacity(httpContext, capacity.Value.RetryAfterSeconds);

@@ -1,0 +1,100 @@
+using System.Diagnostics.Metrics;
+using Calc.Contracts;
+using Calc.Data;
+using Calc.Jobs.Domain;
+using Calc.Queueing;
+using Microsoft.Extensions.Options;
+
+namespace Calc.Jobs;
+
+/// <summary>
+/// The Jobs service's own metrics (meter <c>Calc.Jobs</c>): jobs per status and the job queue's depth, the numbers
+/// <c>GET /status</c> shows. Both are queries (database, broker), so they are read every
+/// <c>Jobs:MetricsSampleInterval</c> in the background and the observable gauges report the last reading; a scrape
+/// never waits on the database. Both are the same on every instance sharing the database and queue: aggregate them
+/// with max, not sum.
+/// </summary>
+internal sealed partial class JobsMetrics : BackgroundService
+{
+    private readonly IDocumentRepository<Job> _repository;
+    private readonly IJobQueue _queue;
+    private readonly IOptions<JobsOptions> _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger<JobsMetrics> _logger;
+    private volatile IReadOnlyDictionary<string, long>? _jobs;
+    private volatile QueueDepth? _depth;
+
+    public JobsMetrics(
+        IMeterFactory meters,
+        IDocumentRepository<Job> repository,
+        IJobQueue queue,
+        IOptions<JobsOptions> options,
+        TimeProvider time,
+        ILogger<JobsMetrics> logger)
+    {
+        _repository = repository;
+        _queue = queue;
+        _options = options;
+        _time = time;
+        _logger = logger;
+        var meter = meters.Create(JobsTelemetry.Name);
+        meter.CreateObservableGauge("calc.job.count", ObserveJobs, "{job}", "Jobs per status (queued, processing, done, failed, timed_out, cancelled), across the instances sharing the database.");
+        meter.CreateObservableGauge("calc.job.queue.depth", ObserveDepth, "{message}", "Messages in the job queue: ready (waiting for a worker) and parked (poison, set aside).");
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            await SampleAsync(stoppingToken);
+            try
+            {
+                await Task.Delay(_options.Value.MetricsSampleInterval, _time, stoppingToken);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    private async Task SampleAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            _jobs = WireNames<JobStatus>.WithCounts(await _repository.CountByIndexAsync(cancellationToken));
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException and not OutOfMemoryException)
+        {
+            _jobs = null; // a stale count would read as a real one
+            LogSampleFailed(_logger, exception, "job counts");
+        }
+
+        try
+        {
+            _depth = await _queue.GetDepthAsync(_options.Value.QueueName, cancellationToken);
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException and not OutOfMemoryException)
+        {
+            _depth = null;
+            LogSampleFailed(_logger, exception, "queue depth");
+        }
+    }
+
+    private IEnumerable<Measurement<long>> ObserveJobs() =>
+        _jobs is { } jobs
+            ? jobs.Select(j => new Measurement<long>(j.Value, new KeyValuePair<string, object?>("calc.job.status", j.Key)))
+            : [];
+
+    private IEnumerable<Measurement<long>> ObserveDepth() =>
+        _depth is { } depth
+            ?
+            [
+                new Measurement<long>(depth.Ready, new KeyValuePair<string, object?>("calc.queue.state", "ready")),
+                new Measurement<long>(depth.Parked, new KeyValuePair<string, object?>("calc.queue.state", "parked")),
+            ]
+            : [];
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Reading the {What} for /metrics failed; reported as missing until the next reading")]
+    private static partial void LogSampleFailed(ILogger logger, Exception exception, string what);
+}
