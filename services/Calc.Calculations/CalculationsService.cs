@@ -5,6 +5,7 @@ using Calc.Calculations.Processing;
 using Calc.Callbacks;
 using Calc.Data;
 using Calc.Data.Marten;
+using Calc.Data.Mongo;
 using Calc.Data.Sqlite;
 using Calc.Discovery;
 using Calc.Hosting;

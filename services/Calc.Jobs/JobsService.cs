@@ -1,6 +1,7 @@
 using Calc.Callbacks;
 using Calc.Data;
 using Calc.Data.Marten;
+using Calc.Data.Mongo;
 using Calc.Data.Redis;
 using Calc.Data.Sqlite;
 using Calc.Discovery;
