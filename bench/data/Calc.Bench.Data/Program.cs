@@ -58,7 +58,7 @@ foreach (var name in selected)
             // The store's InitializeAsync takes its collections from the constructor; the parked copy is given none.
             await using (var connection = await handwritten.OpenConnectionAsync(CancellationToken.None))
             {
-                await handwritten.CreateTableAsync(connection, new Calc.Bench.Data.Handwritten.Sql.SqlStatements(collection.Name), CancellationToken.None);
+                await handwritten.CreateTableAsync(connection, new Calc.Data.Sql.SqlStatements(collection.Name), CancellationToken.None);
             }
 
             providers.Add(new Provider("hand-written JSONB", handwrittenRepository, pgPid, statements));

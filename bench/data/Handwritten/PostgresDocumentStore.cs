@@ -1,6 +1,6 @@
 using System.Data.Common;
 using System.Text.Json;
-using Calc.Bench.Data.Handwritten.Sql;
+using Calc.Data.Sql;
 using Npgsql;
 using NpgsqlTypes;
 
