@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using Calc.Cache.Client;
 using Calc.Cache.Server;
+using Calc.Testing;
 
 namespace Calc.Cache.Tests;
 
@@ -22,7 +23,7 @@ public sealed class LargeKeyspaceTests
     [Fact]
     public async Task Keys_over_two_million_keys_is_refused_and_a_full_scan_leaves_another_clients_ping_fast()
     {
-        await using var server = await CacheServerChild.StartAsync("--io-threads", "1", "--enable-debug-command", "yes");
+        await using var server = await CacheServerProcess.StartNewAsync("--io-threads", "1", "--enable-debug-command", "yes");
         await using var scanner = await CacheClient.ConnectAsync(new CacheClientOptions { Port = server.Port }, Token);
         await using var pinger = await CacheClient.ConnectAsync(new CacheClientOptions { Port = server.Port }, Token);
         using (var populate = CancellationTokenSource.CreateLinkedTokenSource(Token))

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Calc.LocalServers;
+using Calc.Testing;
 
 namespace Calc.Cache.Tests;
 
@@ -14,7 +15,7 @@ public class ProcessShutdownTests
     [Fact]
     public async Task Sigterm_ends_the_process_within_seconds_while_a_long_command_runs()
     {
-        await using var server = await CacheServerChild.StartAsync("--enable-debug-command", "yes");
+        await using var server = await CacheServerProcess.StartNewAsync("--enable-debug-command", "yes");
         await using var busy = await RawConnection.OpenAsync(server.Port);
         await using var probe = await RawConnection.OpenAsync(server.Port);
         await probe.SendAsync("PING\r\n");
@@ -38,7 +39,7 @@ public class ProcessShutdownTests
         var dir = Directory.CreateTempSubdirectory("calc-cache-shutdown-").FullName;
         try
         {
-            await using var server = await CacheServerChild.StartAsync("--enable-debug-command", "yes", "--appendonly", "yes", "--dir", dir);
+            await using var server = await CacheServerProcess.StartNewAsync("--enable-debug-command", "yes", "--appendonly", "yes", "--dir", dir);
             await using var writer = await RawConnection.OpenAsync(server.Port);
             await using var busy = await RawConnection.OpenAsync(server.Port);
             var key = Tools.UniquePrefix();
