@@ -9,20 +9,23 @@ namespace Calc.Jobs;
 
 /// <summary>
 /// The Jobs service's own metrics (meter <c>Calc.Jobs</c>): jobs per status and the job queue's depth, the numbers
-/// <c>GET /status</c> shows. Both are queries (database, broker), so they are read every
-/// <c>Jobs:MetricsSampleInterval</c> in the background and the observable gauges report the last reading; a scrape
-/// never waits on the database. Both are the same on every instance sharing the database and queue: aggregate them
-/// with max, not sum.
+/// <c>GET /status</c> shows. Both are queries (database, broker), so a scrape never waits on them: it reports the last
+/// reading and, when that is older than <c>Jobs:MetricsSampleInterval</c>, starts one new reading in the background.
+/// Nothing is queried while nobody scrapes. Both are the same on every instance sharing the database and queue:
+/// aggregate them with max, not sum.
 /// </summary>
-internal sealed partial class JobsMetrics : BackgroundService
+internal sealed partial class JobsMetrics : IHostedService, IDisposable
 {
     private readonly IDocumentRepository<Job> _repository;
     private readonly IJobQueue _queue;
     private readonly IOptions<JobsOptions> _options;
     private readonly TimeProvider _time;
     private readonly ILogger<JobsMetrics> _logger;
+    private readonly CancellationTokenSource _stopping = new();
     private volatile IReadOnlyDictionary<string, long>? _jobs;
     private volatile QueueDepth? _depth;
+    private long _sampledAt = long.MinValue; // TimeProvider timestamp of the last reading started
+    private int _sampling; // 1 while a reading runs: one at a time
 
     public JobsMetrics(
         IMeterFactory meters,
@@ -42,20 +45,43 @@ internal sealed partial class JobsMetrics : BackgroundService
         meter.CreateObservableGauge("calc.job.queue.depth", ObserveDepth, "{message}", "Messages in the job queue: ready (waiting for a worker) and parked (poison, set aside).");
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    // A hosted service only so that the gauges exist from the start; the readings start with the first scrape.
+    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StopAsync(CancellationToken cancellationToken)
     {
-        while (!stoppingToken.IsCancellationRequested)
+        _stopping.Cancel();
+        return Task.CompletedTask;
+    }
+
+    public void Dispose() => _stopping.Dispose();
+
+    private void RefreshIfStale()
+    {
+        var now = _time.GetTimestamp();
+        if (_stopping.IsCancellationRequested
+            || (Interlocked.Read(ref _sampledAt) != long.MinValue && _time.GetElapsedTime(Interlocked.Read(ref _sampledAt), now) < _options.Value.MetricsSampleInterval)
+            || Interlocked.CompareExchange(ref _sampling, 1, 0) != 0)
         {
-            await SampleAsync(stoppingToken);
+            return;
+        }
+
+        Interlocked.Exchange(ref _sampledAt, now);
+        _ = Task.Run(async () =>
+        {
             try
             {
-                await Task.Delay(_options.Value.MetricsSampleInterval, _time, stoppingToken);
+                await SampleAsync(_stopping.Token);
             }
             catch (OperationCanceledException)
             {
-                return;
+                // stopping
             }
-        }
+            finally
+            {
+                Volatile.Write(ref _sampling, 0);
+            }
+        });
     }
 
     private async Task SampleAsync(CancellationToken cancellationToken)
@@ -81,19 +107,25 @@ internal sealed partial class JobsMetrics : BackgroundService
         }
     }
 
-    private IEnumerable<Measurement<long>> ObserveJobs() =>
-        _jobs is { } jobs
+    private IEnumerable<Measurement<long>> ObserveJobs()
+    {
+        RefreshIfStale();
+        return _jobs is { } jobs
             ? jobs.Select(j => new Measurement<long>(j.Value, new KeyValuePair<string, object?>("calc.job.status", j.Key)))
             : [];
+    }
 
-    private IEnumerable<Measurement<long>> ObserveDepth() =>
-        _depth is { } depth
+    private IEnumerable<Measurement<long>> ObserveDepth()
+    {
+        RefreshIfStale();
+        return _depth is { } depth
             ?
             [
                 new Measurement<long>(depth.Ready, new KeyValuePair<string, object?>("calc.queue.state", "ready")),
                 new Measurement<long>(depth.Parked, new KeyValuePair<string, object?>("calc.queue.state", "parked")),
             ]
             : [];
+    }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Reading the {What} for /metrics failed; reported as missing until the next reading")]
     private static partial void LogSampleFailed(ILogger logger, Exception exception, string what);
