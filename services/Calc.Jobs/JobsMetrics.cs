@@ -14,14 +14,14 @@ namespace Calc.Jobs;
 /// Nothing is queried while nobody scrapes. Both are the same on every instance sharing the database and queue:
 /// aggregate them with max, not sum.
 /// </summary>
-internal sealed partial class JobsMetrics : IHostedService, IDisposable
+internal sealed partial class JobsMetrics : IHostedService
 {
     private readonly IDocumentRepository<Job> _repository;
     private readonly IJobQueue _queue;
     private readonly IOptions<JobsOptions> _options;
     private readonly TimeProvider _time;
     private readonly ILogger<JobsMetrics> _logger;
-    private readonly CancellationTokenSource _stopping = new();
+    private readonly CancellationToken _stopping;
     private volatile IReadOnlyDictionary<string, long>? _jobs;
     private volatile QueueDepth? _depth;
     private long _sampledAt = long.MinValue; // TimeProvider timestamp of the last reading started
@@ -33,8 +33,10 @@ internal sealed partial class JobsMetrics : IHostedService, IDisposable
         IJobQueue queue,
         IOptions<JobsOptions> options,
         TimeProvider time,
+        IHostApplicationLifetime lifetime,
         ILogger<JobsMetrics> logger)
     {
+        _stopping = lifetime.ApplicationStopping;
         _repository = repository;
         _queue = queue;
         _options = options;
@@ -48,13 +50,7 @@ internal sealed partial class JobsMetrics : IHostedService, IDisposable
     // A hosted service only so that the gauges exist from the start; the readings start with the first scrape.
     public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    public Task StopAsync(CancellationToken cancellationToken)
-    {
-        _stopping.Cancel();
-        return Task.CompletedTask;
-    }
-
-    public void Dispose() => _stopping.Dispose();
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     private void RefreshIfStale()
     {
@@ -71,7 +67,7 @@ internal sealed partial class JobsMetrics : IHostedService, IDisposable
         {
             try
             {
-                await SampleAsync(_stopping.Token);
+                await SampleAsync(_stopping);
             }
             catch (OperationCanceledException)
             {

@@ -11,8 +11,7 @@ namespace Calc.Testing;
 /// (e.g. <c>/usr/bin/redis-server</c>) to run the same tests against it. Also usable alone, with extra command-line
 /// options, for what needs a real process of its own (signals, a keyspace too big for the test host's heap).
 /// </summary>
-/// <param name="options">Command-line options given after <c>--port</c>/<c>--bind</c>.</param>
-public sealed class CacheServerProcess(params string[] options) : IAsyncLifetime
+public sealed class CacheServerProcess : IAsyncLifetime
 {
     /// <summary>Environment variable naming another server binary to start instead of Calc.Cache.</summary>
     public const string ServerVariable = "CALC_TEST_CACHE_SERVER";
@@ -21,11 +20,15 @@ public sealed class CacheServerProcess(params string[] options) : IAsyncLifetime
     private Process? _process;
     private Process? _watchdog;
 
-    /// <summary>A fixture of the server with its default options.</summary>
+    private readonly string[] _options;
+
+    /// <summary>A fixture of the server with its default options (xunit needs this one public constructor).</summary>
     public CacheServerProcess()
         : this([])
     {
     }
+
+    private CacheServerProcess(string[] options) => _options = options;
 
     /// <summary>The running server process (for signals and its exit code).</summary>
     public Process Process => _process ?? throw new InvalidOperationException("The cache server is not running.");
@@ -71,7 +74,7 @@ public sealed class CacheServerProcess(params string[] options) : IAsyncLifetime
         var start = string.IsNullOrWhiteSpace(custom)
             ? new ProcessStartInfo("dotnet") { ArgumentList = { BuildOutput.Find("cache/Calc.Cache") } }
             : new ProcessStartInfo(custom) { ArgumentList = { "--save", "", "--appendonly", "no" } };
-        foreach (var argument in new[] { "--port", Port.ToString(CultureInfo.InvariantCulture), "--bind", "127.0.0.1" }.Concat(options))
+        foreach (var argument in new[] { "--port", Port.ToString(CultureInfo.InvariantCulture), "--bind", "127.0.0.1" }.Concat(_options))
         {
             start.ArgumentList.Add(argument);
         }
