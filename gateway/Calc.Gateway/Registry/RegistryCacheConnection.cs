@@ -10,8 +10,14 @@ namespace Calc.Gateway.Registry;
 /// </summary>
 internal sealed class RegistryCacheConnection : IAsyncDisposable, IDisposable
 {
-    /// <summary>Connect and per-command limit: a cache that is down or stuck costs the registry at most this per call.</summary>
+    /// <summary>Per-command limit: a cache that is stuck costs the registry at most this per call.</summary>
     public static readonly TimeSpan CommandTimeout = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// Limit of one connect with its handshake (about seven commands): seconds on a loaded machine, more than a
+    /// command's limit. A cache that is down refuses the connect at once, so this does not delay noticing an outage.
+    /// </summary>
+    public static readonly TimeSpan HandshakeTimeout = TimeSpan.FromSeconds(5);
 
     /// <summary>Delay between reconnect attempts once the cache went away (it comes back within one of these).</summary>
     public static readonly TimeSpan ReconnectDelay = TimeSpan.FromMilliseconds(500);
@@ -40,7 +46,7 @@ internal sealed class RegistryCacheConnection : IAsyncDisposable, IDisposable
             // Start with the cache down and reconnect in the background; the registry runs on its last known view.
             AbortOnConnectFail = false,
             ConnectRetry = 1,
-            ConnectTimeout = (int)CommandTimeout.TotalMilliseconds,
+            ConnectTimeout = (int)HandshakeTimeout.TotalMilliseconds,
             SyncTimeout = (int)CommandTimeout.TotalMilliseconds,
             AsyncTimeout = (int)CommandTimeout.TotalMilliseconds,
             ReconnectRetryPolicy = new LinearRetry((int)ReconnectDelay.TotalMilliseconds),
