@@ -1,5 +1,5 @@
-using StackExchange.Redis;
 using Calc.Testing;
+using StackExchange.Redis;
 
 namespace Calc.Cache.Tests;
 
