@@ -19,7 +19,6 @@ var internalPackages = new[] {
     "Calc.Data.Marten/Calc.Data.Marten.csproj",
     "Calc.Data.Mongo/Calc.Data.Mongo.csproj",
     "Calc.Data.Redis/Calc.Data.Redis.csproj",
-    "cache/Calc.Cache.Client/Calc.Cache.Client.csproj",
 };
 
 void Run(string tool, string arguments, DirectoryPath workingDirectory = null)

@@ -26,7 +26,7 @@ import yaml
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 NAMESPACE = "calc"
 # The apps' own configuration sources: code (options classes and literal keys) and appsettings.json.
-APP_SOURCES = ["Calc.Core", "Calc.Data.Abstractions", "cache/Calc.Cache.Client", "gateway", "services"]
+APP_SOURCES = ["Calc.Core", "Calc.Data.Abstractions", "gateway", "services"]
 # Keys that belong to ASP.NET Core / .NET themselves rather than to Calc's code.
 FRAMEWORK_PREFIXES = ("Logging:", "Kestrel:", "AllowedHosts", "Urls", "HostFiltering:")
 

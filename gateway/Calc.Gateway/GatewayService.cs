@@ -1,5 +1,4 @@
 using System.Net;
-using Calc.Cache.Client;
 using Calc.Gateway.Balancing;
 using Calc.Gateway.Forwarding;
 using Calc.Gateway.Limits;
@@ -38,8 +37,7 @@ internal static class GatewayService
         });
 
         // Registry: shared in the cache, seen through ServiceRegistry, reread in the background.
-        services.AddSingleton(_ => CacheClientOptionsFrom(configuration.GetRequired("Cache:Endpoint")));
-        services.AddSingleton(sp => new CacheClient(sp.GetRequiredService<CacheClientOptions>()));
+        services.AddSingleton(_ => new RegistryCacheConnection(configuration.GetRequired("Cache:Endpoint")));
         services.AddSingleton<IRegistryStore, CacheRegistryStore>();
         services.AddSingleton<ServiceRegistry>();
         services.AddHostedService<RegistryRefresher>();
@@ -93,17 +91,6 @@ internal static class GatewayService
         }
 
         builder.Services.Configure<Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets.SocketTransportOptions>(o => o.UnsafePreferInlineScheduling = true);
-    }
-
-    private static CacheClientOptions CacheClientOptionsFrom(string endpoint)
-    {
-        // Fail fast when the cache is down: the registry then runs on its last known view instead of waiting.
-        var options = CacheClientOptions.FromEndpoint(endpoint);
-        options.ClientName = "calc-gateway";
-        options.ConnectTimeout = TimeSpan.FromSeconds(1);
-        options.ConnectAttempts = 1;
-        options.ReconnectMaxDelay = TimeSpan.FromMilliseconds(500);
-        return options;
     }
 
     private static HttpMessageInvoker CreateInvoker(ResilienceOptions options) =>

@@ -1,6 +1,6 @@
 using System.Globalization;
-using Calc.Cache.Client;
 using Calc.Cache.Server;
+using StackExchange.Redis;
 
 namespace Calc.Cache.Tests;
 
@@ -29,80 +29,84 @@ public sealed class AofRewriteTests : IDisposable
     public async Task Bgrewriteaof_shrinks_the_file_to_the_keys_state_and_a_restart_gives_the_same_data_and_ttls()
     {
         await using (var server = await StartAsync())
-        await using (var client = await ConnectAsync(server))
+        await using (var connection = await ConnectAsync(server))
         {
+            var client = connection.GetDatabase();
             for (var i = 0; i < 2000; i++)
             {
-                await client.IncrementAsync("counter", 1, Token);
+                await client.StringIncrementAsync("counter");
             }
 
             for (var i = 0; i < 200; i++)
             {
-                await client.SetAsync($"temp:{i}", "x", cancellationToken: Token);
-                await client.DeleteAsync($"temp:{i}", Token);
+                await client.StringSetAsync($"temp:{i}", "x");
+                await client.KeyDeleteAsync($"temp:{i}");
             }
 
-            await client.SetAsync("ttl", "v", TimeSpan.FromSeconds(100), cancellationToken: Token);
-            await client.HashSetAsync("hash", "f", "1", Token);
-            await client.ExecuteAsync("HINCRBY", ["hash", "f", 41], Token);
-            await client.ExecuteAsync("PEXPIRE", ["hash", 200_000], Token);
-            await client.SetAsync("persisted", "p", TimeSpan.FromSeconds(100), cancellationToken: Token);
-            await client.ExecuteAsync("PERSIST", ["persisted"], Token);
+            await client.StringSetAsync("ttl", "v", TimeSpan.FromSeconds(100));
+            await client.HashSetAsync("hash", "f", "1");
+            await client.ExecuteAsync("HINCRBY", "hash", "f", 41);
+            await client.ExecuteAsync("PEXPIRE", "hash", 200_000);
+            await client.StringSetAsync("persisted", "p", TimeSpan.FromSeconds(100));
+            await client.ExecuteAsync("PERSIST", "persisted");
             var before = await AofSizeAsync(client);
 
-            (await client.ExecuteAsync("BGREWRITEAOF", [], Token)).AsString().ShouldBe("Background append only file rewriting started");
+            (await client.ExecuteAsync("BGREWRITEAOF")).Text().ShouldBe("Background append only file rewriting started");
             var info = await WaitForRewritesAsync(client, 1);
 
             info["aof_last_bgrewrite_status"].ShouldBe("ok");
             var after = long.Parse(info["aof_current_size"], CultureInfo.InvariantCulture);
             after.ShouldBeLessThan(before / 10, $"{before} bytes of log for 5 keys");
             long.Parse(info["aof_base_size"], CultureInfo.InvariantCulture).ShouldBe(after);
-            await client.SetAsync("after-rewrite", "a", cancellationToken: Token); // logged in the new file
+            await client.StringSetAsync("after-rewrite", "a"); // logged in the new file
         }
 
         File.Exists(AofPath + ".rewrite").ShouldBeFalse();
         await using var restarted = await StartAsync();
-        await using var reader = await ConnectAsync(restarted);
-        (await reader.GetAsync("counter", Token)).ShouldBe("2000");
-        (await reader.ExecuteAsync("DBSIZE", [], Token)).AsInt64().ShouldBe(5);
-        (await reader.GetAsync("ttl", Token)).ShouldBe("v");
-        (await reader.TtlAsync("ttl", Token)).ShouldBeInRange(95, 100);
-        (await reader.HashGetAsync("hash", "f", Token)).ShouldBe("42");
-        (await reader.ExecuteAsync("PTTL", ["hash"], Token)).AsInt64().ShouldBeInRange(190_000, 200_000);
-        (await reader.TtlAsync("persisted", Token)).ShouldBe(-1);
-        (await reader.GetAsync("after-rewrite", Token)).ShouldBe("a");
+        await using var readerConnection = await ConnectAsync(restarted);
+        var reader = readerConnection.GetDatabase();
+        ((string?)await reader.StringGetAsync("counter")).ShouldBe("2000");
+        (await reader.ExecuteAsync("DBSIZE")).Integer().ShouldBe(5);
+        ((string?)await reader.StringGetAsync("ttl")).ShouldBe("v");
+        (await reader.ExecuteAsync("TTL", "ttl")).Integer().ShouldBeInRange(95, 100);
+        ((string?)await reader.HashGetAsync("hash", "f")).ShouldBe("42");
+        (await reader.ExecuteAsync("PTTL", "hash")).Integer().ShouldBeInRange(190_000, 200_000);
+        (await reader.ExecuteAsync("TTL", "persisted")).Integer().ShouldBe(-1);
+        ((string?)await reader.StringGetAsync("after-rewrite")).ShouldBe("a");
     }
 
     [Fact]
     public async Task Writes_made_while_a_rewrite_runs_are_all_in_the_rewritten_file()
     {
         await using (var server = await StartAsync())
-        await using (var client = await ConnectAsync(server))
+        await using (var connection = await ConnectAsync(server))
         {
+            var client = connection.GetDatabase();
             // Enough keys that the rewrite takes a while: the writes below overlap it.
-            await client.ExecuteAsync("DEBUG", ["POPULATE", 200_000, "bulk"], Token);
+            await client.ExecuteAsync("DEBUG", "POPULATE", 200_000, "bulk");
             for (var i = 0; i < 50; i++)
             {
-                await client.SetAsync($"doomed:{i}", "x", cancellationToken: Token);
+                await client.StringSetAsync($"doomed:{i}", "x");
             }
 
-            (await client.ExecuteAsync("BGREWRITEAOF", [], Token)).AsString().ShouldBe("Background append only file rewriting started");
+            (await client.ExecuteAsync("BGREWRITEAOF")).Text().ShouldBe("Background append only file rewriting started");
             var writers = Enumerable.Range(0, 4).Select(w => Task.Run(
                 async () =>
                 {
-                    await using var writer = await ConnectAsync(server);
+                    await using var writerConnection = await ConnectAsync(server);
+                    var writer = writerConnection.GetDatabase();
                     for (var i = 0; i < 500; i++)
                     {
-                        await writer.IncrementAsync("counter", 1, Token);
-                        await writer.ExecuteAsync("APPEND", [$"log:{w}", "x"], Token);
+                        await writer.StringIncrementAsync("counter");
+                        await writer.ExecuteAsync("APPEND", $"log:{w}", "x");
                     }
 
                     for (var i = w; i < 50; i += 4)
                     {
-                        await writer.DeleteAsync($"doomed:{i}", Token);
+                        await writer.KeyDeleteAsync($"doomed:{i}");
                     }
 
-                    await writer.ExecuteAsync("RENAME", [$"bulk:{w}", $"renamed:{w}"], Token);
+                    await writer.ExecuteAsync("RENAME", $"bulk:{w}", $"renamed:{w}");
                 },
                 Token));
             await Task.WhenAll(writers);
@@ -111,25 +115,27 @@ public sealed class AofRewriteTests : IDisposable
         }
 
         await using var restarted = await StartAsync();
-        await using var reader = await ConnectAsync(restarted);
-        (await reader.GetAsync("counter", Token)).ShouldBe("2000");
+        await using var readerConnection = await ConnectAsync(restarted);
+        var reader = readerConnection.GetDatabase();
+        ((string?)await reader.StringGetAsync("counter")).ShouldBe("2000");
         for (var w = 0; w < 4; w++)
         {
-            (await reader.GetAsync($"log:{w}", Token)).ShouldBe(new string('x', 500));
-            (await reader.GetAsync($"bulk:{w}", Token)).ShouldBeNull();
-            (await reader.GetAsync($"renamed:{w}", Token)).ShouldBe($"value:{w}");
+            ((string?)await reader.StringGetAsync($"log:{w}")).ShouldBe(new string('x', 500));
+            ((string?)await reader.StringGetAsync($"bulk:{w}")).ShouldBeNull();
+            ((string?)await reader.StringGetAsync($"renamed:{w}")).ShouldBe($"value:{w}");
         }
 
-        (await reader.ExecuteAsync("EXISTS", [.. Enumerable.Range(0, 50).Select(i => (object)$"doomed:{i}")], Token)).AsInt64().ShouldBe(0);
-        (await reader.ExecuteAsync("DBSIZE", [], Token)).AsInt64().ShouldBe(200_000 + 1 + 4);
+        (await reader.ExecuteAsync("EXISTS", Enumerable.Range(0, 50).Select(i => (object)$"doomed:{i}").ToArray())).Integer().ShouldBe(0);
+        (await reader.ExecuteAsync("DBSIZE")).Integer().ShouldBe(200_000 + 1 + 4);
     }
 
     [Fact]
     public async Task A_second_bgrewriteaof_while_one_runs_is_refused_as_redis_refuses_it()
     {
         await using var server = await StartAsync();
-        await using var client = await ConnectAsync(server);
-        await client.ExecuteAsync("DEBUG", ["POPULATE", 200_000], Token);
+        await using var clientConnection = await ConnectAsync(server);
+        var client = clientConnection.GetDatabase();
+        await client.ExecuteAsync("DEBUG", "POPULATE", 200_000);
         await using var connection = await RawConnection.OpenAsync(server.Port);
 
         // Both in one write: the second arrives while the first rewrite walks 200,000 keys.
@@ -144,29 +150,31 @@ public sealed class AofRewriteTests : IDisposable
     public async Task The_file_is_rewritten_by_itself_once_it_has_grown_past_the_percentage_and_the_minimum_size()
     {
         await using var server = await StartAsync("--auto-aof-rewrite-percentage", "100", "--auto-aof-rewrite-min-size", "64kb");
-        await using var client = await ConnectAsync(server);
+        await using var clientConnection = await ConnectAsync(server);
+        var client = clientConnection.GetDatabase();
         var value = new string('v', 1000);
         for (var i = 0; i < 70; i++)
         {
-            await client.SetAsync("same-key", value + i.ToString(CultureInfo.InvariantCulture), cancellationToken: Token); // ~70 KB of log, one key
+            await client.StringSetAsync("same-key", value + i.ToString(CultureInfo.InvariantCulture)); // ~70 KB of log, one key
         }
 
         var info = await WaitForRewritesAsync(client, 1);
 
         // One key's state, plus at most the few writes that came after the file crossed 64 KB.
         long.Parse(info["aof_current_size"], CultureInfo.InvariantCulture).ShouldBeLessThan(16 * 1024);
-        (await client.GetAsync("same-key", Token)).ShouldBe(value + "69");
-        var config = await client.ExecuteAsync("CONFIG", ["GET", "auto-aof-rewrite-*"], Token);
-        config.Elements!.Select(e => e.AsString()).ShouldBe(["auto-aof-rewrite-percentage", "100", "auto-aof-rewrite-min-size", "65536"]);
+        ((string?)await client.StringGetAsync("same-key")).ShouldBe(value + "69");
+        var config = await client.ExecuteAsync("CONFIG", "GET", "auto-aof-rewrite-*");
+        config.Elements().Select(e => e.Text()).ShouldBe(["auto-aof-rewrite-percentage", "100", "auto-aof-rewrite-min-size", "65536"]);
     }
 
     [Fact]
     public async Task Bgrewriteaof_without_appendonly_says_why_it_cannot()
     {
         await using var server = await CacheServer.StartAsync(new CacheServerOptions { Port = 0 }, Token);
-        await using var client = await ConnectAsync(server);
+        await using var clientConnection = await ConnectAsync(server);
+        var client = clientConnection.GetDatabase();
 
-        var error = await Should.ThrowAsync<CacheServerException>(() => client.ExecuteAsync("BGREWRITEAOF", [], Token));
+        var error = await Should.ThrowAsync<RedisServerException>(() => client.ExecuteAsync("BGREWRITEAOF"));
 
         error.Message.ShouldContain("only with appendonly yes");
     }
@@ -183,20 +191,19 @@ public sealed class AofRewriteTests : IDisposable
     private Task<CacheServer> StartAsync(params string[] extra) =>
         CacheServer.StartAsync(CacheServerOptions.Parse(["--port", "0", "--appendonly", "yes", "--dir", _dir, "--enable-debug-command", "yes", .. extra]), Token);
 
-    private static Task<CacheClient> ConnectAsync(CacheServer server) =>
-        CacheClient.ConnectAsync(new CacheClientOptions { Port = server.Port }, Token);
+    private static Task<ConnectionMultiplexer> ConnectAsync(CacheServer server) => Clients.ConnectAsync(server.Port);
 
-    private static async Task<long> AofSizeAsync(CacheClient client) =>
+    private static async Task<long> AofSizeAsync(IDatabase client) =>
         long.Parse((await PersistenceInfoAsync(client))["aof_current_size"], CultureInfo.InvariantCulture);
 
-    private static async Task<Dictionary<string, string>> PersistenceInfoAsync(CacheClient client) =>
-        (await client.ExecuteAsync("INFO", ["persistence"], Token)).AsString()!
+    private static async Task<Dictionary<string, string>> PersistenceInfoAsync(IDatabase client) =>
+        (await client.ExecuteAsync("INFO", "persistence")).Text()!
             .Split("\r\n", StringSplitOptions.RemoveEmptyEntries)
             .Where(line => !line.StartsWith('#'))
             .Select(line => line.Split(':', 2))
             .ToDictionary(parts => parts[0], parts => parts[1]);
 
-    private static async Task<Dictionary<string, string>> WaitForRewritesAsync(CacheClient client, long rewrites)
+    private static async Task<Dictionary<string, string>> WaitForRewritesAsync(IDatabase client, long rewrites)
     {
         for (var attempt = 0; attempt < 300; attempt++)
         {

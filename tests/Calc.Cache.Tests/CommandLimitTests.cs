@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
-using Calc.Cache.Client;
 using Calc.Cache.Server;
 using Calc.Testing;
+using StackExchange.Redis;
 
 namespace Calc.Cache.Tests;
 
@@ -24,15 +24,14 @@ public sealed class LargeKeyspaceTests
     public async Task Keys_over_two_million_keys_is_refused_and_a_full_scan_leaves_another_clients_ping_fast()
     {
         await using var server = await CacheServerProcess.StartNewAsync("--io-threads", "1", "--enable-debug-command", "yes");
-        await using var scanner = await CacheClient.ConnectAsync(new CacheClientOptions { Port = server.Port }, Token);
-        await using var pinger = await CacheClient.ConnectAsync(new CacheClientOptions { Port = server.Port }, Token);
-        using (var populate = CancellationTokenSource.CreateLinkedTokenSource(Token))
-        {
-            populate.CancelAfter(TimeSpan.FromMinutes(2));
-            await scanner.ExecuteAsync("DEBUG", ["POPULATE", KeyCount], populate.Token);
-        }
+        // Two connections (one multiplexer each), so the pings never queue behind a SCAN reply on the same socket.
+        await using var scannerConnection = await Clients.ConnectAsync(server.Port, o => o.AsyncTimeout = o.SyncTimeout = 120_000);
+        await using var pingerConnection = await Clients.ConnectAsync(server.Port);
+        var scanner = scannerConnection.GetDatabase();
+        var pinger = pingerConnection.GetDatabase();
+        await scanner.ExecuteAsync("DEBUG", "POPULATE", KeyCount).WaitAsync(TimeSpan.FromMinutes(2), Token);
 
-        var refusal = await Should.ThrowAsync<CacheServerException>(() => scanner.KeysAsync("*", Token));
+        var refusal = await Should.ThrowAsync<RedisServerException>(() => scanner.ExecuteAsync("KEYS", "*"));
         refusal.Message.ShouldBe($"ERR KEYS would examine {KeyCount} keys, more than keys-max-scan (100000): iterate with SCAN instead");
 
         using var scanDone = CancellationTokenSource.CreateLinkedTokenSource(Token);
@@ -44,7 +43,7 @@ public sealed class LargeKeyspaceTests
                 while (!scanDone.IsCancellationRequested)
                 {
                     var watch = Stopwatch.StartNew();
-                    (await pinger.PingAsync(Token)).ShouldBe("PONG");
+                    (await pinger.ExecuteAsync("PING")).Text().ShouldBe("PONG");
                     slowest = watch.Elapsed > slowest ? watch.Elapsed : slowest;
                     pings++;
                     await Task.Delay(10, Token);
@@ -60,9 +59,9 @@ public sealed class LargeKeyspaceTests
         {
             // COUNT far above the limit: each call still examines about keys-max-scan keys, not all of them. MATCH
             // keeps the replies small (a tenth of the keys end in 7) while the server examines every key.
-            var reply = await scanner.ExecuteAsync("SCAN", [cursor, "MATCH", "key:*7", "COUNT", "1000000000"], Token);
-            cursor = reply.Elements![0].AsString()!;
-            var batch = reply.Elements[1].Elements!.Count;
+            var reply = (await scanner.ExecuteAsync("SCAN", cursor, "MATCH", "key:*7", "COUNT", "1000000000")).Elements();
+            cursor = reply[0].Text()!;
+            var batch = reply[1].Elements().Length;
             batch.ShouldBeLessThan(20_000);
             seen += batch;
             calls++;
@@ -100,37 +99,40 @@ public sealed class CommandLimitTests(SmallLimitsFixture server) : IClassFixture
     public async Task Setrange_past_proto_max_bulk_len_is_refused_and_an_offset_near_the_64_bit_limit_does_not_overflow()
     {
         var key = Tools.UniquePrefix();
-        await using var client = await CacheClient.ConnectAsync(new CacheClientOptions { Port = server.Port }, Token);
+        await using var redis = await Clients.ConnectAsync(server.Port);
+        var client = redis.GetDatabase();
 
-        (await Should.ThrowAsync<CacheServerException>(() => client.ExecuteAsync("SETRANGE", [key, Limit, "x"], Token))).Message.ShouldBe(TooLong);
-        (await Should.ThrowAsync<CacheServerException>(() => client.ExecuteAsync("SETRANGE", [key, long.MaxValue, "x"], Token))).Message.ShouldBe(TooLong);
-        (await Should.ThrowAsync<CacheServerException>(() => client.ExecuteAsync("SETRANGE", [key, long.MaxValue - 2, "xyz"], Token))).Message.ShouldBe(TooLong);
-        (await client.ExecuteAsync("SETRANGE", [key, long.MaxValue, ""], Token)).AsInt64().ShouldBe(0); // nothing to write
-        (await client.ExecuteAsync("EXISTS", [key], Token)).AsInt64().ShouldBe(0);
+        (await Should.ThrowAsync<RedisServerException>(() => client.ExecuteAsync("SETRANGE", key, Limit, "x"))).Message.ShouldBe(TooLong);
+        (await Should.ThrowAsync<RedisServerException>(() => client.ExecuteAsync("SETRANGE", key, long.MaxValue, "x"))).Message.ShouldBe(TooLong);
+        (await Should.ThrowAsync<RedisServerException>(() => client.ExecuteAsync("SETRANGE", key, long.MaxValue - 2, "xyz"))).Message.ShouldBe(TooLong);
+        (await client.ExecuteAsync("SETRANGE", key, long.MaxValue, "")).Integer().ShouldBe(0); // nothing to write
+        (await client.ExecuteAsync("EXISTS", key)).Integer().ShouldBe(0);
 
-        (await client.ExecuteAsync("SETRANGE", [key, Limit - 1, "x"], Token)).AsInt64().ShouldBe(Limit);
-        (await client.PingAsync(Token)).ShouldBe("PONG");
+        (await client.ExecuteAsync("SETRANGE", key, Limit - 1, "x")).Integer().ShouldBe(Limit);
+        (await client.ExecuteAsync("PING")).Text().ShouldBe("PONG");
     }
 
     [Fact]
     public async Task Append_that_would_grow_a_string_past_proto_max_bulk_len_is_refused_and_changes_nothing()
     {
         var key = Tools.UniquePrefix();
-        await using var client = await CacheClient.ConnectAsync(new CacheClientOptions { Port = server.Port }, Token);
-        await client.SetAsync(key, new byte[Limit - 1], cancellationToken: Token);
+        await using var redis = await Clients.ConnectAsync(server.Port);
+        var client = redis.GetDatabase();
+        await client.StringSetAsync(key, new byte[Limit - 1]);
 
-        (await client.ExecuteAsync("APPEND", [key, "x"], Token)).AsInt64().ShouldBe(Limit);
-        (await Should.ThrowAsync<CacheServerException>(() => client.ExecuteAsync("APPEND", [key, "x"], Token))).Message.ShouldBe(TooLong);
+        (await client.ExecuteAsync("APPEND", key, "x")).Integer().ShouldBe(Limit);
+        (await Should.ThrowAsync<RedisServerException>(() => client.ExecuteAsync("APPEND", key, "x"))).Message.ShouldBe(TooLong);
 
-        (await client.ExecuteAsync("STRLEN", [key], Token)).AsInt64().ShouldBe(Limit);
+        (await client.ExecuteAsync("STRLEN", key)).Integer().ShouldBe(Limit);
     }
 
     [Fact]
     public async Task A_reply_past_client_reply_max_bytes_closes_that_connection_only()
     {
         var key = Tools.UniquePrefix();
-        await using var client = await CacheClient.ConnectAsync(new CacheClientOptions { Port = server.Port }, Token);
-        await client.SetAsync(key, new byte[Limit - 16], cancellationToken: Token);
+        await using var redis = await Clients.ConnectAsync(server.Port);
+        var client = redis.GetDatabase();
+        await client.StringSetAsync(key, new byte[Limit - 16]);
         await using var greedy = await RawConnection.OpenAsync(server.Port);
 
         // Four values of 1 MB ask for 4 MB of replies in one command; the limit is 3 MB.
@@ -139,36 +141,38 @@ public sealed class CommandLimitTests(SmallLimitsFixture server) : IClassFixture
         var received = await greedy.DrainUntilClosedAsync(TimeSpan.FromSeconds(15));
         received.ShouldBeGreaterThanOrEqualTo(0, "the server should have closed the connection");
         received.ShouldBeLessThan(4L * Limit);
-        (await client.GetBytesAsync(key, Token))!.Length.ShouldBe(Limit - 16);
-        (await client.ExecuteAsync("MGET", [key, key], Token)).Elements!.Count.ShouldBe(2);
+        ((byte[]?)await client.StringGetAsync(key))!.Length.ShouldBe(Limit - 16);
+        (await client.ExecuteAsync("MGET", key, key)).Elements().Length.ShouldBe(2);
     }
 
     [Fact]
     public async Task Debug_runs_for_local_clients_when_enable_debug_command_is_local_and_its_size_is_bounded()
     {
-        await using var client = await CacheClient.ConnectAsync(new CacheClientOptions { Port = server.Port }, Token);
+        await using var redis = await Clients.ConnectAsync(server.Port);
+        var client = redis.GetDatabase();
 
-        (await client.ExecuteAsync("DEBUG", ["SLEEP", "0"], Token)).AsString().ShouldBe("OK");
-        (await Should.ThrowAsync<CacheServerException>(() => client.ExecuteAsync("DEBUG", ["POPULATE", 1, Tools.UniquePrefix(), Limit + 1], Token))).Message.ShouldBe(TooLong);
-        (await Should.ThrowAsync<CacheServerException>(() => client.ExecuteAsync("DEBUG", ["POPULATE", -1], Token))).Message.ShouldBe("ERR value is out of range, must be positive");
-        (await client.ExecuteAsync("CONFIG", ["GET", "enable-debug-command"], Token)).Elements![1].AsString().ShouldBe("local");
+        (await client.ExecuteAsync("DEBUG", "SLEEP", "0")).Text().ShouldBe("OK");
+        (await Should.ThrowAsync<RedisServerException>(() => client.ExecuteAsync("DEBUG", "POPULATE", 1, Tools.UniquePrefix(), Limit + 1))).Message.ShouldBe(TooLong);
+        (await Should.ThrowAsync<RedisServerException>(() => client.ExecuteAsync("DEBUG", "POPULATE", -1))).Message.ShouldBe("ERR value is out of range, must be positive");
+        (await client.ExecuteAsync("CONFIG", "GET", "enable-debug-command")).Elements()[1].Text().ShouldBe("local");
     }
 
     [Fact]
     public async Task The_new_limits_are_visible_and_settable_through_config()
     {
-        await using var client = await CacheClient.ConnectAsync(new CacheClientOptions { Port = server.Port }, Token);
+        await using var redis = await Clients.ConnectAsync(server.Port);
+        var client = redis.GetDatabase();
 
-        var values = (await client.ExecuteAsync("CONFIG", ["GET", "keys-max-scan", "client-reply-max-bytes", "shutdown-timeout"], Token)).Elements!
-            .Select(e => e.AsString()).ToArray();
+        var values = (await client.ExecuteAsync("CONFIG", "GET", "keys-max-scan", "client-reply-max-bytes", "shutdown-timeout")).Elements()
+            .Select(e => e.Text()).ToArray();
         values.ShouldBe(["keys-max-scan", "100000", "client-reply-max-bytes", (3L * Limit).ToString(CultureInfo.InvariantCulture), "shutdown-timeout", "3"]);
 
-        (await client.ExecuteAsync("CONFIG", ["SET", "keys-max-scan", "5000"], Token)).AsString().ShouldBe("OK");
-        (await client.ExecuteAsync("CONFIG", ["GET", "keys-max-scan"], Token)).Elements![1].AsString().ShouldBe("5000");
-        (await client.ExecuteAsync("CONFIG", ["SET", "keys-max-scan", "100000"], Token)).AsString().ShouldBe("OK");
-        (await Should.ThrowAsync<CacheServerException>(() => client.ExecuteAsync("CONFIG", ["SET", "client-reply-max-bytes", "1mb"], Token)))
+        (await client.ExecuteAsync("CONFIG", "SET", "keys-max-scan", "5000")).Text().ShouldBe("OK");
+        (await client.ExecuteAsync("CONFIG", "GET", "keys-max-scan")).Elements()[1].Text().ShouldBe("5000");
+        (await client.ExecuteAsync("CONFIG", "SET", "keys-max-scan", "100000")).Text().ShouldBe("OK");
+        (await Should.ThrowAsync<RedisServerException>(() => client.ExecuteAsync("CONFIG", "SET", "client-reply-max-bytes", "1mb")))
             .Message.ShouldContain("at least proto-max-bulk-len + 1kb");
-        (await Should.ThrowAsync<CacheServerException>(() => client.ExecuteAsync("CONFIG", ["SET", "enable-debug-command", "yes"], Token)))
+        (await Should.ThrowAsync<RedisServerException>(() => client.ExecuteAsync("CONFIG", "SET", "enable-debug-command", "yes")))
             .Message.ShouldContain("can't set immutable config");
     }
 }

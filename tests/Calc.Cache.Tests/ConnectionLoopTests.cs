@@ -1,8 +1,8 @@
 using System.Globalization;
 using System.Net.Sockets;
 using System.Text;
-using Calc.Cache.Client;
 using Calc.Cache.Server;
+using StackExchange.Redis;
 
 namespace Calc.Cache.Tests;
 
@@ -100,12 +100,13 @@ public abstract class ConnectionLoopTests(LoopServerFixture server)
     public async Task A_client_that_never_reads_its_replies_stops_being_served_and_is_closed_after_the_output_timeout()
     {
         var key = Tools.UniquePrefix();
-        await using (var client = await CacheClient.ConnectAsync(new CacheClientOptions { Port = server.Port }, Token))
+        await using (var writer = await Clients.ConnectAsync(server.Port))
         {
-            await client.SetAsync(key, new byte[256 * 1024], cancellationToken: Token);
+            await writer.GetDatabase().StringSetAsync(key, new byte[256 * 1024]);
         }
 
-        await using var monitor = await CacheClient.ConnectAsync(new CacheClientOptions { Port = server.Port }, Token);
+        await using var monitorConnection = await Clients.ConnectAsync(server.Port);
+        var monitor = monitorConnection.GetDatabase();
         await using var reader = await RawConnection.OpenAsync(server.Port);
         reader.Socket.ReceiveBufferSize = 64 * 1024;
         var before = await CommandsProcessedAsync(monitor);
@@ -125,7 +126,7 @@ public abstract class ConnectionLoopTests(LoopServerFixture server)
         var received = await reader.DrainUntilClosedAsync(TimeSpan.FromSeconds(15));
         received.ShouldBeGreaterThanOrEqualTo(0, "the server should have closed the connection after the output timeout");
         received.ShouldBeLessThan(200L * 256 * 1024);
-        (await monitor.PingAsync(Token)).ShouldBe("PONG");
+        (await monitor.ExecuteAsync("PING")).Text().ShouldBe("PONG");
     }
 
     [Fact]
@@ -150,8 +151,8 @@ public abstract class ConnectionLoopTests(LoopServerFixture server)
         await socket.SendAsync(Encoding.ASCII.GetBytes($"PING\r\nQUIT\r\nSET {key} v\r\n"));
 
         (await socket.ReadToEndAsync()).ShouldBe("+PONG\r\n+OK\r\n");
-        await using var client = await CacheClient.ConnectAsync(new CacheClientOptions { Port = server.Port }, Token);
-        (await client.GetAsync(key, Token)).ShouldBeNull();
+        await using var client = await Clients.ConnectAsync(server.Port);
+        ((string?)await client.GetDatabase().StringGetAsync(key)).ShouldBeNull();
     }
 
     [Fact]
@@ -195,9 +196,9 @@ public abstract class ConnectionLoopTests(LoopServerFixture server)
         (await idle.ReadToEndAsync()).ShouldBe("");
     }
 
-    private static async Task<long> CommandsProcessedAsync(CacheClient client)
+    private static async Task<long> CommandsProcessedAsync(IDatabase client)
     {
-        var info = (await client.ExecuteAsync("INFO", ["stats"], Token)).AsString()!;
+        var info = (await client.ExecuteAsync("INFO", "stats")).Text()!;
         var line = info.Split("\r\n").First(l => l.StartsWith("total_commands_processed:", StringComparison.Ordinal));
         return long.Parse(line["total_commands_processed:".Length..], CultureInfo.InvariantCulture);
     }

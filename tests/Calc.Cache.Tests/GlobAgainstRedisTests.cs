@@ -1,6 +1,6 @@
 using System.Diagnostics;
-using Calc.Cache.Client;
 using Calc.Testing;
+using StackExchange.Redis;
 
 namespace Calc.Cache.Tests;
 
@@ -31,35 +31,37 @@ public class GlobAgainstRedisTests(CacheServerFixture server, RedisServer redis)
         "a[" + string.Concat(Enumerable.Repeat("\\]", 40)) + "]", "a[" + string.Concat(Enumerable.Repeat("x", 100)),
     ];
 
-    private static CancellationToken Token => TestContext.Current.CancellationToken;
-
     [Fact]
     public async Task Keys_and_scan_match_return_what_redis_returns_for_every_pattern()
     {
         var prefix = Tools.UniquePrefix() + ":";
-        await using var ours = await CacheClient.ConnectAsync(new CacheClientOptions { Port = server.Port }, Token);
-        await using var theirs = await CacheClient.ConnectAsync(new CacheClientOptions { Port = redis.Port }, Token);
+        await using var ourConnection = await Clients.ConnectAsync(server.Port);
+        await using var theirConnection = await Clients.ConnectAsync(redis.Port);
+        var ours = ourConnection.GetDatabase();
+        var theirs = theirConnection.GetDatabase();
         foreach (var text in Texts)
         {
-            await ours.SetAsync(prefix + text, "1", cancellationToken: Token);
-            await theirs.SetAsync(prefix + text, "1", cancellationToken: Token);
+            await ours.StringSetAsync(prefix + text, "1");
+            await theirs.StringSetAsync(prefix + text, "1");
         }
 
         foreach (var pattern in Patterns)
         {
-            var expected = Sorted(await theirs.KeysAsync(prefix + pattern, Token));
+            var expected = Sorted(await KeysAsync(theirs, prefix + pattern));
 
-            Sorted(await ours.KeysAsync(prefix + pattern, Token)).ShouldBe(expected, $"KEYS '{Shorten(pattern)}'");
-            Sorted(await ScanAllAsync(ours, prefix + pattern)).ShouldBe(expected, $"SCAN MATCH '{Shorten(pattern)}'");
+            Sorted(await KeysAsync(ours, prefix + pattern)).ShouldBe(expected, $"KEYS '{Shorten(pattern)}'");
+            Sorted(await ours.ScanAllAsync(prefix + pattern)).ShouldBe(expected, $"SCAN MATCH '{Shorten(pattern)}'");
         }
     }
 
     [Fact]
     public async Task Config_get_finds_the_names_redis_finds_ignoring_case()
     {
-        await using var ours = await CacheClient.ConnectAsync(new CacheClientOptions { Port = server.Port }, Token);
-        await using var theirs = await CacheClient.ConnectAsync(new CacheClientOptions { Port = redis.Port }, Token);
-        var known = ConfigNames(await ours.ExecuteAsync("CONFIG", ["GET", "*"], Token)).ToHashSet(StringComparer.Ordinal);
+        await using var ourConnection = await Clients.ConnectAsync(server.Port);
+        await using var theirConnection = await Clients.ConnectAsync(redis.Port);
+        var ours = ourConnection.GetDatabase();
+        var theirs = theirConnection.GetDatabase();
+        var known = ConfigNames(await ours.ExecuteAsync("CONFIG", "GET", "*")).ToHashSet(StringComparer.Ordinal);
 
         var longClasses = new[]
         {
@@ -69,10 +71,10 @@ public class GlobAgainstRedisTests(CacheServerFixture server, RedisServer redis)
         };
         foreach (var pattern in longClasses.Concat(["MAXMEMORY", "[\\M]axmemory", "[M]axmemory", "max\\Memory", "[L-M]axmemory", "[Z-a]axmemory", "MAX*", "*MEMORY*", "m?xclients", "[mp]ort", "[^p]ort", "port", "Port"]))
         {
-            var redisNames = ConfigNames(await theirs.ExecuteAsync("CONFIG", ["GET", pattern], Token))
+            var redisNames = ConfigNames(await theirs.ExecuteAsync("CONFIG", "GET", pattern))
                 .Where(n => known.Contains(n.ToLowerInvariant())).Order(StringComparer.Ordinal);
 
-            ConfigNames(await ours.ExecuteAsync("CONFIG", ["GET", pattern], Token)).Order(StringComparer.Ordinal)
+            ConfigNames(await ours.ExecuteAsync("CONFIG", "GET", pattern)).Order(StringComparer.Ordinal)
                 .ShouldBe(redisNames, $"CONFIG GET '{pattern}'");
         }
     }
@@ -81,16 +83,18 @@ public class GlobAgainstRedisTests(CacheServerFixture server, RedisServer redis)
     public async Task Keys_with_the_reported_pattern_answers_and_another_connection_still_gets_pong()
     {
         var prefix = Tools.UniquePrefix();
-        await using var client = await CacheClient.ConnectAsync(new CacheClientOptions { Port = server.Port }, Token);
-        await using var other = await CacheClient.ConnectAsync(new CacheClientOptions { Port = server.Port }, Token);
-        await client.SetAsync(prefix + new string('a', 40), "1", cancellationToken: Token);
-        await client.SetAsync(prefix + new string('a', 100 * 1024), "1", cancellationToken: Token);
+        await using var clientConnection = await Clients.ConnectAsync(server.Port);
+        await using var otherConnection = await Clients.ConnectAsync(server.Port);
+        var client = clientConnection.GetDatabase();
+        var other = otherConnection.GetDatabase();
+        await client.StringSetAsync(prefix + new string('a', 40), "1");
+        await client.StringSetAsync(prefix + new string('a', 100 * 1024), "1");
         var watch = Stopwatch.StartNew();
 
-        var reported = client.KeysAsync(prefix + string.Concat(Enumerable.Repeat("a*", 20)) + "b", Token);
-        var manyStars = client.KeysAsync(prefix + string.Concat(Enumerable.Repeat("*a", 1000)) + "b", Token);
-        var megabytes = client.KeysAsync(prefix + new string('*', 4 << 20) + "[" + new string('a', 4 << 20) + "]b", Token);
-        var pong = await other.PingAsync(Token);
+        var reported = KeysAsync(client, prefix + string.Concat(Enumerable.Repeat("a*", 20)) + "b");
+        var manyStars = KeysAsync(client, prefix + string.Concat(Enumerable.Repeat("*a", 1000)) + "b");
+        var megabytes = KeysAsync(client, prefix + new string('*', 4 << 20) + "[" + new string('a', 4 << 20) + "]b");
+        var pong = (await other.ExecuteAsync("PING")).Text();
 
         (await reported).ShouldBeEmpty();
         (await manyStars).ShouldBeEmpty();
@@ -99,22 +103,14 @@ public class GlobAgainstRedisTests(CacheServerFixture server, RedisServer redis)
         watch.Elapsed.ShouldBeLessThan(TimeSpan.FromSeconds(3)); // 8 MB of pattern to send and compile, on a shared machine
     }
 
-    private static async Task<List<string>> ScanAllAsync(CacheClient client, string pattern)
-    {
-        var keys = new List<string>();
-        await foreach (var key in client.ScanAsync(pattern, 100, Token))
-        {
-            keys.Add(key);
-        }
-
-        return keys;
-    }
+    private static async Task<string[]> KeysAsync(IDatabase db, string pattern) =>
+        [.. (await db.ExecuteAsync("KEYS", pattern)).Elements().Select(k => k.Text()!)];
 
     private static string[] Sorted(IEnumerable<string> keys) => [.. keys.Distinct().Order(StringComparer.Ordinal)];
 
     private static string Shorten(string pattern) => pattern.Length > 40 ? pattern[..40] + $"... ({pattern.Length} bytes)" : pattern;
 
     /// <summary>The names of a CONFIG GET reply (RESP2: name, value, name, value, ...).</summary>
-    private static IEnumerable<string> ConfigNames(RespValue reply) =>
-        reply.Elements!.Where((_, i) => i % 2 == 0).Select(e => e.AsString()!);
+    private static IEnumerable<string> ConfigNames(RedisResult reply) =>
+        reply.Elements().Where((_, i) => i % 2 == 0).Select(e => e.Text()!);
 }

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text;
-using Calc.Cache.Client;
 using Calc.Cache.Server;
 
 namespace Calc.Cache.Tests;

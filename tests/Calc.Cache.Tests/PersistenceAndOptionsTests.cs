@@ -1,6 +1,6 @@
-using Calc.Cache.Client;
 using Calc.Cache.Server;
 using Calc.Cache.Storage;
+using StackExchange.Redis;
 
 namespace Calc.Cache.Tests;
 
@@ -16,19 +16,20 @@ public class PersistenceAndOptionsTests
         try
         {
             await using (var first = await CacheServer.StartAsync(options, Token))
-            await using (var client = await CacheClient.ConnectAsync(new CacheClientOptions { Port = first.Port }, Token))
+            await using (var connection = await Clients.ConnectAsync(first.Port))
             {
-                await client.SetAsync("plain", "v1", cancellationToken: Token);
-                await client.SetAsync("ttl", "v2", TimeSpan.FromSeconds(100), cancellationToken: Token);
-                await client.SetAsync("gone", "v3", cancellationToken: Token);
-                await client.DeleteAsync("gone", Token);
-                await client.SetAsync("short", "v4", TimeSpan.FromMilliseconds(50), cancellationToken: Token);
-                await client.IncrementAsync("counter", 5, Token);
-                await client.IncrementAsync("counter", 2, Token);
-                await client.HashSetAsync("hash", "f", "1", Token);
-                await client.ExecuteAsync("HINCRBY", ["hash", "f", 41], Token);
-                await client.ExecuteAsync("RENAME", ["plain", "renamed"], Token);
-                await Should.ThrowAsync<CacheServerException>(() => client.ExecuteAsync("INCR", ["hash"], Token));
+                var client = connection.GetDatabase();
+                await client.StringSetAsync("plain", "v1");
+                await client.StringSetAsync("ttl", "v2", TimeSpan.FromSeconds(100));
+                await client.StringSetAsync("gone", "v3");
+                await client.KeyDeleteAsync("gone");
+                await client.StringSetAsync("short", "v4", TimeSpan.FromMilliseconds(50));
+                await client.StringIncrementAsync("counter", 5);
+                await client.StringIncrementAsync("counter", 2);
+                await client.HashSetAsync("hash", "f", "1");
+                await client.ExecuteAsync("HINCRBY", "hash", "f", 41);
+                await client.ExecuteAsync("RENAME", "plain", "renamed");
+                await Should.ThrowAsync<RedisServerException>(() => client.ExecuteAsync("INCR", "hash"));
             }
 
             // A crash in the middle of a write leaves a torn last command; loading ignores it.
@@ -36,16 +37,17 @@ public class PersistenceAndOptionsTests
             await Task.Delay(100, Token);
 
             await using var second = await CacheServer.StartAsync(options, Token);
-            await using var reader = await CacheClient.ConnectAsync(new CacheClientOptions { Port = second.Port }, Token);
-            (await reader.GetAsync("renamed", Token)).ShouldBe("v1");
-            (await reader.GetAsync("plain", Token)).ShouldBeNull();
-            (await reader.GetAsync("ttl", Token)).ShouldBe("v2");
-            (await reader.TtlAsync("ttl", Token)).ShouldBeInRange(98, 100);
-            (await reader.GetAsync("gone", Token)).ShouldBeNull();
-            (await reader.GetAsync("short", Token)).ShouldBeNull();
-            (await reader.GetAsync("counter", Token)).ShouldBe("7");
-            (await reader.HashGetAsync("hash", "f", Token)).ShouldBe("42");
-            (await reader.GetAsync("torn", Token)).ShouldBeNull();
+            await using var readerConnection = await Clients.ConnectAsync(second.Port);
+            var reader = readerConnection.GetDatabase();
+            ((string?)await reader.StringGetAsync("renamed")).ShouldBe("v1");
+            ((string?)await reader.StringGetAsync("plain")).ShouldBeNull();
+            ((string?)await reader.StringGetAsync("ttl")).ShouldBe("v2");
+            (await reader.ExecuteAsync("TTL", "ttl")).Integer().ShouldBeInRange(98, 100);
+            ((string?)await reader.StringGetAsync("gone")).ShouldBeNull();
+            ((string?)await reader.StringGetAsync("short")).ShouldBeNull();
+            ((string?)await reader.StringGetAsync("counter")).ShouldBe("7");
+            ((string?)await reader.HashGetAsync("hash", "f")).ShouldBe("42");
+            ((string?)await reader.StringGetAsync("torn")).ShouldBeNull();
         }
         finally
         {
@@ -86,12 +88,13 @@ public class PersistenceAndOptionsTests
         CacheServerOptions.Parse(["--io-threads", "3"]).IoThreads.ShouldBe(3);
         Should.Throw<ArgumentException>(() => CacheServerOptions.Parse(["--io-threads", "0"])).Message.ShouldContain("between 1 and 128");
         await using var server = await CacheServer.StartAsync(CacheServerOptions.Parse(["--port", "0", "--io-threads", "1"]), Token);
-        await using var client = await CacheClient.ConnectAsync(new CacheClientOptions { Port = server.Port }, Token);
+        await using var connection = await Clients.ConnectAsync(server.Port);
+        var client = connection.GetDatabase();
 
-        var reply = await client.ExecuteAsync("CONFIG", ["GET", "io-threads"], Token);
-        reply.Elements!.Select(e => e.AsString()).ShouldBe(["io-threads", "1"]);
-        await Should.ThrowAsync<CacheServerException>(() => client.ExecuteAsync("CONFIG", ["SET", "io-threads", "2"], Token));
-        (await client.PingAsync(Token)).ShouldBe("PONG");
+        var reply = await client.ExecuteAsync("CONFIG", "GET", "io-threads");
+        reply.Elements().Select(e => e.Text()).ShouldBe(["io-threads", "1"]);
+        await Should.ThrowAsync<RedisServerException>(() => client.ExecuteAsync("CONFIG", "SET", "io-threads", "2"));
+        (await client.ExecuteAsync("PING")).Text().ShouldBe("PONG");
     }
 
     [Fact]
@@ -101,11 +104,12 @@ public class PersistenceAndOptionsTests
         Should.Throw<ArgumentException>(() => CacheServerOptions.Parse(["--busy-poll-us", "-1"])).Message.ShouldContain("between 0 and 10000");
         Should.Throw<ArgumentException>(() => CacheServerOptions.Parse(["--busy-poll-us", "10001"])).Message.ShouldContain("between 0 and 10000");
         await using var server = await CacheServer.StartAsync(CacheServerOptions.Parse(["--port", "0", "--busy-poll-us", "0"]), Token);
-        await using var client = await CacheClient.ConnectAsync(new CacheClientOptions { Port = server.Port }, Token);
+        await using var connection = await Clients.ConnectAsync(server.Port);
+        var client = connection.GetDatabase();
 
-        var reply = await client.ExecuteAsync("CONFIG", ["GET", "busy-poll-us"], Token);
-        reply.Elements!.Select(e => e.AsString()).ShouldBe(["busy-poll-us", "0"]);
-        await Should.ThrowAsync<CacheServerException>(() => client.ExecuteAsync("CONFIG", ["SET", "busy-poll-us", "10"], Token));
-        (await client.PingAsync(Token)).ShouldBe("PONG");
+        var reply = await client.ExecuteAsync("CONFIG", "GET", "busy-poll-us");
+        reply.Elements().Select(e => e.Text()).ShouldBe(["busy-poll-us", "0"]);
+        await Should.ThrowAsync<RedisServerException>(() => client.ExecuteAsync("CONFIG", "SET", "busy-poll-us", "10"));
+        (await client.ExecuteAsync("PING")).Text().ShouldBe("PONG");
     }
 }

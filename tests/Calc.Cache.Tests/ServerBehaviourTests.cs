@@ -1,7 +1,7 @@
-using Calc.Cache.Client;
 using Calc.Cache.Server;
 using Calc.Cache.Storage;
 using Calc.Testing;
+using StackExchange.Redis;
 
 namespace Calc.Cache.Tests;
 
@@ -14,12 +14,12 @@ public class ServerBehaviourTests(CacheServerFixture server)
     public async Task Setnx_from_100_clients_on_one_key_has_exactly_one_winner()
     {
         var key = Tools.UniquePrefix();
-        var clients = await Task.WhenAll(Enumerable.Range(0, 100).Select(_ => CacheClient.ConnectAsync(new CacheClientOptions { Port = server.Port }, Token)));
+        var clients = await Task.WhenAll(Enumerable.Range(0, 100).Select(_ => Clients.ConnectAsync(server.Port)));
         try
         {
-            var results = await Task.WhenAll(clients.Select((c, i) => c.ExecuteAsync("SETNX", [key, i], Token)));
+            var results = await Task.WhenAll(clients.Select((c, i) => c.GetDatabase().ExecuteAsync("SETNX", key, i)));
 
-            results.Count(r => r.AsInt64() == 1).ShouldBe(1);
+            results.Count(r => r.Integer() == 1).ShouldBe(1);
         }
         finally
         {
@@ -34,18 +34,18 @@ public class ServerBehaviourTests(CacheServerFixture server)
     public async Task Incr_from_many_clients_loses_no_increment()
     {
         var key = Tools.UniquePrefix();
-        var clients = await Task.WhenAll(Enumerable.Range(0, 16).Select(_ => CacheClient.ConnectAsync(new CacheClientOptions { Port = server.Port }, Token)));
+        var clients = await Task.WhenAll(Enumerable.Range(0, 16).Select(_ => Clients.ConnectAsync(server.Port)));
         try
         {
             await Task.WhenAll(clients.Select(async c =>
             {
                 for (var i = 0; i < 250; i++)
                 {
-                    await c.IncrementAsync(key, cancellationToken: Token);
+                    await c.GetDatabase().StringIncrementAsync(key);
                 }
             }));
 
-            (await clients[0].GetAsync(key, Token)).ShouldBe("4000");
+            ((string?)await clients[0].GetDatabase().StringGetAsync(key)).ShouldBe("4000");
         }
         finally
         {
@@ -59,10 +59,11 @@ public class ServerBehaviourTests(CacheServerFixture server)
     [Fact]
     public async Task Active_expiry_deletes_keys_that_are_never_read_again()
     {
-        await using var client = await CacheClient.ConnectAsync(new CacheClientOptions { Port = server.Port }, Token);
+        await using var redis = await Clients.ConnectAsync(server.Port);
+        var client = redis.GetDatabase();
         var prefix = Tools.UniquePrefix();
         var before = await ExpiredKeysAsync(client);
-        await Task.WhenAll(Enumerable.Range(0, 500).Select(i => client.SetAsync($"{prefix}:{i}", "v", TimeSpan.FromMilliseconds(50), cancellationToken: Token)));
+        await Task.WhenAll(Enumerable.Range(0, 500).Select(i => client.StringSetAsync($"{prefix}:{i}", "v", TimeSpan.FromMilliseconds(50))));
 
         var deadline = DateTime.UtcNow.AddSeconds(5);
         while (await ExpiredKeysAsync(client) - before < 500 && DateTime.UtcNow < deadline)
@@ -76,9 +77,10 @@ public class ServerBehaviourTests(CacheServerFixture server)
     [Fact]
     public async Task Expire_options_follow_redis_semantics()
     {
-        await using var client = await CacheClient.ConnectAsync(new CacheClientOptions { Port = server.Port }, Token);
+        await using var redis = await Clients.ConnectAsync(server.Port);
+        var client = redis.GetDatabase();
         var key = Tools.UniquePrefix();
-        await client.SetAsync(key, "v", cancellationToken: Token);
+        await client.StringSetAsync(key, "v");
 
         (await Exec(client, "EXPIRE", key, 100, "XX")).ShouldBe(0);
         (await Exec(client, "EXPIRE", key, 100, "GT")).ShouldBe(0);
@@ -90,7 +92,7 @@ public class ServerBehaviourTests(CacheServerFixture server)
         (await Exec(client, "TTL", key)).ShouldBe(-1);
         (await Exec(client, "EXPIRE", key, -1)).ShouldBe(1);
         (await Exec(client, "EXISTS", key)).ShouldBe(0);
-        (await Should.ThrowAsync<CacheServerException>(() => client.ExecuteAsync("EXPIRE", [key, 1, "NX", "XX"], Token)))
+        (await Should.ThrowAsync<RedisServerException>(() => client.ExecuteAsync("EXPIRE", key, 1, "NX", "XX")))
             .Message.ShouldBe("ERR NX and XX, GT or LT options at the same time are not compatible");
     }
 
@@ -105,73 +107,76 @@ public class ServerBehaviourTests(CacheServerFixture server)
         (await raw.ExchangeAsync("AUTH nope\r\n", wrong)).ShouldBe(wrong);
         (await raw.ExchangeAsync("AUTH s3cret\r\nGET k\r\n", "+OK\r\n$-1\r\n")).ShouldBe("+OK\r\n$-1\r\n");
 
-        await using var client = await CacheClient.ConnectAsync(new CacheClientOptions { Port = secured.Port, Password = "s3cret" }, Token);
-        (await client.PingAsync(Token)).ShouldBe("PONG");
-        await Should.ThrowAsync<CacheServerException>(() => CacheClient.ConnectAsync(new CacheClientOptions { Port = secured.Port, Password = "bad" }, Token));
+        await using var client = await Clients.ConnectAsync(secured.Port, o => o.Password = "s3cret");
+        (await client.GetDatabase().ExecuteAsync("PING")).Text().ShouldBe("PONG");
+        await Should.ThrowAsync<RedisConnectionException>(() => Clients.ConnectAsync(secured.Port, o => o.Password = "bad"));
     }
 
     [Fact]
     public async Task Maxmemory_with_noeviction_refuses_writes_with_oom_but_allows_reads_and_deletes()
     {
         await using var small = await CacheServer.StartAsync(new CacheServerOptions { Port = 0, MaxMemory = 200_000 }, Token);
-        await using var client = await CacheClient.ConnectAsync(new CacheClientOptions { Port = small.Port }, Token);
+        await using var redis = await Clients.ConnectAsync(small.Port);
+        var client = redis.GetDatabase();
         var value = new string('x', 1000);
 
-        var error = await Should.ThrowAsync<CacheServerException>(async () =>
+        var error = await Should.ThrowAsync<RedisServerException>(async () =>
         {
             for (var i = 0; i < 1000; i++)
             {
-                await client.SetAsync($"k:{i}", value, cancellationToken: Token);
+                await client.StringSetAsync($"k:{i}", value);
             }
         });
 
         error.Message.ShouldBe("OOM command not allowed when used memory > 'maxmemory'.");
-        (await client.GetAsync("k:1", Token)).ShouldBe(value);
-        (await client.DeleteAsync("k:1", Token)).ShouldBeTrue();
+        ((string?)await client.StringGetAsync("k:1")).ShouldBe(value);
+        (await client.KeyDeleteAsync("k:1")).ShouldBeTrue();
     }
 
     [Fact]
     public async Task Maxmemory_with_allkeys_lru_evicts_instead_of_failing()
     {
         await using var small = await CacheServer.StartAsync(new CacheServerOptions { Port = 0, MaxMemory = 200_000, MaxMemoryPolicy = EvictionPolicy.AllKeysLru }, Token);
-        await using var client = await CacheClient.ConnectAsync(new CacheClientOptions { Port = small.Port }, Token);
+        await using var redis = await Clients.ConnectAsync(small.Port);
+        var client = redis.GetDatabase();
         var value = new string('x', 1000);
 
         for (var i = 0; i < 1000; i++)
         {
-            await client.SetAsync($"k:{i}", value, cancellationToken: Token);
+            await client.StringSetAsync($"k:{i}", value);
         }
 
-        var info = (await client.ExecuteAsync("INFO", ["stats"], Token)).AsString()!;
+        var info = (await client.ExecuteAsync("INFO", "stats")).Text()!;
         info.ShouldContain("evicted_keys:");
-        (await client.ExecuteAsync("DBSIZE", [], Token)).AsInt64().ShouldBeLessThan(200);
-        (await client.GetAsync("k:999", Token)).ShouldBe(value);
+        (await client.ExecuteAsync("DBSIZE")).Integer().ShouldBeLessThan(200);
+        ((string?)await client.StringGetAsync("k:999")).ShouldBe(value);
     }
 
     [Fact]
     public async Task Randomkey_returns_each_of_a_few_keys_and_never_a_deleted_one()
     {
         await using var own = await CacheServer.StartAsync(new CacheServerOptions { Port = 0 }, Token);
-        await using var client = await CacheClient.ConnectAsync(new CacheClientOptions { Port = own.Port }, Token);
+        await using var redis = await Clients.ConnectAsync(own.Port);
+        var client = redis.GetDatabase();
         for (var i = 0; i < 12; i++)
         {
-            await client.SetAsync($"k:{i}", "v", cancellationToken: Token);
+            await client.StringSetAsync($"k:{i}", "v");
         }
 
         for (var i = 0; i < 12; i += 3)
         {
-            await client.DeleteAsync($"k:{i}", Token);
+            await client.KeyDeleteAsync($"k:{i}");
         }
 
         var seen = new HashSet<string>();
         for (var i = 0; i < 600 && seen.Count < 8; i++)
         {
-            seen.Add((await client.ExecuteAsync("RANDOMKEY", [], Token)).AsString()!);
+            seen.Add((await client.ExecuteAsync("RANDOMKEY")).Text()!);
         }
 
         seen.ShouldBe(new[] { "k:1", "k:2", "k:4", "k:5", "k:7", "k:8", "k:10", "k:11" }, ignoreOrder: true);
-        await client.ExecuteAsync("FLUSHALL", [], Token);
-        (await client.ExecuteAsync("RANDOMKEY", [], Token)).AsString().ShouldBeNull();
+        await client.ExecuteAsync("FLUSHALL");
+        (await client.ExecuteAsync("RANDOMKEY")).Text().ShouldBeNull();
     }
 
     [Fact]
@@ -189,27 +194,55 @@ public class ServerBehaviourTests(CacheServerFixture server)
     }
 
     [Fact]
-    public async Task The_client_reconnects_after_the_server_restarts()
+    public async Task A_client_reconnects_after_the_server_restarts()
     {
         var port = ProcessTools.FreePort();
         var first = await CacheServer.StartAsync(new CacheServerOptions { Port = port }, Token);
-        await using var client = await CacheClient.ConnectAsync(new CacheClientOptions { Port = port, ReconnectMinDelay = TimeSpan.FromMilliseconds(20) }, Token);
-        (await client.PingAsync(Token)).ShouldBe("PONG");
+        await using var redis = await Clients.ConnectAsync(port, o =>
+        {
+            o.AbortOnConnectFail = false;
+            o.BacklogPolicy = BacklogPolicy.FailFast;
+            o.ReconnectRetryPolicy = new LinearRetry(100);
+        });
+        var client = redis.GetDatabase();
+        (await client.ExecuteAsync("PING")).Text().ShouldBe("PONG");
 
         await first.DisposeAsync();
-        await Should.ThrowAsync<CacheConnectionException>(() => client.PingAsync(Token));
+        await Should.ThrowAsync<RedisConnectionException>(async () =>
+        {
+            // The client notices the closed connection on its next read or heartbeat.
+            for (var i = 0; i < 50; i++)
+            {
+                await client.ExecuteAsync("PING");
+                await Task.Delay(100, Token);
+            }
+        });
         await using var second = await CacheServer.StartAsync(new CacheServerOptions { Port = port }, Token);
 
-        (await client.PingAsync(Token)).ShouldBe("PONG");
+        // It reconnects by itself, in the background, within a few heartbeats.
+        RedisResult? pong = null;
+        for (var i = 0; i < 100 && pong is null; i++)
+        {
+            try
+            {
+                pong = await client.ExecuteAsync("PING");
+            }
+            catch (RedisConnectionException)
+            {
+                await Task.Delay(100, Token);
+            }
+        }
+
+        pong.ShouldNotBeNull("no reconnect within 10 s").Text().ShouldBe("PONG");
     }
 
-    private static async Task<long> ExpiredKeysAsync(CacheClient client)
+    private static async Task<long> ExpiredKeysAsync(IDatabase client)
     {
-        var info = (await client.ExecuteAsync("INFO", ["stats"], Token)).AsString()!;
+        var info = (await client.ExecuteAsync("INFO", "stats")).Text()!;
         var line = info.Split("\r\n").First(l => l.StartsWith("expired_keys:", StringComparison.Ordinal));
         return long.Parse(line["expired_keys:".Length..], System.Globalization.CultureInfo.InvariantCulture);
     }
 
-    private static async Task<long> Exec(CacheClient client, string command, params object[] args) =>
-        (await client.ExecuteAsync(command, args, Token)).AsInt64();
+    private static async Task<long> Exec(IDatabase client, string command, params object[] args) =>
+        (await client.ExecuteAsync(command, args)).Integer();
 }

@@ -1,6 +1,5 @@
 using System.Net.Sockets;
 using System.Text;
-using Calc.Cache.Client;
 using Calc.Cache.Server;
 
 namespace Calc.Cache.Tests;
@@ -26,9 +25,9 @@ public class TransportTests(CacheServerFixture server)
             value[i] = (byte)('a' + (i % 26));
         }
 
-        await using (var client = await CacheClient.ConnectAsync(new CacheClientOptions { Port = server.Port }, Token))
+        await using (var client = await Clients.ConnectAsync(server.Port))
         {
-            await client.SetAsync(key, value, cancellationToken: Token);
+            await client.GetDatabase().StringSetAsync(key, value);
         }
 
         await using var connection = await RawConnection.OpenAsync(server.Port);
@@ -75,11 +74,12 @@ public class TransportTests(CacheServerFixture server)
             }
         }
 
-        await using var client = await CacheClient.ConnectAsync(new CacheClientOptions { Port = own.Port }, Token);
+        await using var clientConnection = await Clients.ConnectAsync(own.Port);
+        var client = clientConnection.GetDatabase();
         long connected = -1;
         for (var attempt = 0; attempt < 50 && connected != 1; attempt++)
         {
-            var info = (await client.ExecuteAsync("INFO", ["clients"], Token)).AsString()!;
+            var info = (await client.ExecuteAsync("INFO", "clients")).Text()!;
             var line = info.Split("\r\n").First(l => l.StartsWith("connected_clients:", StringComparison.Ordinal));
             connected = long.Parse(line["connected_clients:".Length..], System.Globalization.CultureInfo.InvariantCulture);
             if (connected != 1)
@@ -89,6 +89,6 @@ public class TransportTests(CacheServerFixture server)
         }
 
         connected.ShouldBe(1);
-        (await client.PingAsync(Token)).ShouldBe("PONG");
+        (await client.ExecuteAsync("PING")).Text().ShouldBe("PONG");
     }
 }

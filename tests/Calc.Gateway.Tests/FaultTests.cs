@@ -4,8 +4,9 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Net.Sockets;
 using System.Text.Json.Nodes;
-using Calc.Cache.Client;
+using Calc.Gateway.Registry;
 using Calc.Testing;
+using StackExchange.Redis;
 
 namespace Calc.Gateway.Tests;
 
@@ -68,8 +69,8 @@ public sealed class FaultTests(PostgresServer postgres, CacheServerProcess cache
         await Cluster.WaitForInstancesAsync(gateway, i => !i.ContainsKey("calc-2"), TimeSpan.FromSeconds(5), "calc-2 deregistered");
 
         clock.Elapsed.ShouldBeLessThan(TimeSpan.FromSeconds(10), "far below the 30 s TTL");
-        await using var client = await CacheClient.ConnectAsync(CacheClientOptions.FromEndpoint(cache.Endpoint), Token);
-        (await client.ExistsAsync($"{cluster.KeyPrefix}:instance:calculations:calc-2", Token)).ShouldBeFalse();
+        await using var client = await ConnectionMultiplexer.ConnectAsync(RegistryCacheConnection.Configure(cache.Endpoint));
+        (await client.GetDatabase().KeyExistsAsync($"{cluster.KeyPrefix}:instance:calculations:calc-2")).ShouldBeFalse();
     }
 
     [Fact]
@@ -154,13 +155,13 @@ public sealed class FaultTests(PostgresServer postgres, CacheServerProcess cache
 
         await ownCache.StartAsync();
         await WaitForRegistryAsync(gateway, "cache");
-        await using var client = await CacheClient.ConnectAsync(CacheClientOptions.FromEndpoint(ownCache.Endpoint), Token);
+        await using var client = await ConnectionMultiplexer.ConnectAsync(RegistryCacheConnection.Configure(ownCache.Endpoint));
         var deadline = DateTime.UtcNow.AddSeconds(5);
-        string[] keys;
+        RedisResult[] keys;
         do
         {
             await Task.Delay(100, Token);
-            keys = await client.KeysAsync($"{cluster.KeyPrefix}:instance:*", Token);
+            keys = (RedisResult[])(await client.GetDatabase().ExecuteAsync("KEYS", $"{cluster.KeyPrefix}:instance:*"))!;
         }
         while (keys.Length < 2 && DateTime.UtcNow < deadline);
 

@@ -278,7 +278,7 @@ internal sealed partial class ServiceRegistry(
     }
 
     private static bool IsStoreFailure(Exception exception, CancellationToken cancellationToken) =>
-        exception is Cache.Client.CacheConnectionException or Cache.Client.CacheServerException or IOException or TimeoutException
+        exception is StackExchange.Redis.RedisException or IOException or TimeoutException
         || (exception is OperationCanceledException && !cancellationToken.IsCancellationRequested);
 
     private void MarkStore(bool up, Exception? exception)
