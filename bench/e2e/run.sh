@@ -20,7 +20,8 @@
 # Needs: dotnet SDK, python3, curl, Debian packages postgresql (15, its contrib part ships pg_stat_statements).
 # Run as root (PostgreSQL runs as the postgres user).
 # Usage: bench/e2e/run.sh   (env: VARIANTS="2-on" CLIENTS="4 16 64" DURATION=15 WARMUP=2 ROUNDS=3 BUSY_RETRY_MS=1
-#                            LOG_LEVEL= (the apps' defaults when empty) RESULTS=bench/RESULTS.md KEEP=0)
+#                            LOG_LEVEL= (the apps' defaults when empty) RESULTS=bench/RESULTS.md KEEP=0
+#                            BUILD=1: 0 runs the existing Release builds as they are)
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -52,6 +53,7 @@ install_missing "${missing[@]}"
 [ -f "$root/artifacts/internal-packages.props" ] || (cd "$root" && timeout 900 ./build.sh pack >"$out/pack.log" 2>&1)
 bin() { echo "$root/$1/bin/Release/net10.0/$(basename "$1").dll"; }
 for project in cache/Calc.Cache services/Calc.Calculations gateway/Calc.Gateway bench/e2e/Calc.Bench.E2e; do
+  [ "${BUILD:-1}" = 1 ] || [ ! -f "$(bin "$project")" ] || continue
   if ! timeout 900 dotnet build "$root/$project" -c Release --nologo -v q >"$out/build.log" 2>&1; then
     # The cache only holds the registry here (it is not measured): a previous build of it will do.
     if [ "$project" = cache/Calc.Cache ] && [ -f "$(bin "$project")" ]; then

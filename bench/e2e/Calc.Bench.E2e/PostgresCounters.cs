@@ -39,7 +39,10 @@ internal sealed class PostgresCounters : IAsyncDisposable
             await Console.Error.WriteLineAsync("pg_stat_statements is not loaded (shared_preload_libraries): statements are not counted");
         }
 
-        return new PostgresCounters(dataSource, database, databaseName, available);
+        var counters = new PostgresCounters(dataSource, database, databaseName, available);
+        // Once before the window: the first use of a connection to the database runs Npgsql's type loading there.
+        await counters.ReadAsync();
+        return counters;
     }
 
     public async Task<Snapshot> ReadAsync()

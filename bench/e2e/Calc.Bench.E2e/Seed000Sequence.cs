@@ -116,12 +116,12 @@ internal sealed class Seed000Sequence(HttpClient http, TimeSpan busyRetry)
                     if (reader.ValueTextEquals("id"u8))
                     {
                         reader.Read();
-                        id = reader.GetString();
+                        id = Text(ref reader);
                     }
                     else if (reader.ValueTextEquals("status"u8))
                     {
                         reader.Read();
-                        status = reader.GetString();
+                        status = Text(ref reader); // A problem's "status" is its number: not a calculation's.
                     }
                     else if (reader.ValueTextEquals("result"u8))
                     {
@@ -140,6 +140,17 @@ internal sealed class Seed000Sequence(HttpClient http, TimeSpan busyRetry)
             }
 
             return new Reply(id, status, result);
+        }
+
+        private static string? Text(ref Utf8JsonReader reader)
+        {
+            if (reader.TokenType == JsonTokenType.String)
+            {
+                return reader.GetString();
+            }
+
+            reader.Skip();
+            return null;
         }
     }
 }
