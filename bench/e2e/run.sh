@@ -21,7 +21,10 @@
 # Run as root (PostgreSQL runs as the postgres user).
 # Usage: bench/e2e/run.sh   (env: VARIANTS="2-on" CLIENTS="4 16 64" DURATION=15 WARMUP=2 ROUNDS=3 BUSY_RETRY_MS=1
 #                            LOG_LEVEL= (the apps' defaults when empty) RESULTS=bench/RESULTS.md KEEP=0
-#                            BUILD=1: 0 runs the existing Release builds as they are)
+#                            BUILD=1: 0 runs the existing Release builds as they are
+#                            PG_SETTINGS="-c pg_stat_statements.track_planning=on": more server options)
+# For a profile: the PIDs of every process are in bench/out/e2e/run/pids.txt while it runs; DOTNET_PerfMapEnabled=1 in
+# the environment reaches every app (perf record -g -p PID then resolves JIT-compiled frames).
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -88,8 +91,9 @@ install -d -o postgres "$pgdata" "$work/socket"
 install -o postgres -m 644 /dev/null "$work/pg.log"
 timeout 60 su postgres -c "$pg_bin/initdb -D $pgdata -A trust -U postgres -N -E UTF8 --locale=C.UTF-8" >/dev/null
 # -F: no fsync (a throwaway server). Enough connections for every variant's pools.
-timeout 60 su postgres -c "$pg_bin/pg_ctl -D $pgdata -l $work/pg.log -w -t 30 start -o \"-p $pg_port -k $work/socket -c listen_addresses=127.0.0.1 -F -c max_connections=400 -c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track_utility=on -c pg_stat_statements.max=10000\"" >/dev/null
+timeout 60 su postgres -c "$pg_bin/pg_ctl -D $pgdata -l $work/pg.log -w -t 30 start -o \"-p $pg_port -k $work/socket -c listen_addresses=127.0.0.1 -F -c max_connections=400 -c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track_utility=on -c pg_stat_statements.max=10000 ${PG_SETTINGS:-}\"" >/dev/null
 pg_pid=$(head -1 "$pgdata/postmaster.pid")
+echo "postgres=$pg_pid port=$pg_port" >"$out/run/pids.txt"
 pg_admin="Host=127.0.0.1;Port=$pg_port;Username=postgres;Database=postgres"
 psql_admin() { timeout 30 psql -X -q -h 127.0.0.1 -p "$pg_port" -U postgres -d postgres -v ON_ERROR_STOP=1 "$@"; }
 psql_admin -c "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" >/dev/null
@@ -128,6 +132,7 @@ for variant in "${variants[@]}"; do
     wait_http "http://127.0.0.1:$port/health/ready"
   done
   instance_pids[$variant]=$pids
+  echo "$variant gateway=${gateway_pid[$variant]} $pids" >>"$out/run/pids.txt"
   # Every instance registered with the gateway before it is measured.
   for _ in $(seq 1 150); do
     registered=$(curl -fs "${gateway_url[$variant]}/status" | python3 -c 'import json,sys
@@ -222,8 +227,8 @@ for v in variants:
 c = clients[len(clients) // 2]
 files = sorted(glob.glob(os.path.join(run, f"statements-{variants[0]}-c{c}-r*.tsv")))
 if files:
-    print(f"\nStatements per calculation, {variants[0]} at {c} clients ({os.path.basename(files[-1])}; pg_stat_statements, `track_utility` on; mean execution time in the server):\n")
-    print("| per calc | mean ms | statement |")
+    print(f"\nStatements per calculation, {variants[0]} at {c} clients ({os.path.basename(files[-1])}; pg_stat_statements, `track_utility` on; mean execution (+ planning, with track_planning) time in the server):\n")
+    print("| per calc | mean ms in the server | statement |")
     print("|---:|---:|---|")
     for raw in open(files[-1]).read().splitlines()[:15]:
         per, calls, mean, query = raw.split("\t", 3)

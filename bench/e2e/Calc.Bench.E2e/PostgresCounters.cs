@@ -51,7 +51,7 @@ internal sealed class PostgresCounters : IAsyncDisposable
         if (_statementsAvailable)
         {
             await using var command = _dataSource.CreateCommand("""
-                SELECT s.queryid, s.calls, s.total_exec_time, s.query
+                SELECT s.queryid, s.calls, s.total_exec_time + s.total_plan_time, s.query
                 FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid
                 WHERE d.datname = $1
                 """);
