@@ -157,7 +157,7 @@ loadgen() { # variant clients seconds warmup [extra args]
 
 # --- measure --------------------------------------------------------------------------------------------------------
 echo "== warm-up (JIT, pools; not measured): ${variants[*]}"
-for variant in "${variants[@]}"; do loadgen "$variant" 16 5 1 >/dev/null; done
+for variant in "${variants[@]}"; do loadgen "$variant" 16 5 1 >/dev/null & PIDS+=($!); wait $!; done
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 started=$(date -u '+%Y-%m-%d %H:%M UTC')
 samples="$out/run/samples.tsv"
@@ -167,7 +167,11 @@ for round in $(seq 1 "$rounds"); do
     shift_by=$(((round - 1) % ${#variants[@]}))
     order=("${variants[@]:$shift_by}" "${variants[@]:0:$shift_by}")
     for variant in "${order[@]}"; do
-      line=$(loadgen "$variant" "$clients" "$duration" "$warmup" --statements-out "$out/run/statements-$variant-c$clients-r$round.tsv")
+      # In the background with its PID kept, so that an interrupted run stops it too.
+      loadgen "$variant" "$clients" "$duration" "$warmup" --statements-out "$out/run/statements-$variant-c$clients-r$round.tsv" >"$out/run/step.txt" &
+      PIDS+=($!)
+      wait $!
+      line=$(cat "$out/run/step.txt")
       load=$(cut -d' ' -f1 /proc/loadavg)
       printf '%s\t%s\t%s\t%s\t%s\n' "$round" "$variant" "$clients" "$load" "$line" >>"$samples"
       echo "round $round  $variant  $clients clients  $line  (load $load)"

@@ -51,6 +51,11 @@ var workers = Enumerable.Range(0, clients).Select(_ => Task.Run(async () =>
         var started = Stopwatch.GetTimestamp();
         var outcome = await sequence.RunAsync(window, stopping.Token);
         window.Finished(outcome, Stopwatch.GetElapsedTime(started));
+        if (!outcome.Done)
+        {
+            // A gateway that refuses or fails is not hammered in a tight loop.
+            await Task.Delay(10);
+        }
     }
 })).ToArray();
 
