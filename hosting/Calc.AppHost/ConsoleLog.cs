@@ -21,14 +21,21 @@ internal sealed partial class ConsoleLog(LaunchedSystem system, ResourceNotifica
                 var name = update.Resource.Name;
                 var app = system.Apps.FirstOrDefault(a => a.Name == name);
                 var pidValue = update.Snapshot.Properties.FirstOrDefault(p => p.Name == "executable.pid")?.Value;
-                if (app is null || !int.TryParse(Convert.ToString(pidValue, CultureInfo.InvariantCulture), NumberStyles.None, CultureInfo.InvariantCulture, out var pid))
+                // DCP reports 0 until the process exists.
+                if (app is null || !int.TryParse(Convert.ToString(pidValue, CultureInfo.InvariantCulture), NumberStyles.None, CultureInfo.InvariantCulture, out var pid) || pid <= 0)
                 {
                     continue;
                 }
 
-                if (system.Started(name, pid))
+                switch (system.Started(name, pid))
                 {
-                    system.Log.Info(string.Create(CultureInfo.InvariantCulture, $"started {name} (pid {pid})") + (app.BaseAddress is { } url ? $" on {url}" : ""));
+                    case null:
+                        system.Log.Info(string.Create(CultureInfo.InvariantCulture, $"started {name} (pid {pid})") + (app.BaseAddress is { } url ? $" on {url}" : ""));
+                        break;
+                    case { } previous when previous != pid:
+                        // Restarted (from the dashboard): worded so that it never reads as a second start of the name.
+                        system.Log.Info(string.Create(CultureInfo.InvariantCulture, $"{name} runs as pid {pid} now (was {previous}; {update.Snapshot.State?.Text})"));
+                        break;
                 }
             }
         }

@@ -29,8 +29,13 @@ internal sealed class LaunchedSystem(SystemSettings settings, IReadOnlyList<AppL
     /// <summary>1 when the system did not start (the reason was printed), else 0.</summary>
     public int ExitCode { get; set; }
 
-    /// <summary>Records the PID DCP reported for <paramref name="name"/>; true the first time (a new or restarted process).</summary>
-    public bool Started(string name, int pid) => _pids.TryGetValue(name, out var known) ? known != pid && _pids.TryUpdate(name, pid, known) : _pids.TryAdd(name, pid);
+    /// <summary>Records the PID DCP reported for <paramref name="name"/>; returns the one it had before, null the first time.</summary>
+    public int? Started(string name, int pid)
+    {
+        int? previous = _pids.TryGetValue(name, out var known) ? known : null;
+        _pids[name] = pid;
+        return previous;
+    }
 
     public void Line(string name, string line)
     {

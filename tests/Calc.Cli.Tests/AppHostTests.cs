@@ -33,7 +33,7 @@ public sealed partial class AppHostTests
         }
 
         // Everything the app host is responsible for: itself, DCP (detached, watching the app host), the dashboard, the apps.
-        var appHost = ProcessTree.ChildrenOf(up.ProcessId).ShouldHaveSingleItem(up.Output);
+        var appHost = ProcessTree.ChildrenOf(up.ProcessId, "Calc.AppHost.dll").ShouldHaveSingleItem(up.Output);
         var tree = ProcessTree.Of(appHost);
         tree.Values.ShouldContain(c => c.Contains("dcp", StringComparison.Ordinal), string.Join("\n", tree.Values));
         tree.Values.ShouldContain(c => c.Contains("Aspire.Dashboard", StringComparison.Ordinal), string.Join("\n", tree.Values));

@@ -30,8 +30,9 @@ internal static class ProcessTree
         return found;
     }
 
-    /// <summary>The direct children of <paramref name="parent"/>.</summary>
-    public static IReadOnlyList<int> ChildrenOf(int parent) => [.. Snapshot().Where(p => p.Value.Parent == parent).Select(p => p.Key)];
+    /// <summary>The direct children of <paramref name="parent"/> whose command line contains <paramref name="text"/>.</summary>
+    public static IReadOnlyList<int> ChildrenOf(int parent, string text) =>
+        [.. Snapshot().Where(p => p.Value.Parent == parent && p.Value.CommandLine.Contains(text, StringComparison.Ordinal)).Select(p => p.Key)];
 
     private static Dictionary<int, (int Parent, string CommandLine)> Snapshot()
     {

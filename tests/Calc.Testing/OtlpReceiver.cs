@@ -148,10 +148,10 @@ public sealed class OtlpReceiver : IAsyncDisposable
     }
 
     private static string? Text(List<WireField> fields, int number) =>
-        fields.FirstOrDefault(f => f.Number == number && f.Bytes is not null).Bytes is { } bytes ? Encoding.UTF8.GetString(bytes) : null;
+        fields.Where(f => f.Number == number).Select(f => Encoding.UTF8.GetString(f.Bytes)).FirstOrDefault();
 
     private static string Hex(List<WireField> fields, int number) =>
-        fields.FirstOrDefault(f => f.Number == number && f.Bytes is not null).Bytes is { } bytes ? Convert.ToHexStringLower(bytes) : "";
+        fields.Where(f => f.Number == number).Select(f => Convert.ToHexStringLower(f.Bytes)).FirstOrDefault() ?? "";
 
     private static List<WireField> Fields(byte[] message)
     {
@@ -164,10 +164,10 @@ public sealed class OtlpReceiver : IAsyncDisposable
             switch (tag & 7)
             {
                 case 0:
-                    fields.Add(new(number, Varint(message, ref position), null));
+                    fields.Add(new(number, Varint(message, ref position), []));
                     break;
                 case 1:
-                    fields.Add(new(number, BitConverter.ToUInt64(message, position), null));
+                    fields.Add(new(number, BitConverter.ToUInt64(message, position), []));
                     position += 8;
                     break;
                 case 2:
@@ -176,7 +176,7 @@ public sealed class OtlpReceiver : IAsyncDisposable
                     position += length;
                     break;
                 case 5:
-                    fields.Add(new(number, BitConverter.ToUInt32(message, position), null));
+                    fields.Add(new(number, BitConverter.ToUInt32(message, position), []));
                     position += 4;
                     break;
                 default:
@@ -201,7 +201,8 @@ public sealed class OtlpReceiver : IAsyncDisposable
         }
     }
 
-    private readonly record struct WireField(int Number, ulong Value, byte[]? Bytes);
+    // Bytes: the payload of a length-delimited field (a string, bytes or an embedded message), else empty.
+    private readonly record struct WireField(int Number, ulong Value, byte[] Bytes);
 }
 
 /// <summary>One span an <see cref="OtlpReceiver"/> got.</summary>
