@@ -197,20 +197,21 @@ void RunTests(bool coverage)
 }
 
 Task("Run")
-    .Description("Builds and runs `calc up`: the whole system on this machine (cache, gateway, two Calculations instances, Jobs). --profile=full uses throwaway PostgreSQL, Redis and RabbitMQ.")
+    .Description("Builds and runs `calc up`: the whole system on this machine under the Aspire app host (cache, gateway, two Calculations instances, Jobs, the Aspire dashboard). --profile=full uses throwaway PostgreSQL, Redis and RabbitMQ; --aspire-url moves the Aspire dashboard.")
     .IsDependentOn("Pack")
     .Does(() =>
 {
     var url = Argument("url", EnvironmentVariable("CALC_URL") ?? "http://127.0.0.1:5080");
     var profile = Argument("profile", "embedded");
+    var aspireUrl = Argument("aspire-url", EnvironmentVariable("CALC_ASPIRE_URL") ?? "http://127.0.0.1:18888");
     if (profile == "full")
         EnsureSystemPackages(ServerPackages);
-    // Building the CLI builds the apps it starts (project references without their assemblies), in this configuration.
+    // Building the CLI builds the app host and the apps it starts (project references without their assemblies), in this configuration.
     Run("dotnet", $"build cli/Calc.Cli -c {configuration} -v quiet -nologo");
     // Ctrl+C reaches calc and this process alike: wait here while calc stops the system in order.
     Console.CancelKeyPress += (_, e) => e.Cancel = true;
     var exit = StartProcess("dotnet", new ProcessSettings {
-        Arguments = $"cli/Calc.Cli/bin/{configuration}/net10.0/calc.dll up --urls {url} --profile {profile}",
+        Arguments = $"cli/Calc.Cli/bin/{configuration}/net10.0/calc.dll up --urls {url} --aspire-urls {aspireUrl} --profile {profile}",
         WorkingDirectory = root });
     // 130/143: ended by a signal before calc could handle it.
     if (exit != 0 && exit != 130 && exit != 143) throw new Exception($"calc up exited with code {exit}.");

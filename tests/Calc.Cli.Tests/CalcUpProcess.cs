@@ -7,7 +7,8 @@ namespace Calc.Cli.Tests;
 
 /// <summary>
 /// <c>calc up</c> as a user starts it, a process on a free gateway port with its SQLite files in a temporary directory.
-/// It knows the PIDs of the apps it started from the lines <c>calc | started NAME (pid N)</c>.
+/// It knows the PIDs of the apps it started from the lines <c>calc | started NAME (pid N)</c>, and the Aspire dashboard
+/// listens on a free port too.
 /// </summary>
 public sealed partial class CalcUpProcess : IAsyncDisposable
 {
@@ -16,16 +17,20 @@ public sealed partial class CalcUpProcess : IAsyncDisposable
     private readonly TempDirectory _data;
     private Process? _watchdog;
 
-    private CalcUpProcess(Process process, Uri gateway, TempDirectory data)
+    private CalcUpProcess(Process process, Uri gateway, Uri aspireDashboard, TempDirectory data)
     {
         _process = process;
         Gateway = gateway;
+        AspireDashboard = aspireDashboard;
         _data = data;
         _output.Attach(process);
         _watchdog = ProcessTools.KillWhenTestProcessDies(process);
     }
 
     public Uri Gateway { get; }
+
+    /// <summary>Where the Aspire dashboard listens (its login URL with the token is in the output: <c>aspire: URL</c>).</summary>
+    public Uri AspireDashboard { get; }
 
     public int ProcessId => _process.Id;
 
@@ -40,6 +45,7 @@ public sealed partial class CalcUpProcess : IAsyncDisposable
     {
         var data = new TempDirectory("calc-up-test-");
         var gateway = new Uri(string.Create(CultureInfo.InvariantCulture, $"http://127.0.0.1:{ProcessTools.FreePort()}"));
+        var aspireDashboard = new Uri(string.Create(CultureInfo.InvariantCulture, $"http://127.0.0.1:{ProcessTools.FreePort()}"));
         // A process started in the background by a non-interactive shell inherits SIGINT ignored (and .NET keeps it
         // so); `env --default-signal=INT` restores the disposition a terminal's foreground process has, so that the
         // test's SIGINT is the user's Ctrl+C.
@@ -49,12 +55,12 @@ public sealed partial class CalcUpProcess : IAsyncDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var argument in (string[])["--default-signal=INT", "dotnet", CalcCli.Assembly, "up", "--urls", gateway.ToString().TrimEnd('/'), "--data-dir", data.Path, .. options])
+        foreach (var argument in (string[])["--default-signal=INT", "dotnet", CalcCli.Assembly, "up", "--urls", gateway.ToString().TrimEnd('/'), "--aspire-urls", aspireDashboard.ToString().TrimEnd('/'), "--data-dir", data.Path, .. options])
         {
             start.ArgumentList.Add(argument);
         }
 
-        var up = new CalcUpProcess(Process.Start(start)!, gateway, data);
+        var up = new CalcUpProcess(Process.Start(start)!, gateway, aspireDashboard, data);
         try
         {
             await up.WaitForOutputAsync("dashboard:", TimeSpan.FromSeconds(300));

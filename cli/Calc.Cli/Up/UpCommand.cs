@@ -1,16 +1,25 @@
 using System.CommandLine;
+using System.Diagnostics;
 using System.Runtime.InteropServices;
 using Calc.Cli.Output;
+using Calc.LocalServers;
+using Calc.LocalServers.Launch;
 
 namespace Calc.Cli.Up;
 
 /// <summary>
-/// <c>calc up</c>: starts the whole system on this machine (see <see cref="ClusterLauncher"/>), prints the gateway and
-/// dashboard URLs, and runs until SIGINT (Ctrl+C) or SIGTERM, then stops everything and exits 0. A second Ctrl+C kills
-/// the apps at once. Exits 1 when the system could not start (the reason is printed), 3 when the gateway's address is taken.
+/// <c>calc up</c>: the front of the Aspire app host (hosting/Calc.AppHost), which starts the whole system on this
+/// machine, prints the gateway, Calc dashboard and Aspire dashboard URLs and every app's log, and on SIGINT (Ctrl+C) or
+/// SIGTERM stops the services first, then the gateway and the cache. <c>calc up</c> runs it from its build output in a
+/// session of its own (so a Ctrl+C at the terminal reaches only <c>calc up</c>, which passes it on as SIGTERM: a host in
+/// the background ignores SIGINT), and a watchdog stops it if <c>calc up</c> is killed. The exit code is the app
+/// host's: 0 after a stop, 1 when the system did not start (the reason is printed), 3 when the gateway's address is taken.
 /// </summary>
 internal static class UpCommand
 {
+    // The app host stops services within 20 s each, then the gateway and the cache within 10 s each.
+    private static readonly TimeSpan AppHostStopGrace = TimeSpan.FromSeconds(60);
+
     public static Command Create()
     {
         var urls = new Option<string>("--urls")
@@ -22,9 +31,9 @@ internal static class UpCommand
         var profile = new Option<string>("--profile")
         {
             Description = "embedded: SQLite files and the in-process queue, nothing to install; full: throwaway PostgreSQL, Redis and RabbitMQ from this machine's packages",
-            DefaultValueFactory = _ => UpSettings.Embedded,
+            DefaultValueFactory = _ => SystemSettings.Embedded,
         };
-        profile.AcceptOnlyFromAmong(UpSettings.Embedded, UpSettings.Full);
+        profile.AcceptOnlyFromAmong(SystemSettings.Embedded, SystemSettings.Full);
         var dataDirectory = new Option<string>("--data-dir")
         {
             Description = "Where the embedded profile keeps its SQLite files",
@@ -39,93 +48,84 @@ internal static class UpCommand
         };
         instances.Validators.Add(result =>
         {
-            if (result.GetValueOrDefault<int>() is < 1 or > 16)
+            if (result.GetValueOrDefault<int>() is < 1 or > SystemSettings.MaxCalculationInstances)
             {
-                result.AddError("--calculations must be between 1 and 16.");
+                result.AddError($"--calculations must be between 1 and {SystemSettings.MaxCalculationInstances}.");
             }
         });
-
-        var command = new Command("up", "Start the whole system on this machine (cache, gateway, services); Ctrl+C stops it")
+        var aspireUrls = new Option<string>("--aspire-urls")
         {
-            urls, profile, dataDirectory, instances,
+            Description = "Where the Aspire dashboard listens (every app's logs, traces and metrics)",
+            DefaultValueFactory = _ => "http://127.0.0.1:18888",
+            HelpName = "url",
+        };
+
+        var command = new Command("up", "Start the whole system on this machine (cache, gateway, services) under the Aspire app host; Ctrl+C stops it")
+        {
+            urls, profile, dataDirectory, instances, aspireUrls,
         };
         command.SetAction(async (parse, _) =>
         {
-            var url = parse.GetValue(urls)!;
-            if (!Uri.TryCreate(url, UriKind.Absolute, out var gatewayUrl) || gatewayUrl.Scheme != Uri.UriSchemeHttp)
+            foreach (var (option, value) in new[] { ("--urls", parse.GetValue(urls)!), ("--aspire-urls", parse.GetValue(aspireUrls)!) })
             {
-                Terminal.Error($"--urls must be an http URL such as http://127.0.0.1:5080, not '{url}'");
-                return ExitCodes.Usage;
+                if (!Uri.TryCreate(value, UriKind.Absolute, out var url) || url.Scheme != Uri.UriSchemeHttp)
+                {
+                    Terminal.Error($"{option} must be an http URL such as http://127.0.0.1:5080, not '{value}'");
+                    return ExitCodes.Usage;
+                }
             }
 
-            var settings = new UpSettings(gatewayUrl, parse.GetValue(profile)!, Path.GetFullPath(parse.GetValue(dataDirectory)!), parse.GetValue(instances));
-            return await RunAsync(settings);
+            return await RunAsync(
+            [
+                "--profile", parse.GetValue(profile)!, "--urls", parse.GetValue(urls)!,
+                "--calculations", parse.GetValue(instances).ToString(System.Globalization.CultureInfo.InvariantCulture),
+                "--data-dir", Path.GetFullPath(parse.GetValue(dataDirectory)!), "--aspire-urls", parse.GetValue(aspireUrls)!,
+            ]);
         });
         return command;
     }
 
-    private static async Task<int> RunAsync(UpSettings settings)
+    private static async Task<int> RunAsync(string[] appHostArguments)
     {
-        var log = new LogWriter();
-        await using var launcher = new ClusterLauncher(settings, log);
-        using var stopping = new CancellationTokenSource();
-        var signals = 0;
-        void OnSignal(PosixSignalContext context)
-        {
-            // Handled here: the runtime's default would end this process before its children are stopped.
-            context.Cancel = true;
-            if (Interlocked.Increment(ref signals) == 1)
-            {
-                log.Info($"{context.Signal} received: stopping (again to kill at once)");
-                stopping.Cancel();
-            }
-            else
-            {
-                log.Info("killing the apps now");
-                launcher.KillApps();
-            }
-        }
-
-        using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
-        using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
-
+        string appHost;
         try
         {
-            await launcher.StartAsync(stopping.Token);
+            appHost = BuildOutput.Find("hosting/Calc.AppHost");
         }
-        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
-        {
-            await launcher.StopAsync();
-            return ExitCodes.Ok;
-        }
-        catch (CliException exception)
-        {
-            Terminal.Error(exception.Message);
-            await launcher.StopAsync();
-            return exception.ExitCode;
-        }
-        catch (Exception exception) when (exception is InvalidOperationException or TimeoutException or IOException or HttpRequestException)
+        catch (Exception exception) when (exception is FileNotFoundException or InvalidOperationException)
         {
             Terminal.Error($"the system did not start: {exception.Message}");
-            await launcher.StopAsync();
             return ExitCodes.WorkFailed;
         }
 
-        log.Info($"Calc is up ({settings.Profile} profile, {settings.CalculationInstances} calculations instances, jobs{(settings.IsFull ? " api + worker" : "")})");
-        log.Info($"gateway:   {settings.GatewayUrl}");
-        log.Info($"dashboard: {settings.DashboardUrl}");
-        log.Info($"try:       calc --gateway {settings.GatewayUrl.GetLeftPart(UriPartial.Authority)} submit factorial 100 --watch");
-        log.Info("Ctrl+C stops everything");
-        try
+        // setsid gives the app host its own session (and, not being a group leader, it execs without forking: same PID).
+        var setsid = File.Exists("/usr/bin/setsid");
+        var start = new ProcessStartInfo(setsid ? "/usr/bin/setsid" : "dotnet") { UseShellExecute = false, WorkingDirectory = Path.GetDirectoryName(appHost)! };
+        foreach (var argument in (string[])[.. setsid ? ["dotnet"] : Array.Empty<string>(), appHost, .. appHostArguments])
         {
-            await Task.Delay(Timeout.Infinite, stopping.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            // Asked to stop.
+            start.ArgumentList.Add(argument);
         }
 
-        await launcher.StopAsync();
-        return ExitCodes.Ok;
+        start.Environment["DOTNET_NOLOGO"] = "1";
+        using var host = Process.Start(start) ?? throw new InvalidOperationException("Could not start the app host.");
+        var watchdog = ProcessTools.StopWhenThisProcessDies(host, AppHostStopGrace);
+        void OnSignal(PosixSignalContext context)
+        {
+            // Passed on as SIGTERM (a second one kills the apps at once); this process ends when the app host does.
+            context.Cancel = true;
+            if (!host.HasExited)
+            {
+                ProcessTools.Signal(host.Id, "TERM");
+            }
+        }
+
+        using (PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal))
+        using (PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal))
+        {
+            await host.WaitForExitAsync();
+        }
+
+        ProcessTools.Kill(ref watchdog);
+        return host.ExitCode;
     }
 }

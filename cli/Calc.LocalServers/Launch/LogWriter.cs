@@ -1,11 +1,12 @@
-namespace Calc.Cli.Up;
+namespace Calc.LocalServers.Launch;
 
 /// <summary>
-/// The combined log of <c>calc up</c>: every child's lines on stdout, each prefixed with the child's name (coloured on a
-/// terminal), as <c>docker compose up</c> shows its containers. One lock keeps lines whole.
+/// The combined log of the launcher (the app host behind <c>calc up</c>): every app's lines on stdout, each prefixed
+/// with the app's name (coloured on a terminal), as <c>docker compose up</c> shows its containers. One lock keeps lines whole.
 /// </summary>
-internal sealed class LogWriter
+public sealed class LogWriter
 {
+    /// <summary>The prefix of the launcher's own lines.</summary>
     public const string Self = "calc";
 
     private static readonly string[] Colours = ["\u001b[36m", "\u001b[32m", "\u001b[33m", "\u001b[35m", "\u001b[34m", "\u001b[96m", "\u001b[92m", "\u001b[93m"];
@@ -14,7 +15,7 @@ internal sealed class LogWriter
     private readonly bool _colour = !Console.IsOutputRedirected;
     private const int Width = 14;
 
-    /// <summary>A line of <c>calc up</c> itself.</summary>
+    /// <summary>A line of the launcher itself.</summary>
     public void Info(string line) => Line(Self, line);
 
     /// <summary>A line of the child (or server) <paramref name="source"/>.</summary>
