@@ -6,7 +6,7 @@ using Calc.Gateway.Limits;
 using Calc.Gateway.Registry;
 using Calc.Gateway.Rpc;
 using Calc.Gateway.Status;
-using Calc.Hosting;
+using Calc.Core.Hosting;
 using Microsoft.Extensions.Options;
 
 namespace Calc.Gateway;

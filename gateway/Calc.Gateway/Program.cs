@@ -2,7 +2,7 @@ using Calc.Gateway;
 using Calc.Gateway.Dashboard;
 using Calc.Gateway.Forwarding;
 using Calc.Gateway.Http;
-using Calc.Hosting;
+using Calc.Core.Hosting;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults("gateway");

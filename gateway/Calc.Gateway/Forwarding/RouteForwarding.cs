@@ -1,5 +1,5 @@
 using Calc.Gateway.Limits;
-using Calc.Hosting;
+using Calc.Core.Hosting;
 using Microsoft.Extensions.Options;
 
 namespace Calc.Gateway.Forwarding;

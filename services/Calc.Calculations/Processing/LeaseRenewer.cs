@@ -1,8 +1,8 @@
 using Calc.Calculations.Domain;
-using Calc.Contracts;
+using Calc.Calculations.Contracts;
 using Calc.Data;
-using Calc.Hosting;
-using Calc.Scheduling;
+using Calc.Core.Hosting;
+using Calc.Core.Scheduling;
 using Microsoft.Extensions.Options;
 
 namespace Calc.Calculations.Processing;

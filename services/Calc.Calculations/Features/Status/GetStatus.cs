@@ -1,9 +1,10 @@
 using Calc.Calculations.Domain;
-using Calc.Contracts;
+using Calc.Calculations.Contracts;
+using Calc.Core.Contracts;
 using Calc.Data;
-using Calc.Hosting;
+using Calc.Core.Hosting;
 using Calc.Numerics;
-using Calc.Scheduling;
+using Calc.Core.Scheduling;
 
 namespace Calc.Calculations.Features.Status;
 

@@ -1,7 +1,7 @@
 using System.Text.Json;
-using Calc.Callbacks;
+using Calc.Core.Callbacks;
 using Calc.Jobs.Domain;
-using Calc.Scheduling;
+using Calc.Core.Scheduling;
 
 namespace Calc.Jobs.Features.Jobs;
 

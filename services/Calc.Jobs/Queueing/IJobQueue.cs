@@ -1,4 +1,4 @@
-namespace Calc.Queueing;
+namespace Calc.Jobs.Queueing;
 
 /// <summary>
 /// A durable job queue: publish with a priority, consume with manual settlement (ack, delayed retry, park), at most

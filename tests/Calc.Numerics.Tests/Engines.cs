@@ -1,6 +1,5 @@
-using Calc.Numerics;
 
-namespace Calc.Core.Tests.Numerics;
+namespace Calc.Numerics.Tests;
 
 /// <summary>Both engines, so every theory runs against GMP and managed code in the same process.</summary>
 public static class Engines

@@ -1,14 +1,14 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text;
-using Calc.Scheduling;
+using Calc.Core.Scheduling;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using RabbitMQ.Client;
 using RabbitMQ.Client.Events;
 using RabbitMQ.Client.Exceptions;
 
-namespace Calc.Queueing;
+namespace Calc.Jobs.Queueing;
 
 /// <summary>
 /// The job queue on RabbitMQ (<c>Queue:Provider=rabbitmq</c>, RabbitMQ.Client's async API). Topology per queue name,

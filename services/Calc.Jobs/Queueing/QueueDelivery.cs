@@ -1,6 +1,6 @@
-using Calc.Scheduling;
+using Calc.Core.Scheduling;
 
-namespace Calc.Queueing;
+namespace Calc.Jobs.Queueing;
 
 /// <summary>
 /// One delivery of a message to a consumer. Settle it exactly once: <see cref="AckAsync"/> when its work is done and

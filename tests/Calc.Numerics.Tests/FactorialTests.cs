@@ -2,9 +2,8 @@ using System.Globalization;
 using System.Numerics;
 using System.Security.Cryptography;
 using System.Text;
-using Calc.Numerics;
 
-namespace Calc.Core.Tests.Numerics;
+namespace Calc.Numerics.Tests;
 
 public sealed class FactorialTests
 {

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
-namespace Calc.Contracts;
+namespace Calc.Calculations.Contracts;
 
 /// <summary>
 /// Writes an exact number held as text ("51", "-7/2", a 456574-digit factorial): as a JSON number when it is an

@@ -1,6 +1,6 @@
-using Calc.Scheduling;
+using Calc.Core.Scheduling;
 
-namespace Calc.Queueing;
+namespace Calc.Jobs.Queueing;
 
 /// <summary>A message to publish.</summary>
 /// <param name="MessageId">The message's id (e.g. the job id): it appears in logs and in the parking queue.</param>

@@ -1,8 +1,8 @@
 using System.Text.Json.Serialization;
-using Calc.Callbacks;
-using Calc.Scheduling;
+using Calc.Core.Callbacks;
+using Calc.Core.Scheduling;
 
-namespace Calc.Contracts;
+namespace Calc.Calculations.Contracts;
 
 /// <summary>A calculation as the API shows it.</summary>
 /// <param name="Id">The calculation's id.</param>

@@ -1,6 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 
-namespace Calc.Queueing;
+namespace Calc.Jobs.Queueing;
 
 /// <summary>
 /// Which job queue a process uses and how it retries (configuration section <c>Queue</c>; environment form

@@ -1,7 +1,6 @@
 using System.Numerics;
-using Calc.Numerics;
 
-namespace Calc.Core.Tests.Numerics;
+namespace Calc.Numerics.Tests;
 
 public sealed class PowTests
 {

@@ -1,7 +1,7 @@
 using System.Diagnostics;
-using Calc.Hosting;
+using Calc.Core.Hosting;
 
-namespace Calc.Queueing;
+namespace Calc.Jobs.Queueing;
 
 /// <summary>
 /// One trace across the queue: publishing is a producer span whose context the message carries
@@ -10,6 +10,9 @@ namespace Calc.Queueing;
 /// </summary>
 internal static class QueueTracing
 {
+    /// <summary>Publishing a job message and processing a delivery (a <c>Calc.*</c> source: the telemetry defaults listen to it).</summary>
+    private static readonly ActivitySource Source = new("Calc.Queueing");
+
     /// <summary>Starts the producer span and stamps the message with its context (or with the current one when nobody listens).</summary>
     public static (Activity? Activity, QueueMessage Message) StartPublish(string system, string queue, QueueMessage message)
     {
@@ -18,7 +21,7 @@ internal static class QueueTracing
             return (null, message); // a republication: it keeps the context it was first published with
         }
 
-        var activity = Telemetry.Queueing.StartActivity(queue + " publish", ActivityKind.Producer);
+        var activity = Source.StartActivity(queue + " publish", ActivityKind.Producer);
         if (activity is { IsAllDataRequested: true })
         {
             activity.SetTag("messaging.system", system);
@@ -33,7 +36,7 @@ internal static class QueueTracing
     /// <summary>Starts the consumer span for one delivery, parented to the publisher's context.</summary>
     public static Activity? StartProcess(string system, QueueDelivery delivery)
     {
-        var activity = Telemetry.Queueing.StartFrom(delivery.Queue + " process", ActivityKind.Consumer, delivery.Message.TraceParent, delivery.Message.TraceState);
+        var activity = Source.StartFrom(delivery.Queue + " process", ActivityKind.Consumer, delivery.Message.TraceParent, delivery.Message.TraceState);
         if (activity is { IsAllDataRequested: true })
         {
             activity.SetTag("messaging.system", system);

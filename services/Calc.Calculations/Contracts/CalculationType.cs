@@ -1,4 +1,4 @@
-namespace Calc.Contracts;
+namespace Calc.Calculations.Contracts;
 
 /// <summary>What a calculation computes from its initial value and terms, exactly.</summary>
 public enum CalculationType

@@ -4,7 +4,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 
-namespace Calc.Queueing;
+namespace Calc.Jobs.Queueing;
 
 /// <summary>Registers the job queue chosen by configuration.</summary>
 public static class QueueingServiceCollectionExtensions

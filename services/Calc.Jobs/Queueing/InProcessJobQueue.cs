@@ -1,9 +1,9 @@
 using System.Collections.Concurrent;
-using Calc.Scheduling;
+using Calc.Core.Scheduling;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
-namespace Calc.Queueing;
+namespace Calc.Jobs.Queueing;
 
 /// <summary>
 /// The embedded job queue (<c>Queue:Provider=inprocess</c>): queues in this process's memory with the same

@@ -1,4 +1,4 @@
-namespace Calc.Contracts;
+namespace Calc.Calculations.Contracts;
 
 /// <summary>Where a calculation is in its life: building → processing → done | failed | timed_out | cancelled.</summary>
 public enum CalculationStatus

@@ -1,8 +1,7 @@
 using System.Globalization;
 using System.Numerics;
-using Calc.Numerics;
 
-namespace Calc.Core.Tests.Numerics;
+namespace Calc.Numerics.Tests;
 
 public sealed class DecimalConversionTests
 {

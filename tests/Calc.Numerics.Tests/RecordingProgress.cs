@@ -1,4 +1,4 @@
-namespace Calc.Core.Tests.Numerics;
+namespace Calc.Numerics.Tests;
 
 /// <summary>Records reports synchronously (Progress&lt;T&gt; posts them to the thread pool, out of order).</summary>
 internal sealed class RecordingProgress : IProgress<int>
