@@ -1,12 +1,12 @@
 using System.Runtime.InteropServices;
 
-namespace Calc.Gateway.FastLane;
+namespace Calc.Epoll;
 
 /// <summary>
-/// The few libc calls the fast lane's event loops make (Linux x64: the packed <c>epoll_event</c> layout). The calls
-/// made per request do not ask the marshaller for SetLastError (which clears errno before and copies it after every
-/// call, ~4% of the loop's CPU); errno is read with <see cref="Marshal.GetLastSystemError"/> only after a call
-/// returned -1 (which always sets it), right after the call, as the generated SetLastError code reads it.
+/// The few libc calls the epoll event loops make (Linux x64: the packed <c>epoll_event</c> layout). The calls made per
+/// request do not ask the marshaller for SetLastError (which clears errno before and copies it after every call, ~4%
+/// of a loop's CPU); errno is read with <see cref="Marshal.GetLastSystemError"/> only after a call returned -1 (which
+/// always sets it), right after the call, as the generated SetLastError code reads it.
 /// </summary>
 internal static unsafe partial class Native
 {
@@ -22,6 +22,8 @@ internal static unsafe partial class Native
     public const int MsgNoSignal = 0x4000;
     public const int EIntr = 4;
     public const int EAgain = 11;
+    public const int EfdNonBlock = 0x800;
+    public const int EfdCloexec = 0x80000;
 
     [StructLayout(LayoutKind.Sequential, Pack = 4)]
     public struct EpollEvent
@@ -29,6 +31,10 @@ internal static unsafe partial class Native
         public uint Events;
         public ulong Data;
     }
+
+    /// <summary>Ends the process at once (no managed shutdown handlers).</summary>
+    [LibraryImport("libc", EntryPoint = "_exit")]
+    public static partial void Exit(int status);
 
     [LibraryImport("libc", EntryPoint = "epoll_create1", SetLastError = true)]
     public static partial int EpollCreate1(int flags);
@@ -38,6 +44,18 @@ internal static unsafe partial class Native
 
     [LibraryImport("libc", EntryPoint = "epoll_wait")]
     public static partial int EpollWait(int epfd, EpollEvent* events, int maxEvents, int timeout);
+
+    [LibraryImport("libc", EntryPoint = "eventfd", SetLastError = true)]
+    public static partial int EventFd(uint initialValue, int flags);
+
+    [LibraryImport("libc", EntryPoint = "read")]
+    public static partial nint Read(int fd, void* buffer, nint length);
+
+    [LibraryImport("libc", EntryPoint = "write")]
+    public static partial nint Write(int fd, void* buffer, nint length);
+
+    [LibraryImport("libc", EntryPoint = "close")]
+    public static partial int Close(int fd);
 
     [LibraryImport("libc", EntryPoint = "recv")]
     public static partial nint Recv(int fd, byte* buffer, nint length, int flags);
@@ -78,20 +96,4 @@ internal static unsafe partial class Native
 
         return Marshal.GetLastSystemError() is EAgain or EIntr ? -1 : -2;
     }
-}
-
-/// <summary>eventfd, read and write: how the accept loop wakes an event loop.</summary>
-internal static unsafe partial class Native
-{
-    public const int EfdCloexec = 0x80000;
-    public const int EfdNonBlock = 0x800;
-
-    [LibraryImport("libc", EntryPoint = "eventfd", SetLastError = true)]
-    public static partial int EventFd(uint initval, int flags);
-
-    [LibraryImport("libc", EntryPoint = "read")]
-    public static partial nint Read(int fd, void* buffer, nint count);
-
-    [LibraryImport("libc", EntryPoint = "write")]
-    public static partial nint Write(int fd, void* buffer, nint count);
 }
