@@ -1,7 +1,7 @@
-using Calc.Data;
 using Calc.Core.Hosting;
 using Calc.Core.Outbound;
 using Calc.Core.Scheduling;
+using Calc.Data;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;

@@ -1,6 +1,6 @@
 using System.Text.Json;
-using Calc.Data;
 using Calc.Core.Hosting;
+using Calc.Data;
 
 namespace Calc.Core.Callbacks;
 

@@ -1,5 +1,5 @@
-using Calc.Data;
 using Calc.Core.Hosting;
+using Calc.Data;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;

@@ -1,6 +1,6 @@
 using System.Diagnostics.Metrics;
-using Calc.Calculations.Domain;
 using Calc.Calculations.Contracts;
+using Calc.Calculations.Domain;
 using Calc.Core.Contracts;
 using Calc.Core.Scheduling;
 

@@ -3,15 +3,15 @@ using Calc.Calculations.Features.Calculations;
 using Calc.Calculations.Features.Status;
 using Calc.Calculations.Processing;
 using Calc.Core.Callbacks;
-using Calc.Data;
-using Calc.Data.Marten;
-using Calc.Data.Mongo;
-using Calc.Data.Sqlite;
 using Calc.Core.Discovery;
 using Calc.Core.Hosting;
 using Calc.Core.Idempotency;
 using Calc.Core.Scheduling;
 using Calc.Core.Validation;
+using Calc.Data;
+using Calc.Data.Marten;
+using Calc.Data.Mongo;
+using Calc.Data.Sqlite;
 
 namespace Calc.Calculations;
 

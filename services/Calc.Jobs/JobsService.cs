@@ -1,20 +1,20 @@
 using Calc.Core.Callbacks;
+using Calc.Core.Discovery;
+using Calc.Core.Hosting;
+using Calc.Core.Idempotency;
+using Calc.Core.Outbound;
+using Calc.Core.Scheduling;
+using Calc.Core.Validation;
 using Calc.Data;
 using Calc.Data.Marten;
 using Calc.Data.Mongo;
 using Calc.Data.Redis;
 using Calc.Data.Sqlite;
-using Calc.Core.Discovery;
-using Calc.Core.Hosting;
-using Calc.Core.Idempotency;
 using Calc.Jobs.Domain;
 using Calc.Jobs.Features.Jobs;
 using Calc.Jobs.Features.Status;
 using Calc.Jobs.Processing;
-using Calc.Core.Outbound;
 using Calc.Jobs.Queueing;
-using Calc.Core.Scheduling;
-using Calc.Core.Validation;
 using Microsoft.Extensions.Options;
 
 namespace Calc.Jobs;

@@ -1,5 +1,5 @@
-using Calc.Gateway.Limits;
 using Calc.Core.Hosting;
+using Calc.Gateway.Limits;
 using Microsoft.Extensions.Options;
 
 namespace Calc.Gateway.Forwarding;

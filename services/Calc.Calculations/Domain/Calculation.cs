@@ -1,5 +1,5 @@
-using Calc.Core.Callbacks;
 using Calc.Calculations.Contracts;
+using Calc.Core.Callbacks;
 using Calc.Core.Scheduling;
 
 namespace Calc.Calculations.Domain;

@@ -1,11 +1,11 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using Calc.Calculations.Contracts;
 using Calc.Calculations.Domain;
 using Calc.Core.Callbacks;
-using Calc.Calculations.Contracts;
-using Calc.Data;
 using Calc.Core.Hosting;
 using Calc.Core.Scheduling;
+using Calc.Data;
 using Microsoft.Extensions.Options;
 
 namespace Calc.Calculations.Processing;

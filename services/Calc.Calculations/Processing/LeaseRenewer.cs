@@ -1,8 +1,8 @@
-using Calc.Calculations.Domain;
 using Calc.Calculations.Contracts;
-using Calc.Data;
+using Calc.Calculations.Domain;
 using Calc.Core.Hosting;
 using Calc.Core.Scheduling;
+using Calc.Data;
 using Microsoft.Extensions.Options;
 
 namespace Calc.Calculations.Processing;

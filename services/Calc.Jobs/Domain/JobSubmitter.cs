@@ -1,8 +1,8 @@
 using Calc.Core.Callbacks;
 using Calc.Core.Contracts;
+using Calc.Core.Scheduling;
 using Calc.Data;
 using Calc.Jobs.Queueing;
-using Calc.Core.Scheduling;
 using Microsoft.Extensions.Options;
 
 namespace Calc.Jobs.Domain;

@@ -1,10 +1,10 @@
 using Calc.Core.Callbacks;
 using Calc.Core.Contracts;
-using Calc.Data;
 using Calc.Core.Hosting;
+using Calc.Core.Scheduling;
+using Calc.Data;
 using Calc.Jobs.Domain;
 using Calc.Jobs.Queueing;
-using Calc.Core.Scheduling;
 using Microsoft.Extensions.Options;
 
 namespace Calc.Jobs.Processing;

@@ -1,6 +1,6 @@
+using Calc.Core.Scheduling;
 using Calc.Jobs.Domain;
 using Calc.Jobs.Queueing;
-using Calc.Core.Scheduling;
 using Microsoft.Extensions.Options;
 
 namespace Calc.Jobs.Processing;

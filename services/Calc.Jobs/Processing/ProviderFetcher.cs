@@ -1,9 +1,9 @@
 using System.Text;
 using System.Text.Json;
 using Calc.Core.Callbacks;
-using Calc.Jobs.Domain;
 using Calc.Core.Outbound;
 using Calc.Core.Scheduling;
+using Calc.Jobs.Domain;
 using Microsoft.Extensions.Options;
 
 namespace Calc.Jobs.Processing;

@@ -1,9 +1,9 @@
 using System.Collections.Concurrent;
 using System.Text;
 using Calc.Core.Callbacks;
+using Calc.Core.Hosting;
 using Calc.Data;
 using Calc.Data.Sqlite;
-using Calc.Core.Hosting;
 using Calc.Testing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;

@@ -1,8 +1,8 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text;
-using Calc.Jobs.Queueing;
 using Calc.Core.Scheduling;
+using Calc.Jobs.Queueing;
 using Calc.Testing;
 
 namespace Calc.Jobs.Tests.Queueing;

@@ -1,12 +1,12 @@
 using System.Globalization;
 using System.Numerics;
 using System.Text.Json;
-using Calc.Calculations.Domain;
 using Calc.Calculations.Contracts;
+using Calc.Calculations.Domain;
 using Calc.Core.Contracts;
-using Calc.Data;
 using Calc.Core.Idempotency;
 using Calc.Core.Validation;
+using Calc.Data;
 using FluentValidation;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;

@@ -1,9 +1,9 @@
+using Calc.Calculations.Contracts;
 using Calc.Calculations.Domain;
 using Calc.Core.Callbacks;
-using Calc.Calculations.Contracts;
 using Calc.Core.Contracts;
-using Calc.Data;
 using Calc.Core.Scheduling;
+using Calc.Data;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Calc.Calculations.Features.Calculations;

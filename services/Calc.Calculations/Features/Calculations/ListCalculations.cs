@@ -1,5 +1,5 @@
-using Calc.Calculations.Domain;
 using Calc.Calculations.Contracts;
+using Calc.Calculations.Domain;
 using Calc.Core.Contracts;
 using Calc.Data;
 using Microsoft.AspNetCore.Http.HttpResults;

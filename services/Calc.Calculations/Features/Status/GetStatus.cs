@@ -1,10 +1,10 @@
-using Calc.Calculations.Domain;
 using Calc.Calculations.Contracts;
+using Calc.Calculations.Domain;
 using Calc.Core.Contracts;
-using Calc.Data;
 using Calc.Core.Hosting;
-using Calc.Numerics;
 using Calc.Core.Scheduling;
+using Calc.Data;
+using Calc.Numerics;
 
 namespace Calc.Calculations.Features.Status;
 

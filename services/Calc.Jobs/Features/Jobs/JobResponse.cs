@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Calc.Core.Callbacks;
-using Calc.Jobs.Domain;
 using Calc.Core.Scheduling;
+using Calc.Jobs.Domain;
 
 namespace Calc.Jobs.Features.Jobs;
 

@@ -1,9 +1,9 @@
 using Calc.Core.Contracts;
-using Calc.Data;
 using Calc.Core.Hosting;
+using Calc.Core.Scheduling;
+using Calc.Data;
 using Calc.Jobs.Domain;
 using Calc.Jobs.Queueing;
-using Calc.Core.Scheduling;
 using Microsoft.Extensions.Options;
 
 namespace Calc.Jobs.Features.Status;
