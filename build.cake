@@ -1,5 +1,5 @@
 // Calc's build: Pack -> Build (with format check) -> Test, plus Coverage, Run, Bench, Format and Clean. `./build.sh --target=<Task>` (default: Test).
-// The internal packages (Calc.Core, Calc.Data.Abstractions) get a new version on every pack, recorded in
+// The internal packages (Calc.Core, Calc.Numerics, Calc.Data.Abstractions and the others below) get a new version on every pack, recorded in
 // artifacts/internal-packages.props, which Directory.Packages.props imports: the services then restore exactly
 // that version from artifacts/packages, and plain `dotnet build/test/run` use it too.
 
@@ -14,6 +14,7 @@ var testResults = artifacts.Combine("test-results");
 var solution = root.CombineWithFilePath("Calc.slnx");
 var internalPackages = new[] {
     "Calc.Core/Calc.Core.csproj",
+    "Calc.Numerics/Calc.Numerics.csproj",
     "Calc.Data.Abstractions/Calc.Data.Abstractions.csproj",
     "Calc.Data.Sqlite/Calc.Data.Sqlite.csproj",
     "Calc.Data.Marten/Calc.Data.Marten.csproj",

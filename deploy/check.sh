@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Checks deploy/ and the Dockerfiles without a Docker engine (CI runs it after the tests; it works on a clean clone):
-#   1. every deployable (a web app under gateway/, cache/, services/) has a Dockerfile, and compose builds each one;
+#   1. compose builds every deployable (a web app under gateway/, cache/, services/) from the one Dockerfile, with
+#      PROJECT naming its folder (the root Dockerfile serves them all: build args and a target per image);
 #   2. docker-compose 1.29 validates deploy/compose.yaml (`config -q`; installed with apt-get when missing);
 #   3. the Kubernetes manifests parse and hang together, and compose and Kubernetes set only configuration keys the
 #      apps read (deploy/config-check.py);
-#   4. every Dockerfile's COPY sources are in the build context (.dockerignore applied), then the build stages are
-#      replayed: the internal packages are packed to the local feed, each app is restored from it and published with
-#      `dotnet publish -c Release` into a temporary folder, by the Dockerfiles' own RUN lines, and each image's
-#      user, health check and entry point are checked against the published files (deploy/dockerfile-check.py).
+#   4. for every build compose asks for (Dockerfile, target, args), the COPY sources are in the build context
+#      (.dockerignore applied), then the build stages are replayed: the internal packages are packed to the local
+#      feed, the app is restored from it and published with `dotnet publish -c Release` into a temporary folder, by
+#      the Dockerfile's own RUN lines, and the image's user, health check and entry point are checked against the
+#      published files (deploy/dockerfile-check.py --compose).
 # Images are not built here (no engine); step 4 is the same work on the same files. Exit 1 when any step fails.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -29,18 +31,18 @@ install_packages() {
     || { apt-get update -q >/dev/null 2>&1; apt-get install -y -q --no-install-recommends "$@" >/dev/null; }
 }
 
-step "a Dockerfile per deployable"
-dockerfiles=()
+step "every deployable built from the Dockerfile"
+[[ -f Dockerfile ]] || fail "the Dockerfile at the repository root is missing"
+deployables=0
 for project in gateway/*/*.csproj cache/*/*.csproj services/*/*.csproj; do
   [[ -f $project ]] || continue
   grep -q 'Sdk="Microsoft.NET.Sdk.Web"' "$project" || continue   # libraries and tools are not deployed
   dir=$(dirname "$project")
-  if [[ -f $dir/Dockerfile ]]; then
-    dockerfiles+=("$dir/Dockerfile")
-    grep -q "dockerfile: $dir/Dockerfile" deploy/compose.yaml || fail "deploy/compose.yaml does not build $dir/Dockerfile"
-    echo "  ok   $dir/Dockerfile"
+  deployables=$((deployables + 1))
+  if grep -qE "^ *PROJECT: $dir\$" deploy/compose.yaml && grep -qE "^ *APP: $(basename "$project" .csproj)\$" deploy/compose.yaml; then
+    echo "  ok   $dir"
   else
-    fail "$dir is a deployable web app without a Dockerfile"
+    fail "deploy/compose.yaml builds no image of $dir (build args PROJECT: $dir, APP: $(basename "$project" .csproj))"
   fi
 done
 
@@ -68,15 +70,15 @@ elif ! "$python" deploy/config-check.py; then
   fail "deploy/config-check.py"
 fi
 
-step "Dockerfiles: COPY sources, then the build stages replayed (pack, restore from the local feed, publish)"
+step "Dockerfile: COPY sources, then the build stages of every compose build replayed (pack, restore from the local feed, publish)"
 if [[ -z $python ]]; then
-  fail "Dockerfiles not checked (no python3)"
-elif ! "$python" deploy/dockerfile-check.py "${dockerfiles[@]}"; then
-  fail "a Dockerfile copies what the build context does not have (replay skipped)"
+  fail "Dockerfile not checked (no python3)"
+elif ! "$python" deploy/dockerfile-check.py --compose deploy/compose.yaml; then
+  fail "a build copies what the build context does not have (replay skipped)"
 else
   work=$(mktemp -d "${TMPDIR:-/tmp}/calc-deploy-check.XXXXXX")
   trap 'rm -rf "$work"' EXIT
-  "$python" deploy/dockerfile-check.py --run --work "$work" "${dockerfiles[@]}" || fail "a Dockerfile's build stages fail"
+  "$python" deploy/dockerfile-check.py --run --work "$work" --compose deploy/compose.yaml || fail "a build's stages fail"
 fi
 
 echo
@@ -84,4 +86,4 @@ if ((${#failed[@]})); then
   echo "deploy check: FAILED ($((SECONDS - started)) s): ${failed[*]}"
   exit 1
 fi
-echo "deploy check: ok ($((SECONDS - started)) s): ${#dockerfiles[@]} Dockerfiles replayed, compose and Kubernetes files valid"
+echo "deploy check: ok ($((SECONDS - started)) s): the builds of $deployables deployables replayed, compose and Kubernetes files valid"

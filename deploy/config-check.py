@@ -276,7 +276,7 @@ def check_compose(known):
         env = service.get("environment") or {}
         if isinstance(env, list):
             env = dict(e.split("=", 1) if "=" in e else (e, "") for e in env)
-        check_environment(where, env, known, build.get("target") == "worker")
+        check_environment(where, env, known, str(build.get("target", "")).endswith("worker"))
     print(f"  compose: {len(services)} services, {sum(1 for s in services.values() if s.get('build'))} built from Calc's Dockerfiles")
 
 

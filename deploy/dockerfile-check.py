@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Replays Calc's Dockerfiles without a Docker engine, so that a Dockerfile cannot silently rot.
 
-For each Dockerfile it
+For each build (a Dockerfile, or one that deploy/compose.yaml asks for: a Dockerfile with a target and build args)
   1. builds the context as `docker build` would send it (the repository minus .dockerignore's patterns) and checks
      that every COPY source exists in it (or, for COPY --from, in the stage it names): the static check;
   2. with --run, executes the build stages (FROM the .NET SDK image): every WORKDIR, COPY and RUN, in that order,
@@ -9,14 +9,20 @@ For each Dockerfile it
      packed, the app is restored from the local feed and published exactly as in the image. A stage whose
      instructions and inputs are the same as one already run (the shared `packages` stage) is reused, as Docker's
      layer cache would;
-  3. checks every runtime target (a stage FROM aspnet/runtime that nothing builds on): a non-root USER, a
-     HEALTHCHECK whose program is in the image, and an ENTRYPOINT whose `dotnet X.dll` is in the published files.
+  3. checks the runtime target (the build's --target, else every stage FROM aspnet/runtime that nothing builds on):
+     a non-root USER, a HEALTHCHECK whose program is in the image, and an ENTRYPOINT whose `dotnet X.dll` is in the
+     published files.
+With a target, only the stages it needs (FROM and COPY --from, transitively) are checked and run, as BuildKit does.
+ARG values come from the build's args, else the ARG's default; they expand ${NAME} in COPY, WORKDIR and ENV and are
+in the environment of RUN, as in Docker.
 RUN lines of runtime stages (apt-get in the image) are not executed: they only make sense inside the image.
 
 Limits, on purpose: the Dockerfile subset Calc uses (no ADD, no heredocs, no wildcards in COPY); RUN lines of build
 stages must use paths relative to WORKDIR (the replay runs them in a temporary folder, not at /).
 
-Usage: dockerfile-check.py [--run] [--work DIR] Dockerfile...   (paths relative to the repository root)
+Usage: dockerfile-check.py [--run] [--work DIR] [--compose FILE] [Dockerfile...]   (paths relative to the repository root)
+  --compose FILE: every distinct build of the compose file's services (dockerfile, target, args), instead of or
+  besides the Dockerfiles named.
 """
 
 import hashlib
@@ -29,6 +35,11 @@ import subprocess
 import sys
 import tempfile
 import time
+
+try:
+    import yaml  # only for --compose (Debian: python3-yaml)
+except ImportError:  # pragma: no cover
+    yaml = None
 
 SDK_IMAGE = re.compile(r"^mcr\.microsoft\.com/dotnet/sdk:")
 RUNTIME_IMAGE = re.compile(r"^mcr\.microsoft\.com/dotnet/(aspnet|runtime|runtime-deps):")
@@ -186,6 +197,9 @@ class Stage:
         self.used_as_base = False
         self.base_stage = None
         self.key = None
+        self.needs = set()  # names of the stages it copies from
+        self.static_env = {}
+        self.build_args = {}
 
     def inherit(self, other):
         self.workdir, self.env, self.user = other.workdir, dict(other.env), other.user
@@ -195,6 +209,35 @@ class Stage:
         if not container_path.startswith("/"):
             container_path = os.path.join(self.workdir, container_path)
         return os.path.join(self.root, os.path.normpath(container_path).lstrip("/"))
+
+
+def expand_text(text, env):
+    """${NAME} and $NAME replaced from env (ARG and ENV values); unknown names are left as they are."""
+    return re.sub(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?", lambda m: env.get(m.group(1), m.group(0)), text)
+
+
+def compose_builds(compose_file):
+    """[(dockerfile, target, args, services)] for the distinct builds of a compose file's services."""
+    if yaml is None:
+        raise CheckError("--compose needs PyYAML (Debian: python3-yaml)")
+    path = os.path.join(ROOT, compose_file)
+    with open(path, encoding="utf-8") as f:
+        compose = yaml.safe_load(f)
+    builds = {}
+    for name, service in (compose.get("services") or {}).items():
+        build = service.get("build")
+        if not build:
+            continue
+        if isinstance(build, str):
+            build = {"context": build}
+        context = os.path.normpath(os.path.join(os.path.dirname(path), build.get("context", ".")))
+        dockerfile = os.path.relpath(os.path.join(context, build.get("dockerfile", "Dockerfile")), ROOT)
+        args = build.get("args") or {}
+        if isinstance(args, list):
+            args = dict(a.split("=", 1) for a in args)
+        key = (dockerfile, build.get("target"), tuple(sorted((k, str(v)) for k, v in args.items())))
+        builds.setdefault(key, []).append(name)
+    return [(d, t, dict(a), names) for (d, t, a), names in builds.items()]
 
 
 def hash_files(members, digest):
@@ -226,7 +269,8 @@ class Replay:
             raise CheckError(f"{dockerfile}:{number}: COPY source '{src}' is not in the build context ({reason})")
         return os.path.join(ROOT, src), members
 
-    def check(self, dockerfile):
+    def check(self, dockerfile, target=None, build_args=None):
+        build_args = dict(build_args or {})
         path = os.path.join(ROOT, dockerfile)
         if not os.path.exists(path):
             raise CheckError(f"{dockerfile}: does not exist")
@@ -266,12 +310,15 @@ class Replay:
 
         # Static pass first (cheap): every COPY source exists, every --from names an earlier stage.
         for stage in order:
-            for number, keyword, args in stage.instructions:
+            env = dict(stage.base_stage.static_env) if stage.base_stage else {}
+            for number, keyword, args_text in stage.instructions:
                 if keyword == "ADD":
                     raise CheckError(f"{dockerfile}:{number}: use COPY, not ADD")
+                if keyword == "ARG":
+                    env.update(self.arg_value(args_text, build_args))
                 if keyword != "COPY":
                     continue
-                flags, rest = split_flags(args)
+                flags, rest = split_flags(args_text)
                 words, _ = json_or_words(rest)
                 if len(words) < 2:
                     raise CheckError(f"{dockerfile}:{number}: COPY needs a source and a destination")
@@ -279,29 +326,62 @@ class Replay:
                     if flags["from"] not in stages or order.index(stages[flags["from"]]) >= order.index(stage):
                         raise CheckError(f"{dockerfile}:{number}: COPY --from={flags['from']}: no earlier stage of that name")
                     stages[flags["from"]].used_as_base = True
+                    stage.needs.add(flags["from"])
                 else:
                     for src in words[:-1]:
-                        self.context_source(dockerfile, number, src)
+                        self.context_source(dockerfile, number, expand_text(src, env))
+            stage.static_env = env
+        if target is not None:
+            if target not in stages:
+                raise CheckError(f"{dockerfile}: no stage named {target} (the build's target)")
+            needed, pending = set(), [target]
+            while pending:
+                name = pending.pop()
+                if name in needed:
+                    continue
+                needed.add(name)
+                stage = stages[name]
+                pending.extend(stage.needs)
+                if stage.base_stage is not None:
+                    pending.append(stage.base_stage.name)
+            order = [s for s in order if s.name in needed]
         if not self.run:
             return f"COPY sources present ({', '.join(s.name for s in order)})"
 
         for stage in order:
-            notes.append(self.replay_stage(dockerfile, stage, stages))
-        targets = [s for s in order if s.kind == "runtime" and not s.used_as_base]
+            notes.append(self.replay_stage(dockerfile, stage, stages, build_args))
+        if target is not None:
+            targets = [stages[target]]
+            if targets[0].kind != "runtime":
+                raise CheckError(f"{dockerfile}: target {target} is not a runtime stage (FROM aspnet/runtime)")
+        else:
+            targets = [s for s in order if s.kind == "runtime" and not s.used_as_base]
         if not targets:
             raise CheckError(f"{dockerfile}: no runtime target stage (FROM aspnet/runtime) found")
         for target in targets:
             notes.append(self.check_target(dockerfile, target))
         return "; ".join(n for n in notes if n)
 
-    def replay_stage(self, dockerfile, stage, stages):
+    @staticmethod
+    def arg_value(text, build_args):
+        """{NAME: value} for an ARG instruction: the build's value, else the default; {} when it has neither."""
+        name, has_default, default = text.strip().partition("=")
+        name = name.strip()
+        if name in build_args:
+            return {name: build_args[name]}
+        return {name: default.strip().strip('"')} if has_default else {}
+
+    def replay_stage(self, dockerfile, stage, stages, build_args):
         base = stage.base_stage
         if base is not None:
             stage.inherit(base)
+        stage.build_args = build_args
         digest = hashlib.sha256(("FROM " + (base.key if base else stage.base)).encode())
-        plan = []
+        env = dict(stage.static_env)
         for number, keyword, args in stage.instructions:
             digest.update(f"{keyword} {args}\n".encode())
+            if keyword == "ARG":
+                digest.update(json.dumps(self.arg_value(args, build_args), sort_keys=True).encode())
             if keyword == "COPY":
                 flags, rest = split_flags(args)
                 words, _ = json_or_words(rest)
@@ -309,13 +389,13 @@ class Replay:
                     digest.update(stages[flags["from"]].key.encode())
                 else:
                     for src in words[:-1]:
-                        _, members = self.context_source(dockerfile, number, src)
+                        _, members = self.context_source(dockerfile, number, expand_text(src, env))
                         hash_files(members, digest)
         stage.key = digest.hexdigest()
         if stage.kind == "build" and stage.key in self.stage_cache:
             stage.root = self.stage_cache[stage.key]  # only read from here on (COPY --from, FROM copies it)
             for number, keyword, args in stage.instructions:  # the metadata still applies
-                if keyword in ("WORKDIR", "ENV"):
+                if keyword in ("WORKDIR", "ENV", "ARG"):
                     self.apply(dockerfile, stage, stages, number, keyword, args, execute=False)
             return f"{stage.name}: reused"
         os.makedirs(stage.root)
@@ -342,10 +422,12 @@ class Replay:
                 for word in words:
                     name, _, value = word.partition("=")
                     stage.env[name] = value
+        elif keyword == "ARG":
+            stage.env.update(self.arg_value(args, getattr(stage, "build_args", {})))
         elif keyword == "COPY":
             flags, rest = split_flags(args)
             words, _ = json_or_words(rest)
-            sources, dest = words[:-1], self.expand(words[-1], stage)
+            sources, dest = [self.expand(w, stage) for w in words[:-1]], self.expand(words[-1], stage)
             for src in sources:
                 if "from" in flags:
                     other = stages[flags["from"]]
@@ -386,14 +468,14 @@ class Replay:
             stage.entrypoint = (number, json_or_words(args))
         elif keyword == "CMD":
             stage.cmd = (number, json_or_words(args))
-        elif keyword in ("EXPOSE", "LABEL", "STOPSIGNAL", "ARG", "VOLUME"):
+        elif keyword in ("EXPOSE", "LABEL", "STOPSIGNAL", "VOLUME"):
             pass
         else:
             raise CheckError(f"{where}: {keyword} is not supported by this check")
 
     @staticmethod
     def expand(text, stage):
-        return re.sub(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?", lambda m: stage.env.get(m.group(1), m.group(0)), text)
+        return expand_text(text, stage.env)
 
     @staticmethod
     def copy(source, members, dest, into_folder):
@@ -445,7 +527,7 @@ class Replay:
 def main(argv):
     run = "--run" in argv
     work = None
-    files = []
+    builds = []
     i = 0
     while i < len(argv):
         if argv[i] == "--run":
@@ -453,10 +535,17 @@ def main(argv):
         elif argv[i] == "--work":
             i += 1
             work = argv[i]
+        elif argv[i] == "--compose":
+            i += 1
+            try:
+                builds.extend(compose_builds(argv[i]))
+            except (CheckError, OSError) as e:
+                print(f"  FAIL {e}", flush=True)
+                return 1
         else:
-            files.append(argv[i])
+            builds.append((argv[i], None, {}, []))
         i += 1
-    if not files:
+    if not builds:
         print(__doc__)
         return 2
     own_work = work is None
@@ -464,12 +553,15 @@ def main(argv):
     failed = 0
     try:
         replay = Replay(work, run)
-        for dockerfile in files:
+        for dockerfile, target, args, services in builds:
             started = time.monotonic()
-            print(f"  {dockerfile}", flush=True)
+            label = dockerfile + (f" --target {target}" if target else "") + "".join(f" --build-arg {k}={v}" for k, v in sorted(args.items()))
+            if services:
+                label += f" (compose: {', '.join(services)})"
+            print(f"  {label}", flush=True)
             try:
-                summary = replay.check(dockerfile)
-                print(f"  ok   {dockerfile} ({time.monotonic() - started:.0f} s): {summary}", flush=True)
+                summary = replay.check(dockerfile, target, args)
+                print(f"  ok   {label} ({time.monotonic() - started:.0f} s): {summary}", flush=True)
             except CheckError as e:
                 failed += 1
                 print(f"  FAIL {e}", flush=True)

@@ -1,4 +1,4 @@
-namespace Calc.Callbacks;
+namespace Calc.Core.Callbacks;
 
 /// <summary>Exponential backoff with jitter, shared by callback deliveries and fetches.</summary>
 public static class Backoff

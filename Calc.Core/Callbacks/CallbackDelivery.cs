@@ -1,7 +1,7 @@
-using Calc.Contracts;
+using Calc.Core.Contracts;
 using Calc.Data;
 
-namespace Calc.Callbacks;
+namespace Calc.Core.Callbacks;
 
 /// <summary>
 /// The stored record of one callback (the outbox): where to post, for which work (the id is the work's id), and every

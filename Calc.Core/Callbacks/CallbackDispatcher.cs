@@ -1,16 +1,16 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Net.Http.Headers;
-using Calc.Contracts;
+using Calc.Core.Contracts;
+using Calc.Core.Hosting;
+using Calc.Core.Outbound;
+using Calc.Core.Scheduling;
 using Calc.Data;
-using Calc.Hosting;
-using Calc.Outbound;
-using Calc.Scheduling;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
-namespace Calc.Callbacks;
+namespace Calc.Core.Callbacks;
 
 /// <summary>
 /// Posts due callbacks. Each pass takes the pending deliveries in the order they are due, claims each with a versioned

@@ -1,7 +1,7 @@
 using System.ComponentModel.DataAnnotations;
-using Calc.Outbound;
+using Calc.Core.Outbound;
 
-namespace Calc.Callbacks;
+namespace Calc.Core.Callbacks;
 
 /// <summary>
 /// How results are delivered to callback URLs (configuration section <c>Callbacks</c>): which URLs are accepted, how

@@ -1,9 +1,8 @@
 using System.Threading.Channels;
-using Calc.Contracts;
 using Calc.Data;
 using Microsoft.Extensions.Options;
 
-namespace Calc.Callbacks;
+namespace Calc.Core.Callbacks;
 
 /// <summary>
 /// What a service does with callbacks: register one when work is accepted with a <c>callbackUrl</c>, arm it when the

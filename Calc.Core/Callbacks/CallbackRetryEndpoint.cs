@@ -1,11 +1,11 @@
-using Calc.Contracts;
+using Calc.Core.Contracts;
 using Calc.Data;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
 
-namespace Calc.Callbacks;
+namespace Calc.Core.Callbacks;
 
 /// <summary>
 /// <c>POST {group}/{id}/callback/retry</c>, the same for every service whose work takes a <c>callbackUrl</c>: re-arms a

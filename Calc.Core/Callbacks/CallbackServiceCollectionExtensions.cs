@@ -1,12 +1,12 @@
+using Calc.Core.Hosting;
+using Calc.Core.Outbound;
+using Calc.Core.Scheduling;
 using Calc.Data;
-using Calc.Hosting;
-using Calc.Outbound;
-using Calc.Scheduling;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
-namespace Calc.Callbacks;
+namespace Calc.Core.Callbacks;
 
 /// <summary>Registers callbacks.</summary>
 public static class CallbackServiceCollectionExtensions

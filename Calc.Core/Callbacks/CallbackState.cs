@@ -1,4 +1,4 @@
-namespace Calc.Callbacks;
+namespace Calc.Core.Callbacks;
 
 /// <summary>Where a callback delivery is in its life.</summary>
 public enum CallbackState

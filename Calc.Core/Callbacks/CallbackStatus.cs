@@ -1,4 +1,4 @@
-namespace Calc.Callbacks;
+namespace Calc.Core.Callbacks;
 
 /// <summary>A callback delivery as the API shows it, inside the calculation or job it belongs to.</summary>
 /// <param name="Url">Where the result is posted.</param>

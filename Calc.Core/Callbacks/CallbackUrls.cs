@@ -1,6 +1,6 @@
 using System.Net;
 
-namespace Calc.Callbacks;
+namespace Calc.Core.Callbacks;
 
 /// <summary>
 /// What the API accepts as a callback URL: absolute http(s), not too long, on an allowed host, and not naming an

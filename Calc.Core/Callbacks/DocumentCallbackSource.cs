@@ -1,8 +1,8 @@
 using System.Text.Json;
+using Calc.Core.Hosting;
 using Calc.Data;
-using Calc.Hosting;
 
-namespace Calc.Callbacks;
+namespace Calc.Core.Callbacks;
 
 /// <summary>
 /// An <see cref="ICallbackSource"/> for work stored as one document: loads it (gone when missing), asks

@@ -1,4 +1,4 @@
-namespace Calc.Callbacks;
+namespace Calc.Core.Callbacks;
 
 /// <summary>
 /// The service side of callbacks: builds the body posted for one piece of work (a calculation, a job) from its stored

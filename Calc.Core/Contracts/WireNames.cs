@@ -1,7 +1,7 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Text.Json;
 
-namespace Calc.Contracts;
+namespace Calc.Core.Contracts;
 
 /// <summary>
 /// The names an enum has in the API: snake_case, exactly as the services' JSON writes it (<c>TimedOut</c> →

@@ -1,9 +1,9 @@
-using Calc.Hosting;
+using Calc.Core.Hosting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
-namespace Calc.Discovery;
+namespace Calc.Core.Discovery;
 
 /// <summary>Wiring for self-registration with the gateway and load reporting; <see cref="ServiceDefaults"/> calls it.</summary>
 public static class DiscoveryExtensions

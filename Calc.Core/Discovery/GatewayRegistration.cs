@@ -1,6 +1,6 @@
 using System.Net.Http.Json;
 using System.Text.Json;
-using Calc.Hosting;
+using Calc.Core.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.Configuration;
@@ -8,7 +8,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
-namespace Calc.Discovery;
+namespace Calc.Core.Discovery;
 
 /// <summary>
 /// Announces this instance to the gateway named by <c>Gateway:Url</c>: registers once the server listens, sends a

@@ -1,6 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 
-namespace Calc.Discovery;
+namespace Calc.Core.Discovery;
 
 /// <summary>Where and how often a service announces itself to the gateway (configuration section <c>Gateway</c>).</summary>
 public sealed class GatewayRegistrationOptions

@@ -1,4 +1,4 @@
-namespace Calc.Discovery;
+namespace Calc.Core.Discovery;
 
 /// <summary>
 /// What a service reports about its own load: sent with every heartbeat to the gateway and in the

@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Calc.Discovery;
+namespace Calc.Core.Discovery;
 
 /// <summary>How much of an instance's capacity is in use: what heartbeats and the load header report.</summary>
 /// <param name="Capacity">Tasks the instance processes at once, at most.</param>

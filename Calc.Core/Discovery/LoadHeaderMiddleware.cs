@@ -1,6 +1,6 @@
 using Microsoft.AspNetCore.Http;
 
-namespace Calc.Discovery;
+namespace Calc.Core.Discovery;
 
 /// <summary>Adds <see cref="InstanceLoad.HeaderName"/> (<c>processing/capacity</c>) to every response, so the gateway learns the load on each call.</summary>
 internal sealed class LoadHeaderMiddleware(RequestDelegate next, ILoadReporter reporter)

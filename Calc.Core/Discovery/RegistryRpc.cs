@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
-namespace Calc.Discovery;
+namespace Calc.Core.Discovery;
 
 /// <summary>
 /// The internal RPC between services and the gateway: JSON-RPC 2.0 over <c>POST /internal/rpc</c>, with the shared

@@ -1,6 +1,6 @@
-using Calc.Scheduling;
+using Calc.Core.Scheduling;
 
-namespace Calc.Discovery;
+namespace Calc.Core.Discovery;
 
 /// <summary>Reports a <see cref="WorkScheduler"/>'s slots and the tasks holding them as the instance's load.</summary>
 /// <param name="scheduler">The service's scheduler.</param>

@@ -4,7 +4,7 @@ using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 
-namespace Calc.Hosting;
+namespace Calc.Core.Hosting;
 
 /// <summary>
 /// Turns a request the framework could not bind (malformed JSON, a string where a number belongs, a missing body)

@@ -1,9 +1,9 @@
 using System.Diagnostics.Metrics;
-using Calc.Scheduling;
+using Calc.Core.Scheduling;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
-namespace Calc.Hosting;
+namespace Calc.Core.Hosting;
 
 /// <summary>
 /// The shared parts' metrics (meter <c>Calc.Scheduling</c>), observable instruments over the scheduler's and lanes'

@@ -2,7 +2,7 @@ using System.Globalization;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 
-namespace Calc.Hosting;
+namespace Calc.Core.Hosting;
 
 /// <summary>Problem details every service answers the same way.</summary>
 public static class ProblemResults

@@ -1,7 +1,7 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 
-namespace Calc.Hosting;
+namespace Calc.Core.Hosting;
 
 /// <summary>
 /// Gives every request one id that follows it through the system (<see cref="RequestIds"/>) and puts it in every log

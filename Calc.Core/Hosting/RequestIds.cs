@@ -1,7 +1,7 @@
 using System.Buffers;
 using Microsoft.AspNetCore.Http;
 
-namespace Calc.Hosting;
+namespace Calc.Core.Hosting;
 
 /// <summary>
 /// The one rule for a request's id, shared by <see cref="RequestIdMiddleware"/> and the gateway's forwarding path:

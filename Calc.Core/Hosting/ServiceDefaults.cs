@@ -1,6 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using Calc.Discovery;
+using Calc.Core.Discovery;
 using FluentValidation;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
@@ -12,7 +12,7 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
-namespace Calc.Hosting;
+namespace Calc.Core.Hosting;
 
 /// <summary>
 /// What every Calc service sets up the same way: JSON conventions, RFC 9457 problem details (including for bind

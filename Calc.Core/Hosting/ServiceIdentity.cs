@@ -1,4 +1,4 @@
-namespace Calc.Hosting;
+namespace Calc.Core.Hosting;
 
 /// <summary>Who this process is: the service it belongs to and its own instance id (unique per process start).</summary>
 public sealed class ServiceIdentity

@@ -11,7 +11,7 @@ using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
 
-namespace Calc.Hosting;
+namespace Calc.Core.Hosting;
 
 /// <summary>
 /// OpenTelemetry for every Calc app (the gateway, both services, the Jobs workers), set up by
@@ -32,9 +32,6 @@ public static class Telemetry
 
     /// <summary>The prefix of every Calc activity source and meter (added to the SDK with a wildcard).</summary>
     public const string SourcePrefix = "Calc.";
-
-    /// <summary>Queueing: publishing a job message and processing a delivery.</summary>
-    internal static readonly ActivitySource Queueing = new("Calc.Queueing");
 
     /// <summary>Callbacks: one span per delivery attempt, parented to the work that armed it.</summary>
     internal static readonly ActivitySource Callbacks = new("Calc.Callbacks");

@@ -2,14 +2,14 @@ using System.Diagnostics.CodeAnalysis;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using Calc.Core.Hosting;
 using Calc.Data;
-using Calc.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
 
-namespace Calc.Idempotency;
+namespace Calc.Core.Idempotency;
 
 /// <summary>
 /// The <c>Idempotency-Key</c> request header of a create (as in draft-ietf-httpapi-idempotency-key-header): a client

@@ -1,6 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 
-namespace Calc.Idempotency;
+namespace Calc.Core.Idempotency;
 
 /// <summary>How <c>Idempotency-Key</c> headers are accepted and kept (configuration section <c>Idempotency</c>).</summary>
 public sealed class IdempotencyOptions : IValidatableObject

@@ -1,6 +1,6 @@
 using Calc.Data;
 
-namespace Calc.Idempotency;
+namespace Calc.Core.Idempotency;
 
 /// <summary>
 /// One remembered key: which resource it made and a hash of the request that made it. Its id is derived from the

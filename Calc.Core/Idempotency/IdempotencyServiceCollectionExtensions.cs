@@ -1,10 +1,10 @@
+using Calc.Core.Hosting;
 using Calc.Data;
-using Calc.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
-namespace Calc.Idempotency;
+namespace Calc.Core.Idempotency;
 
 /// <summary>Registers idempotency keys.</summary>
 public static class IdempotencyServiceCollectionExtensions

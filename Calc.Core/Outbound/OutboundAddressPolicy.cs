@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace Calc.Outbound;
+namespace Calc.Core.Outbound;
 
 /// <summary>
 /// Which addresses an outbound call made for a client (a callback post, a provider fetch) may connect to: every

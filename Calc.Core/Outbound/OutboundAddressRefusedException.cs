@@ -1,6 +1,6 @@
 using System.Net;
 
-namespace Calc.Outbound;
+namespace Calc.Core.Outbound;
 
 /// <summary>
 /// An outbound connection was not made because every address of its host is refused by the

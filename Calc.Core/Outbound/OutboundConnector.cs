@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.DependencyInjection;
 
-namespace Calc.Outbound;
+namespace Calc.Core.Outbound;
 
 /// <summary>
 /// The HTTP handler for calls made on a client's behalf: its <see cref="SocketsHttpHandler.ConnectCallback"/>

@@ -1,6 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 
-namespace Calc.Scheduling;
+namespace Calc.Core.Scheduling;
 
 /// <summary>How much work one service instance takes at once (configuration section <c>Capacity</c>).</summary>
 public sealed class CapacityOptions : IValidatableObject

@@ -1,4 +1,4 @@
-namespace Calc.Scheduling;
+namespace Calc.Core.Scheduling;
 
 /// <summary>The scheduler's load at one moment.</summary>
 /// <param name="Slots">Tasks processed at once, at most.</param>

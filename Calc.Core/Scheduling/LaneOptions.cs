@@ -1,6 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 
-namespace Calc.Scheduling;
+namespace Calc.Core.Scheduling;
 
 /// <summary>
 /// Bounds of the two work lanes (configuration section <c>Lanes</c>): CPU-bound work runs on at most as many threads

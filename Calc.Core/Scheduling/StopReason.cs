@@ -1,4 +1,4 @@
-namespace Calc.Scheduling;
+namespace Calc.Core.Scheduling;
 
 /// <summary>Why a running task was asked to stop.</summary>
 public enum StopReason

@@ -1,4 +1,4 @@
-namespace Calc.Scheduling;
+namespace Calc.Core.Scheduling;
 
 /// <summary>What a running task gets: its id, a token that fires when it must stop, and why it must stop.</summary>
 public sealed class WorkContext : IDisposable

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 
-namespace Calc.Scheduling;
+namespace Calc.Core.Scheduling;
 
 /// <summary>
 /// A bounded lane of work: at most <see cref="Bound"/> callers inside at once, the others wait their turn (in order).

@@ -3,7 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
-namespace Calc.Scheduling;
+namespace Calc.Core.Scheduling;
 
 /// <summary>
 /// The two lanes of a service instance: <see cref="Cpu"/> for computing (bounded by the cores) and <see cref="Io"/>

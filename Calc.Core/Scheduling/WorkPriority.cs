@@ -1,4 +1,4 @@
-namespace Calc.Scheduling;
+namespace Calc.Core.Scheduling;
 
 /// <summary>How urgent a task is. High-priority tasks may use the slots kept in reserve.</summary>
 public enum WorkPriority

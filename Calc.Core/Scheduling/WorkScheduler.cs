@@ -3,7 +3,7 @@ using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
-namespace Calc.Scheduling;
+namespace Calc.Core.Scheduling;
 
 /// <summary>
 /// Runs tasks with bounded concurrency: at most <see cref="CapacityOptions.Slots"/> at once, of which

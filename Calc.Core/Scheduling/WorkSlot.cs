@@ -1,4 +1,4 @@
-namespace Calc.Scheduling;
+namespace Calc.Core.Scheduling;
 
 /// <summary>
 /// A slot taken from a <see cref="WorkScheduler"/>. Start a task on it, or dispose it to give the slot back.

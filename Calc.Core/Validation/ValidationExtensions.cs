@@ -3,7 +3,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 
-namespace Calc.Validation;
+namespace Calc.Core.Validation;
 
 /// <summary>Wiring for request validation.</summary>
 public static class ValidationExtensions

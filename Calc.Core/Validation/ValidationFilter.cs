@@ -2,7 +2,7 @@ using FluentValidation;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 
-namespace Calc.Validation;
+namespace Calc.Core.Validation;
 
 /// <summary>
 /// Validates the endpoint's <typeparamref name="T"/> argument with its registered FluentValidation validator and

@@ -1,9 +1,9 @@
-using Calc.Callbacks;
-using Calc.Contracts;
-using Calc.Scheduling;
+using Calc.Core.Callbacks;
+using Calc.Core.Contracts;
+using Calc.Core.Scheduling;
 using FluentValidation;
 
-namespace Calc.Validation;
+namespace Calc.Core.Validation;
 
 /// <summary>
 /// The rules every request that submits work shares (calculations, budget and fetch jobs), so the same field gets the

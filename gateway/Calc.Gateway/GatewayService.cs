@@ -1,11 +1,11 @@
 using System.Net;
+using Calc.Core.Hosting;
 using Calc.Gateway.Balancing;
 using Calc.Gateway.Forwarding;
 using Calc.Gateway.Limits;
 using Calc.Gateway.Registry;
 using Calc.Gateway.Rpc;
 using Calc.Gateway.Status;
-using Calc.Hosting;
 using Microsoft.Extensions.Options;
 
 namespace Calc.Gateway;

@@ -1,8 +1,8 @@
+using Calc.Core.Hosting;
 using Calc.Gateway;
 using Calc.Gateway.Dashboard;
 using Calc.Gateway.Forwarding;
 using Calc.Gateway.Http;
-using Calc.Hosting;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults("gateway");

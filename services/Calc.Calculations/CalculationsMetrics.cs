@@ -1,7 +1,8 @@
 using System.Diagnostics.Metrics;
+using Calc.Calculations.Contracts;
 using Calc.Calculations.Domain;
-using Calc.Contracts;
-using Calc.Scheduling;
+using Calc.Core.Contracts;
+using Calc.Core.Scheduling;
 
 namespace Calc.Calculations;
 

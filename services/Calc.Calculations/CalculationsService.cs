@@ -2,16 +2,16 @@ using Calc.Calculations.Domain;
 using Calc.Calculations.Features.Calculations;
 using Calc.Calculations.Features.Status;
 using Calc.Calculations.Processing;
-using Calc.Callbacks;
+using Calc.Core.Callbacks;
+using Calc.Core.Discovery;
+using Calc.Core.Hosting;
+using Calc.Core.Idempotency;
+using Calc.Core.Scheduling;
+using Calc.Core.Validation;
 using Calc.Data;
 using Calc.Data.Marten;
 using Calc.Data.Mongo;
 using Calc.Data.Sqlite;
-using Calc.Discovery;
-using Calc.Hosting;
-using Calc.Idempotency;
-using Calc.Scheduling;
-using Calc.Validation;
 
 namespace Calc.Calculations;
 

@@ -1,5 +1,5 @@
 using Calc.Calculations;
-using Calc.Hosting;
+using Calc.Core.Hosting;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults("calculations");

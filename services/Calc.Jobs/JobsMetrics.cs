@@ -1,8 +1,8 @@
 using System.Diagnostics.Metrics;
-using Calc.Contracts;
+using Calc.Core.Contracts;
 using Calc.Data;
 using Calc.Jobs.Domain;
-using Calc.Queueing;
+using Calc.Jobs.Queueing;
 using Microsoft.Extensions.Options;
 
 namespace Calc.Jobs;

@@ -1,4 +1,4 @@
-using Calc.Hosting;
+using Calc.Core.Hosting;
 using Calc.Jobs;
 
 var builder = WebApplication.CreateBuilder(args);

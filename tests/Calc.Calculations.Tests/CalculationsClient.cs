@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Calc.Testing;
 
 namespace Calc.Calculations.Tests;
 
@@ -56,25 +57,9 @@ public sealed class CalculationsClient(HttpClient http)
     public async Task<JsonObject> WaitForFinalAsync(string id, TimeSpan? limit = null) =>
         await WaitForAsync(id, c => c["status"]!.GetValue<string>() is "done" or "failed" or "timed_out" or "cancelled", limit);
 
-    public async Task<JsonObject> WaitForAsync(string id, Func<JsonObject, bool> condition, TimeSpan? limit = null)
-    {
-        var deadline = DateTime.UtcNow + (limit ?? TimeSpan.FromSeconds(30));
-        while (true)
-        {
-            var calculation = await GetAsync(id);
-            if (condition(calculation))
-            {
-                return calculation;
-            }
-
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"Calculation {id} did not reach the expected state: {calculation.ToJsonString()}");
-            }
-
-            await Task.Delay(25, Token);
-        }
-    }
+    public Task<JsonObject> WaitForAsync(string id, Func<JsonObject, bool> condition, TimeSpan? limit = null) =>
+        Eventually.ValueAsync(() => GetAsync(id), condition, limit ?? TimeSpan.FromSeconds(30), $"calculation {id} to reach the expected state",
+            calculation => calculation.ToJsonString(), TimeSpan.FromMilliseconds(25), Token);
 
     public static async Task<JsonObject> ReadAsync(HttpResponseMessage response, HttpStatusCode expected)
     {

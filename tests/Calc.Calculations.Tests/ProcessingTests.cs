@@ -78,7 +78,7 @@ public sealed class ProcessingTests(PostgresServer postgres)
         // Cancelling frees the slots at once, and the refused calculation can be finalized on retry.
         (await api.CancelAsync(slowNormal))["status"]!.GetValue<string>().ShouldBe("cancelled");
         (await api.CancelAsync(slowHigh))["status"]!.GetValue<string>().ShouldBe("cancelled");
-        await WaitUntilAsync(async () => (await StatusAsync(api))["capacity"]!["processing"]!.GetValue<int>() == 0, service);
+        await WaitUntilIdleAsync(api, service);
 
         (await api.FinalizeAsync(refused)).StatusCode.ShouldBe(HttpStatusCode.Accepted);
         (await api.WaitForFinalAsync(refused))["status"]!.GetValue<string>().ShouldBe("done");
@@ -118,7 +118,7 @@ public sealed class ProcessingTests(PostgresServer postgres)
         timedOut["status"]!.GetValue<string>().ShouldBe("timed_out", service.Output);
         timedOut["error"]!.GetValue<string>().ShouldContain("timeout of 1 s");
         (timedOut["finishedAt"]!.GetValue<DateTimeOffset>() - timedOut["startedAt"]!.GetValue<DateTimeOffset>()).ShouldBeLessThan(TimeSpan.FromSeconds(15));
-        await WaitUntilAsync(async () => (await StatusAsync(api))["capacity"]!["processing"]!.GetValue<int>() == 0, service);
+        await WaitUntilIdleAsync(api, service);
     }
 
     [Fact]
@@ -195,21 +195,11 @@ public sealed class ProcessingTests(PostgresServer postgres)
         (await otherApi.CancelAsync(id))["status"]!.GetValue<string>().ShouldBe("cancelled");
 
         // The runner notices at its next lease renewal (every LeaseSeconds / 3) and frees the slot.
-        await WaitUntilAsync(async () => (await StatusAsync(runnerApi))["capacity"]!["processing"]!.GetValue<int>() == 0, runner);
+        await WaitUntilIdleAsync(runnerApi, runner);
         (await runnerApi.GetAsync(id))["status"]!.GetValue<string>().ShouldBe("cancelled");
     }
 
-    private static async Task WaitUntilAsync(Func<Task<bool>> condition, ServiceProcess service)
-    {
-        var deadline = DateTime.UtcNow + Generous;
-        while (!await condition())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException("Condition not reached in time.\n" + service.Output);
-            }
-
-            await Task.Delay(50, TestContext.Current.CancellationToken);
-        }
-    }
+    private static Task WaitUntilIdleAsync(CalculationsClient api, ServiceProcess service) =>
+        Eventually.TrueAsync(async () => (await StatusAsync(api))["capacity"]!["processing"]!.GetValue<int>() == 0, Generous,
+            "the instance to process nothing", () => service.Output);
 }

@@ -73,19 +73,11 @@ public sealed partial class CalcUpProcess : IAsyncDisposable
         }
     }
 
-    public async Task WaitForOutputAsync(string text, TimeSpan within)
-    {
-        var deadline = DateTime.UtcNow + within;
-        while (!Output.Contains(text, StringComparison.Ordinal))
-        {
-            if (_process.HasExited || DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"calc up did not print '{text}' (exited: {_process.HasExited}):\n{Output}");
-            }
-
-            await Task.Delay(100);
-        }
-    }
+    public Task WaitForOutputAsync(string text, TimeSpan within) =>
+        Eventually.TrueAsync(
+            () => Output.Contains(text, StringComparison.Ordinal)
+                || (_process.HasExited ? throw new InvalidOperationException($"calc up exited before it printed '{text}':\n{Output}") : false),
+            within, $"calc up to print '{text}'", () => "\n" + Output, TimeSpan.FromMilliseconds(100));
 
     public void Signal(string signal) => ProcessTools.Signal(_process.Id, signal);
 
@@ -110,14 +102,15 @@ public sealed partial class CalcUpProcess : IAsyncDisposable
     /// <summary>Waits until none of <paramref name="pids"/> exists any more; returns those still alive at the deadline.</summary>
     public static async Task<int[]> WaitUntilGoneAsync(IEnumerable<int> pids, TimeSpan within)
     {
-        var deadline = DateTime.UtcNow + within;
-        int[] alive;
-        while ((alive = [.. pids.Where(ProcessTools.IsAlive)]).Length > 0 && DateTime.UtcNow < deadline)
+        try
         {
-            await Task.Delay(200);
+            await Eventually.TrueAsync(() => !pids.Any(ProcessTools.IsAlive), within, "the processes to exit", every: TimeSpan.FromMilliseconds(200));
+            return [];
         }
-
-        return alive;
+        catch (TimeoutException)
+        {
+            return [.. pids.Where(ProcessTools.IsAlive)]; // the caller names the ones left
+        }
     }
 
     public async ValueTask DisposeAsync()

@@ -47,15 +47,8 @@ public sealed class CliSystem : IAsyncLifetime
     public async Task WaitUntilIdleAsync()
     {
         using var http = Calculations.CreateClient();
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (System.Text.Json.Nodes.JsonNode.Parse(await http.GetStringAsync(new Uri("/status", UriKind.Relative)))!["capacity"]!["processing"]!.GetValue<int>() > 0)
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"The calculations instance did not become idle:\n{Calculations.Output}");
-            }
-
-            await Task.Delay(100);
-        }
+        await Eventually.TrueAsync(
+            async () => System.Text.Json.Nodes.JsonNode.Parse(await http.GetStringAsync(new Uri("/status", UriKind.Relative)))!["capacity"]!["processing"]!.GetValue<int>() == 0,
+            TimeSpan.FromSeconds(30), "the calculations instance to become idle", () => "\n" + Calculations.Output, TimeSpan.FromMilliseconds(100));
     }
 }

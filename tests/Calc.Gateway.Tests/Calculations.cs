@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
+using Calc.Testing;
 
 namespace Calc.Gateway.Tests;
 
@@ -47,18 +48,16 @@ internal static class Calculations
         var id = await CreateAsync(instance, new { type = "factorial", init = SlowFactorialN, timeoutSeconds = 120, priority });
 
         // A slot cancelled by the previous test may take a moment to be given back.
-        var deadline = DateTime.UtcNow.AddSeconds(15);
-        while (true)
-        {
-            using var finalize = await instance.PutAsync($"/calculations/{id}/finalize", null, Token);
-            if (finalize.StatusCode != HttpStatusCode.ServiceUnavailable || DateTime.UtcNow > deadline)
+        var (status, body) = await Eventually.ValueAsync(
+            async () =>
             {
-                finalize.StatusCode.ShouldBe(HttpStatusCode.Accepted, await finalize.Content.ReadAsStringAsync(Token));
-                return id;
-            }
-
-            await Task.Delay(200, Token);
-        }
+                using var finalize = await instance.PutAsync($"/calculations/{id}/finalize", null, Token);
+                return (finalize.StatusCode, await finalize.Content.ReadAsStringAsync(Token));
+            },
+            answer => answer.StatusCode != HttpStatusCode.ServiceUnavailable, TimeSpan.FromSeconds(15), "a free slot to finalize into",
+            every: TimeSpan.FromMilliseconds(200), cancellationToken: Token);
+        status.ShouldBe(HttpStatusCode.Accepted, body);
+        return id;
     }
 
     public static async Task CancelAsync(HttpClient http, string id)
@@ -68,17 +67,9 @@ internal static class Calculations
 
     public static async Task<JsonObject> WaitForStatusAsync(HttpClient http, string id, string status)
     {
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (true)
-        {
-            var calculation = (await http.GetFromJsonAsync<JsonObject>($"/calculations/{id}", Token))!;
-            if (calculation["status"]!.GetValue<string>() == status || DateTime.UtcNow > deadline)
-            {
-                calculation["status"]!.GetValue<string>().ShouldBe(status, calculation.ToJsonString());
-                return calculation;
-            }
-
-            await Task.Delay(50, Token);
-        }
+        return await Eventually.ValueAsync(
+            async () => (await http.GetFromJsonAsync<JsonObject>($"/calculations/{id}", Token))!,
+            calculation => calculation["status"]!.GetValue<string>() == status, TimeSpan.FromSeconds(30), $"calculation {id} to be {status}",
+            calculation => calculation.ToJsonString(), cancellationToken: Token);
     }
 }

@@ -104,27 +104,28 @@ public sealed class FaultTests(PostgresServer postgres, CacheServerProcess cache
         (await RpcAsync(gateway, "registry.register", announcement))["result"].ShouldNotBeNull();
         await Cluster.WaitForInstancesAsync(gateway, i => i.ContainsKey("slow-1"), TimeSpan.FromSeconds(5), "slow-1 registered");
 
-        var clock = Stopwatch.StartNew();
         var slowest = TimeSpan.Zero;
-        JsonObject? heartbeat = null;
-        while (clock.Elapsed < TimeSpan.FromSeconds(20))
-        {
-            heartbeat = await RpcAsync(gateway, "registry.heartbeat", announcement);
-            if (heartbeat["error"] is not null)
+        var heartbeat = await Eventually.ValueAsync(
+            async () =>
             {
-                break; // Evicted: its heartbeats are refused.
-            }
+                var beat = await RpcAsync(gateway, "registry.heartbeat", announcement);
+                if (beat["error"] is null)
+                {
+                    for (var i = 0; i < 3; i++)
+                    {
+                        var attempt = Stopwatch.StartNew();
+                        using var response = await http.GetAsync($"/calculations/{id}", Token);
+                        response.StatusCode.ShouldBe(HttpStatusCode.OK);
+                        slowest = attempt.Elapsed > slowest ? attempt.Elapsed : slowest;
+                    }
+                }
 
-            for (var i = 0; i < 3; i++)
-            {
-                var attempt = Stopwatch.StartNew();
-                using var response = await http.GetAsync($"/calculations/{id}", Token);
-                response.StatusCode.ShouldBe(HttpStatusCode.OK);
-                slowest = attempt.Elapsed > slowest ? attempt.Elapsed : slowest;
-            }
-        }
+                return beat;
+            },
+            beat => beat["error"] is not null, TimeSpan.FromSeconds(20), "slow-1's heartbeats to be refused (evicted)",
+            beat => beat.ToJsonString() + "\n" + gateway.Output, TimeSpan.Zero, Token);
 
-        heartbeat!["error"]?["code"]?.GetValue<int>().ShouldBe(-32001, gateway.Output);
+        heartbeat["error"]?["code"]?.GetValue<int>().ShouldBe(-32001, gateway.Output);
         slowest.ShouldBeGreaterThanOrEqualTo(TimeSpan.FromSeconds(0.9));
         await gateway.WaitForOutputAsync("to instance slow-1 failed: timeout");
         await gateway.WaitForOutputAsync("Evicted calculations/slow-1 after 2 circuit openings");
@@ -156,15 +157,10 @@ public sealed class FaultTests(PostgresServer postgres, CacheServerProcess cache
         await ownCache.StartAsync();
         await WaitForRegistryAsync(gateway, "cache");
         await using var client = await ConnectionMultiplexer.ConnectAsync(RegistryCacheConnection.Configure(ownCache.Endpoint));
-        var deadline = DateTime.UtcNow.AddSeconds(5);
-        RedisResult[] keys;
-        do
-        {
-            await Task.Delay(100, Token);
-            keys = (RedisResult[])(await client.GetDatabase().ExecuteAsync("KEYS", $"{cluster.KeyPrefix}:instance:*"))!;
-        }
-        while (keys.Length < 2 && DateTime.UtcNow < deadline);
-
+        var keys = await Eventually.ValueAsync(
+            async () => (RedisResult[])(await client.GetDatabase().ExecuteAsync("KEYS", $"{cluster.KeyPrefix}:instance:*"))!,
+            found => found.Length >= 2, TimeSpan.FromSeconds(5), "the instance entries written back to the restarted cache",
+            found => string.Join(", ", found.Select(k => k.ToString())), TimeSpan.FromMilliseconds(100), Token);
         keys.Length.ShouldBe(2, "instance entries written back to the restarted cache");
         using var after = await http.GetAsync($"/calculations/{id}", Token);
         after.StatusCode.ShouldBe(HttpStatusCode.OK);
@@ -186,17 +182,8 @@ public sealed class FaultTests(PostgresServer postgres, CacheServerProcess cache
     private static async Task WaitForRegistryAsync(ServiceProcess gateway, string state)
     {
         using var http = gateway.CreateClient();
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (true)
-        {
-            var status = (await http.GetFromJsonAsync<JsonObject>("/status", Token))!;
-            if (status["registry"]!.GetValue<string>() == state)
-            {
-                return;
-            }
-
-            DateTime.UtcNow.ShouldBeLessThan(deadline, $"registry state {state}: {status.ToJsonString()}");
-            await Task.Delay(100, Token);
-        }
+        await Eventually.ValueAsync(async () => (await http.GetFromJsonAsync<JsonObject>("/status", Token))!,
+            status => status["registry"]!.GetValue<string>() == state, TimeSpan.FromSeconds(10), $"registry state {state}",
+            status => status.ToJsonString(), TimeSpan.FromMilliseconds(100), Token);
     }
 }

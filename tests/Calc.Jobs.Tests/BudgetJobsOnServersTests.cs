@@ -27,13 +27,9 @@ public sealed class BudgetJobsOnServersTests(RedisServer redis, RabbitMqServer b
         job["attempts"]!.GetValue<int>().ShouldBe(1);
 
         // Readable until it expires (3 × 2 s after creation), then gone: 404.
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (await api.GetStatusCodeAsync(id) == HttpStatusCode.OK && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(100, Token);
-        }
-
-        (await api.GetStatusCodeAsync(id)).ShouldBe(HttpStatusCode.NotFound);
+        var gone = await Eventually.ValueAsync(() => api.GetStatusCodeAsync(id), code => code != HttpStatusCode.OK, TimeSpan.FromSeconds(30),
+            $"job {id} to expire", every: TimeSpan.FromMilliseconds(100), cancellationToken: Token);
+        gone.ShouldBe(HttpStatusCode.NotFound);
         (DateTime.UtcNow - created).ShouldBeGreaterThan(TimeSpan.FromSeconds(5.5));
         var status = await api.StatusAsync();
         status["queue"]!["provider"]!.GetValue<string>().ShouldBe("rabbitmq");
@@ -47,18 +43,15 @@ public sealed class BudgetJobsOnServersTests(RedisServer redis, RabbitMqServer b
         var (process, api) = await deployment.StartAsync("all", "jobs-poison", ("Queue:MaxDeliveries", "3"));
         await using var _ = process;
 
-        var options = new Calc.Queueing.QueueOptions { Provider = "rabbitmq", ConnectionString = broker.ConnectionString };
-        await using (var client = new Calc.Queueing.RabbitMqJobQueue(
-            Microsoft.Extensions.Options.Options.Create(options), Microsoft.Extensions.Logging.Abstractions.NullLogger<Calc.Queueing.RabbitMqJobQueue>.Instance))
+        var options = new Calc.Jobs.Queueing.QueueOptions { Provider = "rabbitmq", ConnectionString = broker.ConnectionString };
+        await using (var client = new Calc.Jobs.Queueing.RabbitMqJobQueue(
+            Microsoft.Extensions.Options.Options.Create(options), Microsoft.Extensions.Logging.Abstractions.NullLogger<Calc.Jobs.Queueing.RabbitMqJobQueue>.Instance))
         {
-            await client.PublishAsync(deployment.QueueName, new Calc.Queueing.QueueMessage("garbage", "not a job"u8.ToArray()), Token);
+            await client.PublishAsync(deployment.QueueName, new Calc.Jobs.Queueing.QueueMessage("garbage", "not a job"u8.ToArray()), Token);
         }
 
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
-        while ((await api.StatusAsync())["queue"]!["parked"]!.GetValue<long>() == 0 && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(100, Token);
-        }
+        await Eventually.TrueAsync(async () => (await api.StatusAsync())["queue"]!["parked"]!.GetValue<long>() > 0, TimeSpan.FromSeconds(20),
+            "the poison message to be parked", every: TimeSpan.FromMilliseconds(100), cancellationToken: Token);
 
         var id = await api.CreateBudgetAsync(new { daysOnline = 2, budget = 0.03m });
         JobsClient.Amounts(await api.WaitForFinalAsync(id)).ShouldBe([0.02m, 0.01m]);

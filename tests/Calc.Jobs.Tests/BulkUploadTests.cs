@@ -22,20 +22,12 @@ public sealed class BulkUploadTests(RedisServer redis, RabbitMqServer broker) : 
         return (response.StatusCode, JsonNode.Parse(await response.Content.ReadAsStringAsync(Token))!.AsObject());
     }
 
-    private static async Task<JsonObject> WaitForBatchAsync(JobsClient api, string batchId, TimeSpan limit)
-    {
-        var deadline = DateTime.UtcNow + limit;
-        while (true)
-        {
-            var progress = (await api.Http.GetFromJsonAsync<JsonObject>($"/jobs/batches/{batchId}", Token))!;
-            if (progress["finished"]!.GetValue<bool>() || DateTime.UtcNow > deadline)
-            {
-                return progress;
-            }
+    private static Task<JsonObject> WaitForBatchAsync(JobsClient api, string batchId, TimeSpan limit) =>
+        WaitForBatchAsync(api, batchId, progress => progress["finished"]!.GetValue<bool>(), limit, "the batch to finish");
 
-            await Task.Delay(100, Token);
-        }
-    }
+    private static Task<JsonObject> WaitForBatchAsync(JobsClient api, string batchId, Func<JsonObject, bool> condition, TimeSpan limit, string waitingFor) =>
+        Eventually.ValueAsync(async () => (await api.Http.GetFromJsonAsync<JsonObject>($"/jobs/batches/{batchId}", Token))!, condition, limit, waitingFor,
+            progress => progress.ToJsonString(), TimeSpan.FromMilliseconds(100), Token);
 
     [Fact]
     public async Task Invalid_rows_are_reported_with_row_line_field_and_message_and_valid_rows_still_become_jobs()
@@ -95,14 +87,9 @@ public sealed class BulkUploadTests(RedisServer redis, RabbitMqServer broker) : 
 
         // The one-day jobs are gone once 3 s have passed, whether they ran first or not; wait for that and the rest done.
         var batchId = body["batchId"]!.GetValue<string>();
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(120);
-        JsonObject progress;
-        do
-        {
-            await Task.Delay(200, Token);
-            progress = (await api.Http.GetFromJsonAsync<JsonObject>($"/jobs/batches/{batchId}", Token))!;
-        }
-        while ((progress["jobs"]!["expired"]!.GetValue<int>() < 100 || progress["jobs"]!["done"]!.GetValue<int>() < 1000) && DateTime.UtcNow < deadline);
+        var progress = await WaitForBatchAsync(api, batchId,
+            p => p["jobs"]!["expired"]!.GetValue<int>() >= 100 && p["jobs"]!["done"]!.GetValue<int>() >= 1000,
+            TimeSpan.FromSeconds(120), "100 jobs expired and 1000 done");
 
         var jobs = progress["jobs"]!.AsObject().ToDictionary(p => p.Key, p => p.Value!.GetValue<int>(), StringComparer.Ordinal);
         (jobs["done"], jobs["expired"], jobs.Values.Sum()).ShouldBe((1000, 100, 1100), progress.ToJsonString());

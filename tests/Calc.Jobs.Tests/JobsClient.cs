@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
+using Calc.Testing;
 
 namespace Calc.Jobs.Tests;
 
@@ -46,25 +47,9 @@ public sealed class JobsClient(HttpClient http)
     public async Task<JsonObject> WaitForFinalAsync(string id, TimeSpan? limit = null) =>
         await WaitForAsync(id, j => Status(j) is "done" or "failed" or "timed_out" or "cancelled", limit);
 
-    public async Task<JsonObject> WaitForAsync(string id, Func<JsonObject, bool> condition, TimeSpan? limit = null)
-    {
-        var deadline = DateTime.UtcNow + (limit ?? TimeSpan.FromSeconds(30));
-        while (true)
-        {
-            var job = await GetAsync(id);
-            if (condition(job))
-            {
-                return job;
-            }
-
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"Job {id} did not reach the expected state: {job.ToJsonString()}");
-            }
-
-            await Task.Delay(50, Token);
-        }
-    }
+    public Task<JsonObject> WaitForAsync(string id, Func<JsonObject, bool> condition, TimeSpan? limit = null) =>
+        Eventually.ValueAsync(() => GetAsync(id), condition, limit ?? TimeSpan.FromSeconds(30), $"job {id} to reach the expected state",
+            job => job.ToJsonString(), cancellationToken: Token);
 
     public static string Status(JsonObject job) => job["status"]!.GetValue<string>();
 

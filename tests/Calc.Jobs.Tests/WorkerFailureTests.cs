@@ -93,21 +93,21 @@ public sealed class WorkerFailureTests(RedisServer redis, RabbitMqServer broker)
         TestContext.Current.SendDiagnosticMessage($"RabbitMQ restarted in {ownBroker.StartDuration.TotalSeconds:F1} s");
 
         // While the connections recover, new jobs may be refused with 503 (not stored); those accepted must all finish.
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        for (var i = 0; i < 5 && DateTime.UtcNow < deadline;)
-        {
-            var (status, body) = await api.PostBudgetAsync(new { daysOnline = 5, budget = 100m + i });
-            if (status == HttpStatusCode.Accepted)
+        var acceptedAfterRestart = 0;
+        await Eventually.TrueAsync(
+            async () =>
             {
+                var (status, body) = await api.PostBudgetAsync(new { daysOnline = 5, budget = 100m + acceptedAfterRestart });
+                if (status != HttpStatusCode.Accepted)
+                {
+                    status.ShouldBe(HttpStatusCode.ServiceUnavailable, body.ToJsonString());
+                    return false;
+                }
+
                 accepted.Add(body["id"]!.GetValue<string>());
-                i++;
-            }
-            else
-            {
-                status.ShouldBe(HttpStatusCode.ServiceUnavailable, body.ToJsonString());
-                await Task.Delay(200, Token);
-            }
-        }
+                return ++acceptedAfterRestart == 5;
+            },
+            TimeSpan.FromSeconds(30), "5 jobs accepted while the connections recover", every: TimeSpan.FromMilliseconds(200), cancellationToken: Token);
 
         accepted.Count.ShouldBe(25);
         foreach (var id in accepted)

@@ -61,19 +61,9 @@ public sealed class MetricsTests(CacheServerProcess cache)
             finalize.StatusCode.ShouldBe(HttpStatusCode.Accepted);
         }
 
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        string? status;
-        do
-        {
-            var calculation = await http.GetFromJsonAsync<JsonObject>(new Uri($"/calculations/{id}", UriKind.Relative), Token);
-            status = calculation!["status"]!.GetValue<string>();
-            if (status != "done")
-            {
-                DateTime.UtcNow.ShouldBeLessThan(deadline, $"the calculation is still {status}");
-                await Task.Delay(100, Token);
-            }
-        }
-        while (status != "done");
+        await Eventually.ValueAsync(
+            async () => (await http.GetFromJsonAsync<JsonObject>(new Uri($"/calculations/{id}", UriKind.Relative), Token))!["status"]!.GetValue<string>(),
+            status => status == "done", TimeSpan.FromSeconds(30), "the calculation to be done", every: TimeSpan.FromMilliseconds(100), cancellationToken: Token);
 
         await using var prometheus = await PrometheusServer.StartAsync([instance.BaseAddress.Authority]);
         var admitted = await prometheus.WaitForSeriesAsync("calc_calculation_admissions_total{calc_outcome=\"admitted\",calc_priority=\"normal\"}", TimeSpan.FromSeconds(30), Token);

@@ -136,22 +136,6 @@ public sealed class TracePropagationTests(CacheServerProcess cache, RabbitMqServ
     private static string? TraceIdOf(ReceivedRequest request) =>
         request.Headers.TryGetValue("traceparent", out var value) && value.Length == 55 ? value[3..35] : null;
 
-    private static async Task<ReceivedRequest> WaitForCallbackAsync(HttpReceiver receiver, string path)
-    {
-        var deadline = DateTime.UtcNow + Generous;
-        while (true)
-        {
-            if (receiver.Received.FirstOrDefault(r => r.Path == path) is { } received)
-            {
-                return received;
-            }
-
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"No callback at {path} within {Generous}.");
-            }
-
-            await Task.Delay(100, Token);
-        }
-    }
+    private static Task<ReceivedRequest> WaitForCallbackAsync(HttpReceiver receiver, string path) =>
+        receiver.WaitForAsync(r => r.Path == path, Generous);
 }

@@ -97,22 +97,8 @@ public sealed class GatewayCluster : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(gateway);
         ArgumentNullException.ThrowIfNull(condition);
-        var deadline = DateTime.UtcNow + limit;
-        while (true)
-        {
-            var instances = await InstancesAsync(gateway, service, cancellationToken);
-            if (condition(instances))
-            {
-                return instances;
-            }
-
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"Not within {limit}: {what}. Gateway view: {string.Join(", ", instances.Keys)}\n{gateway.Output}");
-            }
-
-            await Task.Delay(100, cancellationToken);
-        }
+        return await Eventually.ValueAsync(() => InstancesAsync(gateway, service, cancellationToken), condition, limit, what,
+            instances => $"gateway view: {string.Join(", ", instances.Keys)}\n{gateway.Output}", TimeSpan.FromMilliseconds(100), cancellationToken);
     }
 
     /// <summary>Waits until the first gateway routes to exactly the given instances of <paramref name="service"/>.</summary>

@@ -104,24 +104,9 @@ public sealed class HttpReceiver : IAsyncDisposable
     }
 
     /// <summary>Waits until a request matching <paramref name="match"/> arrived, and returns it.</summary>
-    public async Task<ReceivedRequest> WaitForAsync(Func<ReceivedRequest, bool> match, TimeSpan? within = null)
-    {
-        var deadline = DateTime.UtcNow + (within ?? TimeSpan.FromSeconds(30));
-        while (true)
-        {
-            if (Received.FirstOrDefault(match) is { } found)
-            {
-                return found;
-            }
-
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"No matching request arrived; received: {string.Join("\n", Received)}");
-            }
-
-            await Task.Delay(50);
-        }
-    }
+    public async Task<ReceivedRequest> WaitForAsync(Func<ReceivedRequest, bool> match, TimeSpan? within = null) =>
+        (await Eventually.ValueAsync(() => Task.FromResult(Received.FirstOrDefault(match)), found => found is not null, within ?? TimeSpan.FromSeconds(30),
+            "a matching request", _ => "received: " + string.Join("\n", Received), cancellationToken: CancellationToken.None))!;
 
     /// <inheritdoc />
     public async ValueTask DisposeAsync() => await StopAsync();

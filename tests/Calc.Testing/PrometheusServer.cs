@@ -92,28 +92,19 @@ public sealed class PrometheusServer : IAsyncDisposable
     private async Task WaitUntilReadyAsync(TimeSpan within)
     {
         using var http = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(5) };
-        var deadline = DateTime.UtcNow + within;
-        while (true)
+        await Eventually.TrueAsync(IsReadyAsync, within, "Prometheus to be ready", () => "\n" + Output, TimeSpan.FromMilliseconds(200), CancellationToken.None);
+
+        async Task<bool> IsReadyAsync()
         {
             try
             {
                 using var response = await http.GetAsync(new Uri("-/ready", UriKind.Relative));
-                if (response.IsSuccessStatusCode)
-                {
-                    return;
-                }
+                return response.IsSuccessStatusCode;
             }
             catch (HttpRequestException)
             {
-                // Asked again below.
+                return false; // asked again
             }
-
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"Prometheus was not ready within {within}.\n{Output}");
-            }
-
-            await Task.Delay(200);
         }
     }
 
@@ -126,25 +117,9 @@ public sealed class PrometheusServer : IAsyncDisposable
     }
 
     /// <summary>Polls <paramref name="query"/> until it returns at least one series; fails after <paramref name="within"/>.</summary>
-    public async Task<JsonArray> WaitForSeriesAsync(string query, TimeSpan within, CancellationToken cancellationToken = default)
-    {
-        var deadline = DateTime.UtcNow + within;
-        while (true)
-        {
-            var result = await QueryAsync(query, cancellationToken);
-            if (result.Count > 0)
-            {
-                return result;
-            }
-
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"Prometheus returned no series for {query} within {within}.\n{Output}");
-            }
-
-            await Task.Delay(250, cancellationToken);
-        }
-    }
+    public Task<JsonArray> WaitForSeriesAsync(string query, TimeSpan within, CancellationToken cancellationToken = default) =>
+        Eventually.ValueAsync(() => QueryAsync(query, cancellationToken), result => result.Count > 0, within, $"a series for {query}",
+            _ => "no series\n" + Output, TimeSpan.FromMilliseconds(250), cancellationToken);
 
     public async ValueTask DisposeAsync()
     {

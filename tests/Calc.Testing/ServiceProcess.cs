@@ -35,19 +35,9 @@ public sealed class ServiceProcess : IAsyncDisposable
     /// Waits until the process has printed <paramref name="text"/> (its log lines reach us asynchronously, after the
     /// fact they report: assert on them through this, not on <see cref="Output"/> directly).
     /// </summary>
-    public async Task WaitForOutputAsync(string text, TimeSpan? within = null)
-    {
-        var deadline = DateTime.UtcNow + (within ?? TimeSpan.FromSeconds(10));
-        while (!Output.Contains(text, StringComparison.OrdinalIgnoreCase))
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"The process did not print '{text}':\n{Output}");
-            }
-
-            await Task.Delay(50);
-        }
-    }
+    public Task WaitForOutputAsync(string text, TimeSpan? within = null) =>
+        Eventually.TrueAsync(() => Output.Contains(text, StringComparison.OrdinalIgnoreCase), within ?? TimeSpan.FromSeconds(10),
+            $"the process to print '{text}'", () => "\n" + Output, cancellationToken: CancellationToken.None);
 
     /// <summary>
     /// Starts the app built from <paramref name="projectDirectory"/> (relative to the repository root, e.g.
@@ -132,8 +122,9 @@ public sealed class ServiceProcess : IAsyncDisposable
     private async Task WaitUntilReadyAsync(TimeSpan limit)
     {
         using var http = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(2) };
-        var deadline = DateTime.UtcNow + limit;
-        while (DateTime.UtcNow < deadline)
+        await Eventually.TrueAsync(IsReadyAsync, limit, "/health/ready to answer 200", () => "\n" + Output, TimeSpan.FromMilliseconds(100), CancellationToken.None);
+
+        async Task<bool> IsReadyAsync()
         {
             if (_process.HasExited)
             {
@@ -143,23 +134,16 @@ public sealed class ServiceProcess : IAsyncDisposable
             try
             {
                 using var response = await http.GetAsync(new Uri("/health/ready", UriKind.Relative));
-                if (response.StatusCode == HttpStatusCode.OK)
-                {
-                    return;
-                }
+                return response.StatusCode == HttpStatusCode.OK;
             }
             catch (HttpRequestException)
             {
-                // Not listening yet.
+                return false; // not listening yet
             }
             catch (TaskCanceledException)
             {
-                // Slow to answer while starting.
+                return false; // slow to answer while starting
             }
-
-            await Task.Delay(100);
         }
-
-        throw new TimeoutException($"The process was not ready within {limit}:\n{Output}");
     }
 }

@@ -48,45 +48,13 @@ internal sealed partial class RespSession
 
     private void Set()
     {
-        bool nx = false, xx = false, get = false, keepTtl = false;
-        var expireKind = ExpireKind.None;
-        long expiresAt = 0;
-        for (var i = 3; i < _req.Count; i++)
+        if (!TryParseStringOptions(3, StringOptions.ForSet, "set", out var options, out var expiresAt))
         {
-            ExpireKind kind;
-            if (Is(i, "NX"u8) && !xx)
-            {
-                nx = true;
-            }
-            else if (Is(i, "XX"u8) && !nx)
-            {
-                xx = true;
-            }
-            else if (Is(i, "GET"u8))
-            {
-                get = true;
-            }
-            else if (Is(i, "KEEPTTL"u8) && expireKind == ExpireKind.None)
-            {
-                keepTtl = true;
-            }
-            else if ((kind = ParseExpireKind(i)) != ExpireKind.None && expireKind == ExpireKind.None && !keepTtl && i + 1 < _req.Count)
-            {
-                if (!TryComputeExpiry(kind, i + 1, "set", out expiresAt))
-                {
-                    return;
-                }
-
-                expireKind = kind;
-                i++;
-            }
-            else
-            {
-                _w.WriteRaw(Replies.SyntaxError);
-                return;
-            }
+            return;
         }
 
+        bool nx = options.HasFlag(StringOptions.Nx), xx = options.HasFlag(StringOptions.Xx), get = options.HasFlag(StringOptions.Get);
+        var keepTtl = options.HasFlag(StringOptions.KeepTtl);
         var key = _req[1];
         var shard = _keyspace.ShardFor(key);
         lock (shard)
@@ -464,31 +432,9 @@ internal sealed partial class RespSession
 
     private void GetEx()
     {
-        var persist = false;
-        var kind = ExpireKind.None;
-        long expiresAt = 0;
-        for (var i = 2; i < _req.Count; i++)
+        if (!TryParseStringOptions(2, StringOptions.ForGetEx, "getex", out var options, out var expiresAt))
         {
-            ExpireKind k;
-            if (Is(i, "PERSIST"u8) && kind == ExpireKind.None && !persist)
-            {
-                persist = true;
-            }
-            else if ((k = ParseExpireKind(i)) != ExpireKind.None && kind == ExpireKind.None && !persist && i + 1 < _req.Count)
-            {
-                if (!TryComputeExpiry(k, i + 1, "getex", out expiresAt))
-                {
-                    return;
-                }
-
-                kind = k;
-                i++;
-            }
-            else
-            {
-                _w.WriteRaw(Replies.SyntaxError);
-                return;
-            }
+            return;
         }
 
         var key = _req[1];
@@ -509,11 +455,11 @@ internal sealed partial class RespSession
             }
 
             _w.WriteBulk(value);
-            if (persist)
+            if (options.HasFlag(StringOptions.Persist))
             {
                 shard.SetExpiry(entry, 0);
             }
-            else if (kind != ExpireKind.None)
+            else if (expiresAt != 0)
             {
                 shard.SetExpiry(entry, expiresAt);
             }
@@ -656,7 +602,79 @@ internal sealed partial class RespSession
         }
     }
 
-    // --- expiry options shared by SET, GETEX ----------------------------------------------------------------------
+    // --- the options of SET and GETEX -------------------------------------------------------------------------------
+
+    /// <summary>The flags SET and GETEX take besides an expiry.</summary>
+    [Flags]
+    private enum StringOptions
+    {
+        None = 0,
+        Nx = 1,
+        Xx = 2,
+        Get = 4,
+        KeepTtl = 8,
+        Persist = 16,
+
+        /// <summary>What SET takes.</summary>
+        ForSet = Nx | Xx | Get | KeepTtl,
+
+        /// <summary>What GETEX takes.</summary>
+        ForGetEx = Persist,
+    }
+
+    /// <summary>
+    /// Reads the options from <paramref name="start"/> on as Redis's parseExtendedStringArgumentsOrReply does: any of
+    /// the <paramref name="accepted"/> flags, and at most one kind of expiry (EX, PX, EXAT or PXAT; the same kind again
+    /// replaces the value) that neither KEEPTTL nor PERSIST may come with, NX not with XX. The expiry's value is checked
+    /// after every option was read, so a syntax error anywhere wins over a bad number. <paramref name="expiresAt"/> is
+    /// the absolute expiry in Unix milliseconds, 0 when none was given. False once the error reply is written.
+    /// </summary>
+    private bool TryParseStringOptions(int start, StringOptions accepted, string command, out StringOptions options, out long expiresAt)
+    {
+        options = StringOptions.None;
+        expiresAt = 0;
+        var kind = ExpireKind.None;
+        var valueIndex = 0;
+        for (var i = start; i < _req.Count; i++)
+        {
+            var flag = ParseStringOption(i) & accepted;
+            ExpireKind expiry;
+            if (flag != StringOptions.None && !ConflictsWith(flag, options, kind))
+            {
+                options |= flag;
+            }
+            else if ((expiry = ParseExpireKind(i)) != ExpireKind.None && (kind == ExpireKind.None || kind == expiry)
+                     && (options & (StringOptions.KeepTtl | StringOptions.Persist)) == 0 && i + 1 < _req.Count)
+            {
+                kind = expiry;
+                valueIndex = ++i;
+            }
+            else
+            {
+                _w.WriteRaw(Replies.SyntaxError);
+                return false;
+            }
+        }
+
+        return kind == ExpireKind.None || TryComputeExpiry(kind, valueIndex, command, out expiresAt);
+
+        static bool ConflictsWith(StringOptions flag, StringOptions options, ExpireKind kind) => flag switch
+        {
+            StringOptions.Nx => options.HasFlag(StringOptions.Xx),
+            StringOptions.Xx => options.HasFlag(StringOptions.Nx),
+            StringOptions.KeepTtl => kind != ExpireKind.None || options.HasFlag(StringOptions.Persist),
+            StringOptions.Persist => kind != ExpireKind.None || options.HasFlag(StringOptions.KeepTtl),
+            _ => false,
+        };
+    }
+
+    private StringOptions ParseStringOption(int index) =>
+        Is(index, "NX"u8) ? StringOptions.Nx
+        : Is(index, "XX"u8) ? StringOptions.Xx
+        : Is(index, "GET"u8) ? StringOptions.Get
+        : Is(index, "KEEPTTL"u8) ? StringOptions.KeepTtl
+        : Is(index, "PERSIST"u8) ? StringOptions.Persist
+        : StringOptions.None;
 
     private enum ExpireKind
     {

@@ -1,5 +1,6 @@
 using System.Net;
 using Calc.Cache.Storage;
+using Calc.Epoll;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.IO.Pipelines;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
+using Calc.Epoll;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Http.Features;
@@ -228,7 +229,7 @@ internal sealed class EpollConnection : ConnectionContext, IConnectionIdFeature,
         }
     }
 
-    private unsafe void OnReadable()
+    private void OnReadable()
     {
         if (_inputEnd == _input.Length && !MakeInputRoom())
         {
@@ -236,12 +237,7 @@ internal sealed class EpollConnection : ConnectionContext, IConnectionIdFeature,
             return;
         }
 
-        nint received;
-        fixed (byte* p = &_input[_inputEnd])
-        {
-            received = Native.Recv(_fd, p, _input.Length - _inputEnd, 0);
-        }
-
+        var received = Native.Receive(_fd, _input.AsSpan(_inputEnd));
         if (received > 0)
         {
             _inputEnd += (int)received;
@@ -259,9 +255,9 @@ internal sealed class EpollConnection : ConnectionContext, IConnectionIdFeature,
             return;
         }
 
-        if (received < 0 && Marshal.GetLastSystemError() is Native.EAgain or Native.EIntr)
+        if (received == -1)
         {
-            return;
+            return; // nothing there yet
         }
 
         if (received == 0)

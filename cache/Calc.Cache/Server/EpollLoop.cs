@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Net.Sockets;
 using System.Runtime.InteropServices;
+using Calc.Epoll;
 
 namespace Calc.Cache.Server;
 
@@ -20,19 +20,15 @@ namespace Calc.Cache.Server;
 /// </summary>
 internal sealed unsafe class EpollLoop
 {
-    private const int MaxEvents = 256;
-
     private readonly EpollLoopGroup _group;
-    private readonly int _epoll;
+    private readonly EpollInstance _epoll = new();
     private readonly Thread _thread;
     private readonly ConcurrentQueue<EpollConnection> _posted = new();
-    private readonly Lock _wakeGate = new();
     private readonly HashSet<EpollConnection> _connections = [];
     private readonly List<EpollConnection> _stalled = [];
     private readonly List<EpollConnection> _sendQueue = [];
     private readonly List<GCHandle<EpollConnection>> _released = [];
     private readonly List<(EpollConnection Connection, long Work)> _moveCandidates = [];
-    private int _wakeFd;
     private int _wakePending;
     private volatile bool _stopping;
     private volatile int _loadPermille;
@@ -48,14 +44,6 @@ internal sealed unsafe class EpollLoop
     {
         _group = group;
         Index = index;
-        _epoll = Native.EpollCreate1(Native.EpollCloexec);
-        _wakeFd = Native.EventFd(0, Native.EfdNonBlock | Native.EfdCloexec);
-        if (_epoll < 0 || _wakeFd < 0)
-        {
-            throw new SocketException(Marshal.GetLastPInvokeError());
-        }
-
-        Control(_wakeFd, 0, Native.EpollCtlAdd, Native.EpollIn); // data 0: no connection handle is ever 0
         _thread = new Thread(Run) { IsBackground = true, Name = $"Calc.Cache epoll {index}" };
         _thread.Start();
     }
@@ -105,24 +93,9 @@ internal sealed unsafe class EpollLoop
     /// <summary>Waits up to 5 s for the loop thread to close the connections it still has and its descriptors.</summary>
     public void Join() => _thread.Join(TimeSpan.FromSeconds(5));
 
-    private void Wake()
-    {
-        // Under the gate: a post racing with the loop's exit must not write to a closed (maybe reused) descriptor.
-        lock (_wakeGate)
-        {
-            if (_wakeFd >= 0)
-            {
-                ulong one = 1;
-                _ = Native.Write(_wakeFd, &one, sizeof(ulong));
-            }
-        }
-    }
+    private void Wake() => _epoll.Wake();
 
-    public void Control(int fd, nint data, int op, uint events)
-    {
-        var ev = new Native.EpollEvent { Events = events, Data = (ulong)data };
-        _ = Native.EpollCtl(_epoll, op, fd, &ev);
-    }
+    public void Control(int fd, nint data, int op, uint events) => _epoll.Control(fd, (ulong)data, op, events);
 
     /// <summary>Loop thread: <paramref name="connection"/> has replies to send once this round of events is handled.</summary>
     public void QueueSend(EpollConnection connection) => _sendQueue.Add(connection);
@@ -157,13 +130,13 @@ internal sealed unsafe class EpollLoop
 
     private void Run()
     {
-        var events = (Native.EpollEvent*)NativeMemory.Alloc(MaxEvents, (nuint)sizeof(Native.EpollEvent));
+        var events = _epoll.Events;
         var nextStallCheck = 0L;
         var lastWork = 0L;
         _windowStart = Stopwatch.GetTimestamp();
         while (!_stopping)
         {
-            var count = Wait(events, lastWork);
+            var count = Wait(lastWork);
             for (var i = 0; i < count; i++)
             {
                 var data = (nint)events[i].Data;
@@ -244,27 +217,20 @@ internal sealed unsafe class EpollLoop
         }
 
         ReleaseHandles();
-        lock (_wakeGate)
-        {
-            _ = Native.Close(_wakeFd);
-            _wakeFd = -1;
-        }
-
-        _ = Native.Close(_epoll);
-        NativeMemory.Free(events);
+        _epoll.Close();
     }
 
     /// <summary>
     /// The next events: polled without sleeping for a while after the last round that had work, then waited for
     /// (at most a window while the loop has connections, so its load stays current; the time counts as idle).
     /// </summary>
-    private int Wait(Native.EpollEvent* events, long lastWork)
+    private int Wait(long lastWork)
     {
         var start = Stopwatch.GetTimestamp();
         var count = 0;
         if (_group.BusyPollTicks > 0)
         {
-            while ((count = Native.EpollWait(_epoll, events, MaxEvents, 0)) == 0
+            while ((count = _epoll.Wait(0)) == 0
                 && Stopwatch.GetTimestamp() - lastWork < _group.BusyPollTicks)
             {
             }
@@ -277,7 +243,7 @@ internal sealed unsafe class EpollLoop
                 _loadPermille = _previousLoadPermille = 0;
             }
 
-            count = Native.EpollWait(_epoll, events, MaxEvents, _connections.Count == 0 ? -1 : EpollLoopGroup.WindowMs);
+            count = _epoll.Wait(_connections.Count == 0 ? -1 : EpollLoopGroup.WindowMs);
         }
 
         _windowIdle += Stopwatch.GetTimestamp() - start;
@@ -320,8 +286,7 @@ internal sealed unsafe class EpollLoop
 
     private void DrainPosted()
     {
-        ulong value;
-        _ = Native.Read(_wakeFd, &value, sizeof(ulong));
+        _epoll.ConsumeWake();
         // Before draining, and a full fence: the queue must not be read before the flag is cleared (a plain store may
         // be delayed past the reads on x64), or a post in between would find the flag set and wake nobody.
         Interlocked.Exchange(ref _wakePending, 0);

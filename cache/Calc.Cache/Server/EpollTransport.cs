@@ -1,6 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
-using System.Runtime.InteropServices;
+using Calc.Epoll;
 using Microsoft.AspNetCore.Connections;
 
 namespace Calc.Cache.Server;
@@ -26,30 +26,13 @@ internal sealed class EpollTransportFactory(CacheServerOptions options) : IConne
     public IReadOnlyList<IoThreadStats> Stats => _loops.IsValueCreated ? _loops.Value.Stats : [];
 
     /// <summary>True where the epoll transport can run (Linux on x64: the packed <c>epoll_event</c> layout).</summary>
-    public static bool IsSupported => OperatingSystem.IsLinux() && RuntimeInformation.ProcessArchitecture == Architecture.X64;
+    public static bool IsSupported => EpollInstance.IsSupported;
 
     public bool CanBind(EndPoint endpoint) => endpoint is IPEndPoint;
 
     public ValueTask<IConnectionListener> BindAsync(EndPoint endpoint, CancellationToken cancellationToken = default)
     {
-        var ip = (IPEndPoint)endpoint;
-        var socket = new Socket(ip.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
-        try
-        {
-            if (ip.Address.Equals(IPAddress.IPv6Any))
-            {
-                socket.DualMode = true;
-            }
-
-            socket.Bind(ip);
-            socket.Listen(512);
-        }
-        catch
-        {
-            socket.Dispose();
-            throw;
-        }
-
+        var socket = ListenSocket.Bind((IPEndPoint)endpoint, reuseAddress: false);
         return ValueTask.FromResult<IConnectionListener>(new EpollListener(socket, _loops.Value, options.MaxInputBytes));
     }
 
@@ -70,28 +53,8 @@ internal sealed class EpollListener(Socket socket, EpollLoopGroup loops, long ma
 
     public async ValueTask<ConnectionContext?> AcceptAsync(CancellationToken cancellationToken = default)
     {
-        while (true)
-        {
-            Socket accepted;
-            try
-            {
-                accepted = await socket.AcceptAsync(cancellationToken);
-            }
-            catch (ObjectDisposedException)
-            {
-                return null;
-            }
-            catch (SocketException ex) when (ex.SocketErrorCode is SocketError.OperationAborted or SocketError.Interrupted or SocketError.InvalidArgument)
-            {
-                return null;
-            }
-            catch (SocketException)
-            {
-                continue; // e.g. the client reset before we accepted: take the next one
-            }
-
-            return new EpollConnection(accepted, loops.PickForNewConnection(), maxReadBufferSize);
-        }
+        var accepted = await ListenSocket.AcceptAsync(socket, cancellationToken);
+        return accepted is null ? null : new EpollConnection(accepted, loops.PickForNewConnection(), maxReadBufferSize);
     }
 
     public ValueTask UnbindAsync(CancellationToken cancellationToken = default)
@@ -105,66 +68,4 @@ internal sealed class EpollListener(Socket socket, EpollLoopGroup loops, long ma
         socket.Dispose();
         return ValueTask.CompletedTask;
     }
-}
-
-/// <summary>
-/// The few libc calls the epoll transport needs (Linux x64). The per-request ones do not ask the marshaller for
-/// SetLastError (which clears errno before and copies it after every call); callers read errno with
-/// <see cref="Marshal.GetLastSystemError"/> only after a call returned -1 (which always sets it), right after the
-/// call, the same way the generated SetLastError code reads it.
-/// </summary>
-internal static unsafe partial class Native
-{
-    public const int EpollCloexec = 0x80000;
-    public const int EpollCtlAdd = 1;
-    public const int EpollCtlDel = 2;
-    public const int EpollCtlMod = 3;
-    public const uint EpollIn = 0x001;
-    public const uint EpollOut = 0x004;
-    public const uint EpollErr = 0x008;
-    public const uint EpollHup = 0x010;
-    public const uint EpollRdHup = 0x2000;
-    public const int MsgNoSignal = 0x4000;
-    public const int EIntr = 4;
-    public const int EAgain = 11;
-    public const int EfdNonBlock = 0x800;
-    public const int EfdCloexec = 0x80000;
-
-    [StructLayout(LayoutKind.Sequential, Pack = 4)]
-    public struct EpollEvent
-    {
-        public uint Events;
-        public ulong Data;
-    }
-
-    /// <summary>Ends the process at once (no managed shutdown handlers).</summary>
-    [LibraryImport("libc", EntryPoint = "_exit")]
-    public static partial void Exit(int status);
-
-    [LibraryImport("libc", EntryPoint = "epoll_create1", SetLastError = true)]
-    public static partial int EpollCreate1(int flags);
-
-    [LibraryImport("libc", EntryPoint = "epoll_ctl")]
-    public static partial int EpollCtl(int epfd, int op, int fd, EpollEvent* ev);
-
-    [LibraryImport("libc", EntryPoint = "epoll_wait")]
-    public static partial int EpollWait(int epfd, EpollEvent* events, int maxEvents, int timeout);
-
-    [LibraryImport("libc", EntryPoint = "eventfd", SetLastError = true)]
-    public static partial int EventFd(uint initialValue, int flags);
-
-    [LibraryImport("libc", EntryPoint = "read")]
-    public static partial nint Read(int fd, void* buffer, nint length);
-
-    [LibraryImport("libc", EntryPoint = "write")]
-    public static partial nint Write(int fd, void* buffer, nint length);
-
-    [LibraryImport("libc", EntryPoint = "close")]
-    public static partial int Close(int fd);
-
-    [LibraryImport("libc", EntryPoint = "recv")]
-    public static partial nint Recv(int fd, byte* buffer, nint length, int flags);
-
-    [LibraryImport("libc", EntryPoint = "send")]
-    public static partial nint Send(int fd, byte* buffer, nint length, int flags);
 }

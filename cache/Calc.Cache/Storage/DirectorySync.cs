@@ -1,5 +1,5 @@
 using System.Runtime.InteropServices;
-using Calc.Cache.Server;
+using Calc.Epoll;
 
 namespace Calc.Cache.Storage;
 

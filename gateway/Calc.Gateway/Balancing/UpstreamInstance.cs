@@ -1,6 +1,6 @@
 using System.Net;
 using System.Text;
-using Calc.Discovery;
+using Calc.Core.Discovery;
 using Calc.Gateway.Forwarding;
 using Calc.Gateway.Registry;
 using Polly;

@@ -1,8 +1,8 @@
 using System.Buffers;
 using System.Net.Http;
 using System.Text;
-using Calc.Discovery;
-using Calc.Hosting;
+using Calc.Core.Discovery;
+using Calc.Core.Hosting;
 using Polly.Timeout;
 using static Calc.Gateway.FastLane.HttpHeads;
 

@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using System.Text;
 using System.Threading.RateLimiting;
+using Calc.Epoll;
 using Calc.Gateway.Balancing;
 
 namespace Calc.Gateway.FastLane;

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
+using Calc.Epoll;
 
 namespace Calc.Gateway.FastLane;
 
@@ -18,11 +19,9 @@ internal interface IEventTarget
 /// </summary>
 internal sealed unsafe partial class EventLoop
 {
-    private const int MaxEvents = 256;
     private const int ScanIntervalMs = 20;
 
-    private readonly int _epoll;
-    private readonly int _wakeFd;
+    private readonly EpollInstance _epoll = new();
     private readonly FastLaneServices _lane;
     private readonly ConcurrentQueue<(Socket Socket, FastLaneListener Listener)> _adopted = new();
     private readonly List<GCHandle> _released = [];
@@ -38,15 +37,6 @@ internal sealed unsafe partial class EventLoop
     public EventLoop(int index, FastLaneServices lane)
     {
         _lane = lane;
-        _epoll = Native.EpollCreate1(Native.EpollCloexec);
-        _wakeFd = Native.EventFd(0, Native.EfdNonBlock | Native.EfdCloexec);
-        if (_epoll < 0 || _wakeFd < 0)
-        {
-            throw new SocketException(Marshal.GetLastPInvokeError());
-        }
-
-        var wake = new Native.EpollEvent { Events = Native.EpollIn, Data = 0 };
-        _ = Native.EpollCtl(_epoll, Native.EpollCtlAdd, _wakeFd, &wake);
         new Thread(Run) { IsBackground = true, Name = $"Calc.Gateway fast lane {index}" }.Start();
     }
 
@@ -101,22 +91,17 @@ internal sealed unsafe partial class EventLoop
     public GCHandle Register(int fd, IEventTarget target, uint events)
     {
         var handle = GCHandle.Alloc(target);
-        var ev = new Native.EpollEvent { Events = events, Data = (ulong)GCHandle.ToIntPtr(handle) };
-        _ = Native.EpollCtl(_epoll, Native.EpollCtlAdd, fd, &ev);
+        _epoll.Control(fd, (ulong)GCHandle.ToIntPtr(handle), Native.EpollCtlAdd, events);
         return handle;
     }
 
-    public void Modify(int fd, GCHandle handle, uint events)
-    {
-        var ev = new Native.EpollEvent { Events = events, Data = (ulong)GCHandle.ToIntPtr(handle) };
-        _ = Native.EpollCtl(_epoll, Native.EpollCtlMod, fd, &ev);
-    }
+    public void Modify(int fd, GCHandle handle, uint events) =>
+        _epoll.Control(fd, (ulong)GCHandle.ToIntPtr(handle), Native.EpollCtlMod, events);
 
     /// <summary>Stops watching <paramref name="fd"/>; the handle is freed after the current batch (later events in it may still name it).</summary>
     public void Unregister(int fd, GCHandle handle)
     {
-        var ev = default(Native.EpollEvent);
-        _ = Native.EpollCtl(_epoll, Native.EpollCtlDel, fd, &ev);
+        _epoll.Control(fd, 0, Native.EpollCtlDel, 0);
         _released.Add(handle);
     }
 
@@ -209,19 +194,15 @@ internal sealed unsafe partial class EventLoop
         }
     }
 
-    private void Wake()
-    {
-        ulong one = 1;
-        _ = Native.Write(_wakeFd, &one, sizeof(ulong));
-    }
+    private void Wake() => _epoll.Wake();
 
     private void Run()
     {
-        var events = (Native.EpollEvent*)NativeMemory.Alloc(MaxEvents, (nuint)sizeof(Native.EpollEvent));
+        var events = _epoll.Events;
         while (true)
         {
             var timeout = _waiting.Count > 0 || _draining ? ScanIntervalMs : 1000;
-            var count = Native.EpollWait(_epoll, events, MaxEvents, timeout);
+            var count = _epoll.Wait(timeout);
             Now = Environment.TickCount64;
             for (var i = 0; i < count; i++)
             {
@@ -269,8 +250,7 @@ internal sealed unsafe partial class EventLoop
 
     private void AdoptQueued()
     {
-        ulong value;
-        _ = Native.Read(_wakeFd, &value, sizeof(ulong));
+        _epoll.ConsumeWake();
         while (_adopted.TryDequeue(out var adopted))
         {
             if (_draining)

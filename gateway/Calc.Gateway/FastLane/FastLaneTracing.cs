@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using Calc.Hosting;
+using Calc.Core.Hosting;
 
 namespace Calc.Gateway.FastLane;
 

@@ -2,8 +2,8 @@ using System.Buffers;
 using System.IO.Pipelines;
 using System.Net;
 using System.Net.Sockets;
-using System.Runtime.InteropServices;
 using System.Threading.Channels;
+using Calc.Epoll;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Microsoft.Extensions.Options;
@@ -30,36 +30,13 @@ internal sealed class FastLaneTransportFactory(FastLaneServices lane, IOptions<P
     private int _listeners;
 
     /// <summary>True where the fast lane can run (Linux on x64: the packed <c>epoll_event</c> layout).</summary>
-    public static bool IsSupported => OperatingSystem.IsLinux() && RuntimeInformation.ProcessArchitecture == Architecture.X64;
+    public static bool IsSupported => EpollInstance.IsSupported;
 
     public bool CanBind(EndPoint endpoint) => endpoint is IPEndPoint;
 
     public ValueTask<IConnectionListener> BindAsync(EndPoint endpoint, CancellationToken cancellationToken = default)
     {
-        var ip = (IPEndPoint)endpoint;
-        var socket = new Socket(ip.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
-        try
-        {
-            if (ip.Address.Equals(IPAddress.IPv6Any))
-            {
-                socket.DualMode = true;
-            }
-
-            socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
-            socket.Bind(ip);
-            socket.Listen(512);
-        }
-        catch (SocketException exception) when (exception.SocketErrorCode == SocketError.AddressAlreadyInUse)
-        {
-            socket.Dispose();
-            throw new AddressInUseException(exception.Message, exception);
-        }
-        catch
-        {
-            socket.Dispose();
-            throw;
-        }
-
+        var socket = ListenSocket.Bind((IPEndPoint)endpoint, reuseAddress: true);
         Interlocked.Increment(ref _listeners);
         return ValueTask.FromResult<IConnectionListener>(new FastLaneListener(socket, _loops.Value, _kestrelSockets, OnListenerDisposed));
     }
@@ -186,24 +163,8 @@ internal sealed class FastLaneListener : IConnectionListener
 
     private async Task AcceptLoopAsync()
     {
-        while (!_stopping.IsCancellationRequested)
+        while (await ListenSocket.AcceptAsync(_socket, _stopping.Token) is { } accepted)
         {
-            Socket accepted;
-            try
-            {
-                accepted = await _socket.AcceptAsync(_stopping.Token);
-            }
-            catch (Exception exception) when (exception is ObjectDisposedException or OperationCanceledException
-                                                  || (exception is SocketException socketException && socketException.SocketErrorCode
-                                                      is SocketError.OperationAborted or SocketError.Interrupted or SocketError.InvalidArgument))
-            {
-                return;
-            }
-            catch (SocketException)
-            {
-                continue; // e.g. the client reset before it was accepted: take the next one
-            }
-
             var loop = _loops[(int)((uint)Interlocked.Increment(ref _next) % (uint)_loops.Length)];
             loop.Adopt(accepted, this);
         }

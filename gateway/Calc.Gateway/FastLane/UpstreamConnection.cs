@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
+using Calc.Epoll;
 
 namespace Calc.Gateway.FastLane;
 

@@ -1,9 +1,9 @@
 using System.Globalization;
 using System.Net;
-using Calc.Discovery;
+using Calc.Core.Discovery;
+using Calc.Core.Idempotency;
 using Calc.Gateway.Balancing;
 using Calc.Gateway.Registry;
-using Calc.Idempotency;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;

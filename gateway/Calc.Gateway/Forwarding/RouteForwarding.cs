@@ -1,5 +1,5 @@
+using Calc.Core.Hosting;
 using Calc.Gateway.Limits;
-using Calc.Hosting;
 using Microsoft.Extensions.Options;
 
 namespace Calc.Gateway.Forwarding;

@@ -1,5 +1,5 @@
 using System.Collections.Concurrent;
-using Calc.Discovery;
+using Calc.Core.Discovery;
 using Calc.Gateway.Balancing;
 using Calc.Gateway.Forwarding;
 using Microsoft.Extensions.Options;

@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
-using Calc.Discovery;
+using Calc.Core.Discovery;
 using Calc.Gateway.Registry;
 using Microsoft.AspNetCore.Http.HttpResults;
 

@@ -1,6 +1,6 @@
-using Calc.Callbacks;
-using Calc.Contracts;
-using Calc.Scheduling;
+using Calc.Calculations.Contracts;
+using Calc.Core.Callbacks;
+using Calc.Core.Scheduling;
 
 namespace Calc.Calculations.Domain;
 

@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Numerics;
-using Calc.Contracts;
+using Calc.Calculations.Contracts;
 using Calc.Numerics;
 
 namespace Calc.Calculations.Domain;

@@ -1,4 +1,5 @@
-using Calc.Contracts;
+using Calc.Calculations.Contracts;
+using Calc.Core.Contracts;
 using Calc.Data;
 
 namespace Calc.Calculations.Domain;

@@ -1,4 +1,4 @@
-using Calc.Hosting;
+using Calc.Core.Hosting;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Calc.Calculations.Domain;

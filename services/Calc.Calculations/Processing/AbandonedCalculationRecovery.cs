@@ -1,8 +1,9 @@
+using Calc.Calculations.Contracts;
 using Calc.Calculations.Domain;
-using Calc.Callbacks;
-using Calc.Contracts;
+using Calc.Core.Callbacks;
+using Calc.Core.Contracts;
+using Calc.Core.Scheduling;
 using Calc.Data;
-using Calc.Scheduling;
 using Microsoft.Extensions.Options;
 
 namespace Calc.Calculations.Processing;

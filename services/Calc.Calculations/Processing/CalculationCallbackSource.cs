@@ -1,7 +1,7 @@
 using System.Text.Json.Serialization;
+using Calc.Calculations.Contracts;
 using Calc.Calculations.Domain;
-using Calc.Callbacks;
-using Calc.Contracts;
+using Calc.Core.Callbacks;
 using Calc.Data;
 
 namespace Calc.Calculations.Processing;

@@ -1,11 +1,11 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using Calc.Calculations.Contracts;
 using Calc.Calculations.Domain;
-using Calc.Callbacks;
-using Calc.Contracts;
+using Calc.Core.Callbacks;
+using Calc.Core.Hosting;
+using Calc.Core.Scheduling;
 using Calc.Data;
-using Calc.Hosting;
-using Calc.Scheduling;
 using Microsoft.Extensions.Options;
 
 namespace Calc.Calculations.Processing;

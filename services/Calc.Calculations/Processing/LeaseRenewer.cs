@@ -1,8 +1,8 @@
+using Calc.Calculations.Contracts;
 using Calc.Calculations.Domain;
-using Calc.Contracts;
+using Calc.Core.Hosting;
+using Calc.Core.Scheduling;
 using Calc.Data;
-using Calc.Hosting;
-using Calc.Scheduling;
 using Microsoft.Extensions.Options;
 
 namespace Calc.Calculations.Processing;

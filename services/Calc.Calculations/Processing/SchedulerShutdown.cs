@@ -1,4 +1,4 @@
-using Calc.Scheduling;
+using Calc.Core.Scheduling;
 
 namespace Calc.Calculations.Processing;
 

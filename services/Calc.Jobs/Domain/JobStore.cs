@@ -1,4 +1,4 @@
-using Calc.Contracts;
+using Calc.Core.Contracts;
 using Calc.Data;
 
 namespace Calc.Jobs.Domain;

@@ -1,8 +1,8 @@
-using Calc.Callbacks;
-using Calc.Contracts;
+using Calc.Core.Callbacks;
+using Calc.Core.Contracts;
+using Calc.Core.Scheduling;
 using Calc.Data;
-using Calc.Queueing;
-using Calc.Scheduling;
+using Calc.Jobs.Queueing;
 using Microsoft.Extensions.Options;
 
 namespace Calc.Jobs.Domain;

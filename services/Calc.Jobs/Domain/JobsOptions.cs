@@ -1,5 +1,5 @@
 using System.ComponentModel.DataAnnotations;
-using Calc.Outbound;
+using Calc.Core.Outbound;
 
 namespace Calc.Jobs.Domain;
 

@@ -1,7 +1,7 @@
-using Calc.Contracts;
+using Calc.Core.Contracts;
 using Calc.Data;
 using Calc.Jobs.Domain;
-using Calc.Queueing;
+using Calc.Jobs.Queueing;
 
 namespace Calc.Jobs.Processing;
 

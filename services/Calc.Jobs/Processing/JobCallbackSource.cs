@@ -1,4 +1,4 @@
-using Calc.Callbacks;
+using Calc.Core.Callbacks;
 using Calc.Data;
 using Calc.Jobs.Domain;
 using Calc.Jobs.Features.Jobs;

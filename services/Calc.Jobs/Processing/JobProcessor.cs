@@ -1,10 +1,10 @@
-using Calc.Callbacks;
-using Calc.Contracts;
+using Calc.Core.Callbacks;
+using Calc.Core.Contracts;
+using Calc.Core.Hosting;
+using Calc.Core.Scheduling;
 using Calc.Data;
-using Calc.Hosting;
 using Calc.Jobs.Domain;
-using Calc.Queueing;
-using Calc.Scheduling;
+using Calc.Jobs.Queueing;
 using Microsoft.Extensions.Options;
 
 namespace Calc.Jobs.Processing;

@@ -1,6 +1,6 @@
+using Calc.Core.Scheduling;
 using Calc.Jobs.Domain;
-using Calc.Queueing;
-using Calc.Scheduling;
+using Calc.Jobs.Queueing;
 using Microsoft.Extensions.Options;
 
 namespace Calc.Jobs.Processing;

@@ -1,9 +1,9 @@
 using System.Text;
 using System.Text.Json;
-using Calc.Callbacks;
+using Calc.Core.Callbacks;
+using Calc.Core.Outbound;
+using Calc.Core.Scheduling;
 using Calc.Jobs.Domain;
-using Calc.Outbound;
-using Calc.Scheduling;
 using Microsoft.Extensions.Options;
 
 namespace Calc.Jobs.Processing;

@@ -1,4 +1,4 @@
-using Calc.Callbacks;
+using Calc.Core.Callbacks;
 
 namespace Calc.Core.Tests.Callbacks;
 

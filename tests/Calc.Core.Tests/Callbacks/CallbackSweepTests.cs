@@ -1,9 +1,9 @@
 using System.Collections.Concurrent;
 using System.Text;
-using Calc.Callbacks;
+using Calc.Core.Callbacks;
+using Calc.Core.Hosting;
 using Calc.Data;
 using Calc.Data.Sqlite;
-using Calc.Hosting;
 using Calc.Testing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -61,25 +61,9 @@ public sealed class CallbackSweepTests : IAsyncLifetime
         _directory.Dispose();
     }
 
-    private async Task<CallbackStatus?> WaitForStateAsync(string workId, Func<CallbackStatus?, bool> condition)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (true)
-        {
-            var status = await Outbox.GetStatusAsync(workId, Token);
-            if (condition(status))
-            {
-                return status;
-            }
-
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"{workId}: {status}");
-            }
-
-            await Task.Delay(50, Token);
-        }
-    }
+    private Task<CallbackStatus?> WaitForStateAsync(string workId, Func<CallbackStatus?, bool> condition) =>
+        Eventually.ValueAsync(() => Outbox.GetStatusAsync(workId, Token), condition, TimeSpan.FromSeconds(30), $"the callback of {workId} to reach the state",
+            cancellationToken: Token);
 
     [Fact]
     public async Task A_waiting_delivery_whose_work_is_final_but_was_never_armed_is_armed_by_the_sweep_and_delivered()

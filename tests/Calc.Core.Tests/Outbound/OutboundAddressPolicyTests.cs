@@ -1,5 +1,5 @@
 using System.Net;
-using Calc.Outbound;
+using Calc.Core.Outbound;
 
 namespace Calc.Core.Tests.Outbound;
 

@@ -1,4 +1,4 @@
-using Calc.Scheduling;
+using Calc.Core.Scheduling;
 
 namespace Calc.Core.Tests.Scheduling;
 

@@ -1,4 +1,4 @@
-using Calc.Scheduling;
+using Calc.Core.Scheduling;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Shouldly;

@@ -1,8 +1,9 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text;
-using Calc.Queueing;
-using Calc.Scheduling;
+using Calc.Core.Scheduling;
+using Calc.Jobs.Queueing;
+using Calc.Testing;
 
 namespace Calc.Jobs.Tests.Queueing;
 
@@ -197,17 +198,7 @@ public abstract class JobQueueContract
     protected static Task WaitUntilAsync(Func<bool> condition, TimeSpan? limit = null) =>
         WaitUntilAsync(() => Task.FromResult(condition()), limit);
 
-    protected static async Task WaitUntilAsync(Func<Task<bool>> condition, TimeSpan? limit = null)
-    {
-        var deadline = DateTime.UtcNow + (limit ?? TimeSpan.FromSeconds(10));
-        while (!await condition())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException("The condition did not become true in time.");
-            }
-
-            await Task.Delay(20, Token);
-        }
-    }
+    protected static Task WaitUntilAsync(Func<Task<bool>> condition, TimeSpan? limit = null) =>
+        Eventually.TrueAsync(condition, limit ?? TimeSpan.FromSeconds(10), "the queue to reach the state the test waits for",
+            every: TimeSpan.FromMilliseconds(20), cancellationToken: Token);
 }

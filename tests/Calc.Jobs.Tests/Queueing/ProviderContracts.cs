@@ -1,4 +1,4 @@
-using Calc.Queueing;
+using Calc.Jobs.Queueing;
 using Calc.Testing;
 using Microsoft.Extensions.Logging.Abstractions;
 

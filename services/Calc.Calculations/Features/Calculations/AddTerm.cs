@@ -1,11 +1,12 @@
 using System.Globalization;
 using System.Numerics;
 using System.Text.Json;
+using Calc.Calculations.Contracts;
 using Calc.Calculations.Domain;
-using Calc.Contracts;
+using Calc.Core.Contracts;
+using Calc.Core.Idempotency;
+using Calc.Core.Validation;
 using Calc.Data;
-using Calc.Idempotency;
-using Calc.Validation;
 using FluentValidation;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;

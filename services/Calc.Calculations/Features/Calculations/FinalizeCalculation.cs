@@ -1,9 +1,9 @@
+using Calc.Calculations.Contracts;
 using Calc.Calculations.Domain;
 using Calc.Calculations.Processing;
-using Calc.Callbacks;
-using Calc.Contracts;
+using Calc.Core.Callbacks;
+using Calc.Core.Scheduling;
 using Calc.Data;
-using Calc.Scheduling;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 

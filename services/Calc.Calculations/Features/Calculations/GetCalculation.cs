@@ -1,7 +1,7 @@
+using Calc.Calculations.Contracts;
 using Calc.Calculations.Domain;
 using Calc.Calculations.Processing;
-using Calc.Callbacks;
-using Calc.Contracts;
+using Calc.Core.Callbacks;
 using Calc.Data;
 using Microsoft.AspNetCore.Http.HttpResults;
 

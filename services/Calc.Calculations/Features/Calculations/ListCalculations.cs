@@ -1,5 +1,6 @@
+using Calc.Calculations.Contracts;
 using Calc.Calculations.Domain;
-using Calc.Contracts;
+using Calc.Core.Contracts;
 using Calc.Data;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;

@@ -1,9 +1,10 @@
+using Calc.Calculations.Contracts;
 using Calc.Calculations.Domain;
-using Calc.Contracts;
+using Calc.Core.Contracts;
+using Calc.Core.Hosting;
+using Calc.Core.Scheduling;
 using Calc.Data;
-using Calc.Hosting;
 using Calc.Numerics;
-using Calc.Scheduling;
 
 namespace Calc.Calculations.Features.Status;
 

@@ -1,8 +1,8 @@
-using Calc.Callbacks;
-using Calc.Contracts;
+using Calc.Core.Callbacks;
+using Calc.Core.Contracts;
+using Calc.Core.Scheduling;
 using Calc.Data;
 using Calc.Jobs.Domain;
-using Calc.Scheduling;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Calc.Jobs.Features.Jobs;

@@ -1,12 +1,12 @@
 using System.Globalization;
 using System.Text;
-using Calc.Contracts;
+using Calc.Core.Contracts;
+using Calc.Core.Hosting;
+using Calc.Core.Idempotency;
+using Calc.Core.Scheduling;
+using Calc.Core.Validation;
 using Calc.Data;
-using Calc.Hosting;
-using Calc.Idempotency;
 using Calc.Jobs.Domain;
-using Calc.Scheduling;
-using Calc.Validation;
 using FluentValidation;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;

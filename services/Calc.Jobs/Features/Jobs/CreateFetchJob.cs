@@ -1,10 +1,10 @@
-using Calc.Callbacks;
-using Calc.Contracts;
-using Calc.Hosting;
-using Calc.Idempotency;
+using Calc.Core.Callbacks;
+using Calc.Core.Contracts;
+using Calc.Core.Hosting;
+using Calc.Core.Idempotency;
+using Calc.Core.Scheduling;
+using Calc.Core.Validation;
 using Calc.Jobs.Domain;
-using Calc.Scheduling;
-using Calc.Validation;
 using FluentValidation;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;

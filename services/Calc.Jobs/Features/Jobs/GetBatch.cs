@@ -1,4 +1,4 @@
-using Calc.Contracts;
+using Calc.Core.Contracts;
 using Calc.Data;
 using Calc.Jobs.Domain;
 using Microsoft.AspNetCore.Http.HttpResults;

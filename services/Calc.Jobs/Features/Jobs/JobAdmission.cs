@@ -1,5 +1,5 @@
-using Calc.Hosting;
-using Calc.Idempotency;
+using Calc.Core.Hosting;
+using Calc.Core.Idempotency;
 using Calc.Jobs.Domain;
 using Microsoft.AspNetCore.Http.HttpResults;
 

@@ -1,7 +1,7 @@
 using System.Text.Json;
-using Calc.Callbacks;
+using Calc.Core.Callbacks;
+using Calc.Core.Scheduling;
 using Calc.Jobs.Domain;
-using Calc.Scheduling;
 
 namespace Calc.Jobs.Features.Jobs;
 
