@@ -37,14 +37,7 @@ internal sealed partial class RespSession
         }
         else if (!waiter.IsServed)
         {
-            if (waiter.Destination is null)
-            {
-                _w.WriteNullArray();
-            }
-            else
-            {
-                _w.WriteNull();
-            }
+            _w.WriteNullArray(); // BLMOVE too: Redis answers every blocking list command's timeout with the null array
         }
         else if (waiter.Destination is null)
         {
@@ -188,7 +181,7 @@ internal sealed partial class RespSession
         _logNothing = true;
         if (WakeBlocked is null)
         {
-            _w.WriteNull();
+            _w.WriteNullArray();
             return;
         }
 

@@ -75,6 +75,11 @@ internal sealed partial class RespSession
             return "-inf";
         }
 
+        if (score == 0)
+        {
+            return "0"; // -0 too, as Redis prints it
+        }
+
         return score.ToString("G17", CultureInfo.InvariantCulture).Replace('E', 'e');
     }
 
@@ -874,24 +879,10 @@ internal sealed partial class RespSession
     private void ZCombine(SetOperation operation, bool store)
     {
         var first = store ? 2 : 1;
-        if (!TryArgInteger(first, out var numKeys))
+        if (!TryArgZNumKeys(first, out var count))
         {
             return;
         }
-
-        if (numKeys < 1)
-        {
-            _w.WriteError($"ERR at least 1 input key is needed for '{_lastCommand!.Name}' command");
-            return;
-        }
-
-        if (numKeys > _req.Count - first - 1)
-        {
-            _w.WriteRaw(Replies.SyntaxError);
-            return;
-        }
-
-        var count = (int)numKeys;
 
         var weights = new double[count];
         Array.Fill(weights, 1);
@@ -1068,9 +1059,34 @@ internal sealed partial class RespSession
         }
     }
 
+    /// <summary>The numkeys of ZUNION, ZINTER, ZDIFF (and STORE forms), ZINTERCARD, with their Redis error texts.</summary>
+    private bool TryArgZNumKeys(int index, out int count)
+    {
+        count = 0;
+        if (!TryArgInteger(index, out var numKeys))
+        {
+            return false;
+        }
+
+        if (numKeys < 1)
+        {
+            _w.WriteError($"ERR at least 1 input key is needed for '{_lastCommand!.Name}' command");
+            return false;
+        }
+
+        if (numKeys > _req.Count - index - 1)
+        {
+            _w.WriteRaw(Replies.SyntaxError);
+            return false;
+        }
+
+        count = (int)numKeys;
+        return true;
+    }
+
     private void ZInterCard()
     {
-        if (!TryArgNumKeys(1, out var count))
+        if (!TryArgZNumKeys(1, out var count))
         {
             return;
         }

@@ -122,6 +122,11 @@ internal sealed partial class RespConnectionHandler(ServerContext server, ILogge
                 blocked = false;
                 resumed = true;
                 batch.ResumeBlocked();
+                if (!await FlushAsync(output, batch)) // before the batch below, which counts its own replies only
+                {
+                    connection.Abort(new ConnectionAbortedException("Client output timeout"));
+                    return;
+                }
             }
             else
             {
