@@ -1,5 +1,5 @@
-using System.Text;
 using System.Globalization;
+using System.Text;
 using Calc.Cache.Storage;
 
 namespace Calc.Cache.Commands;

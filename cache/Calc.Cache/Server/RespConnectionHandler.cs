@@ -40,7 +40,7 @@ internal sealed partial class RespConnectionHandler(ServerContext server, ILogge
         server.Register(session);
         var batch = new RespCommandBatch(session, writer, server);
         using var woken = new SemaphoreSlim(0); // pipes only: released once per blocked command that got its answer
-        session.WakeBlocked = direct is not null ? direct.WakeBlocked : () => woken.Release();
+        session.WakeBlocked = direct is not null ? direct.WakeBlocked : () => WakePipes(woken);
 
         // On server shutdown Kestrel asks connections to close; an idle client would otherwise hold the stop for the
         // whole shutdown timeout.
@@ -167,6 +167,18 @@ internal sealed partial class RespConnectionHandler(ServerContext server, ILogge
             {
                 return;
             }
+        }
+    }
+
+    // A timeout can fire just as the connection ends and the semaphore is disposed: that wake has nobody to wake.
+    private static void WakePipes(SemaphoreSlim woken)
+    {
+        try
+        {
+            woken.Release();
+        }
+        catch (ObjectDisposedException)
+        {
         }
     }
 
