@@ -62,7 +62,7 @@ public class RawProtocolTests(CacheServerFixture server)
     [InlineData("*2\r\n$6\r\nSELECT\r\n$1\r\n1\r\n", "-ERR DB index is out of range\r\n")]
     [InlineData("*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n", "+OK\r\n")]
     [InlineData("*4\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n$3\r\nBAD\r\n", "-ERR syntax error\r\n")]
-    [InlineData("*2\r\n$5\r\nLPUSH\r\n$1\r\nk\r\n", "-ERR unknown command 'LPUSH', with args beginning with: 'k' (Calc.Cache does not support this Redis command; see cache/README.md)\r\n")]
+    [InlineData("*2\r\n$4\r\nXLEN\r\n$1\r\nk\r\n", "-ERR unknown command 'XLEN', with args beginning with: 'k' (Calc.Cache does not support this Redis command; see cache/README.md)\r\n")]
     public async Task Errors_use_redis_texts(string request, string expected)
     {
         await using var connection = await RawConnection.OpenAsync(server.Port);

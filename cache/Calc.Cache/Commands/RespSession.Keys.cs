@@ -203,11 +203,23 @@ internal sealed partial class RespSession
         }
 
         source.Remove(entry);
-        target.Add(to.ToArray(), entry.Value, _now, entry.ExpiresAt);
+        var moved = target.Add(to.ToArray(), entry.Value, _now, entry.ExpiresAt);
+        if (entry.Value is ListValue)
+        {
+            ListPushed(moved.Key); // a list renamed to a key that clients are blocked on serves them, as in Redis
+        }
+
         _w.WriteRaw(onlyIfNew ? Replies.One : Replies.Ok);
     }
 
-    private static string TypeName(CacheEntry entry) => entry.Value is HashValue ? "hash" : "string";
+    private static string TypeName(CacheEntry entry) => entry.Value switch
+    {
+        HashValue => "hash",
+        ListValue => "list",
+        SetValue => "set",
+        SortedSetValue => "zset",
+        _ => "string",
+    };
 
     private void TypeOf()
     {
@@ -216,7 +228,15 @@ internal sealed partial class RespSession
         lock (shard)
         {
             var entry = shard.Find(key, _now);
-            _w.WriteRaw(entry is null ? "+none\r\n"u8 : entry.Value is HashValue ? "+hash\r\n"u8 : "+string\r\n"u8);
+            _w.WriteRaw(entry?.Value switch
+            {
+                null => "+none\r\n"u8,
+                HashValue => "+hash\r\n"u8,
+                ListValue => "+list\r\n"u8,
+                SetValue => "+set\r\n"u8,
+                SortedSetValue => "+zset\r\n"u8,
+                _ => "+string\r\n"u8,
+            });
         }
     }
 

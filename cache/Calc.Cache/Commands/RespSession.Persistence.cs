@@ -5,15 +5,38 @@ namespace Calc.Cache.Commands;
 // What a successful write command leaves in the append-only file (called with the log's lock held).
 internal sealed partial class RespSession
 {
+    // Set by a command whose effect is not what replaying it would do (a random SPOP, a blocking pop): what to log
+    // instead (_logAs), or that nothing changed (_logNothing: a pop that blocked). Reset before each logged command.
+    private byte[][]? _logAs;
+    private bool _logNothing;
+
     private void LogWrite(AppendOnlyFile aof, CommandInfo info)
     {
         var records = aof.Records;
+        if (_logNothing)
+        {
+            return;
+        }
+
+        if (_logAs is not null)
+        {
+            records.Append(_logAs);
+            if (aof.RewriteRecords is { } rewriting)
+            {
+                LogForRewrite(rewriting, info);
+            }
+
+            return;
+        }
+
         switch (info.Kind)
         {
             // Relative times would move on replay: log the key's resulting state with an absolute expiry instead.
-            case CommandKind.Set or CommandKind.SetEx or CommandKind.PSetEx or CommandKind.GetEx
-                or CommandKind.Expire or CommandKind.PExpire or CommandKind.ExpireAt or CommandKind.PExpireAt:
+            case CommandKind.Set or CommandKind.SetEx or CommandKind.PSetEx or CommandKind.GetEx:
                 LogKeyState(records, _req[1]);
+                break;
+            case CommandKind.Expire or CommandKind.PExpire or CommandKind.ExpireAt or CommandKind.PExpireAt:
+                LogKeyExpiry(records, _req[1]); // not the whole value: EXPIRE on a big list must not log the list
                 break;
             case CommandKind.FlushDb or CommandKind.FlushAll:
                 records.FlushAll();
@@ -50,6 +73,15 @@ internal sealed partial class RespSession
         for (var i = info.FirstKey; i <= last && i < _req.Count; i += Math.Max(1, info.Step))
         {
             LogKeyState(rewrite, _req[i]);
+        }
+    }
+
+    private void LogKeyExpiry(AofRecords records, ReadOnlySpan<byte> key)
+    {
+        var shard = _keyspace.ShardFor(key);
+        lock (shard)
+        {
+            records.Expiry(key, shard.Find(key, _now, touch: false));
         }
     }
 

@@ -64,7 +64,7 @@ internal sealed partial class RespSession
                 text.Append("# Clients\r\n");
                 Line("connected_clients", _server.ConnectedClients);
                 Line("maxclients", options.MaxClients);
-                Line("blocked_clients", 0);
+                Line("blocked_clients", _server.Blocking.BlockedClients);
                 break;
             case "memory":
                 var used = _keyspace.UsedMemory;
@@ -529,7 +529,10 @@ internal sealed partial class RespSession
                 case "encoding":
                     _w.WriteBulk(entry.Value switch
                     {
-                        HashValue => "hashtable",
+                        HashValue hash => hash.Encoding,
+                        ListValue => "quicklist", // Redis 7.0 reports every list so (listpack lists came in 7.2)
+                        SetValue set => set.Encoding,
+                        SortedSetValue zset => zset.Encoding,
                         byte[] bytes when bytes.Length <= 20 && TryParseInteger(bytes, out _) => "int",
                         byte[] bytes when bytes.Length <= 44 => "embstr",
                         _ => "raw",

@@ -101,10 +101,17 @@ internal sealed partial class RespSession
             lock (aof.Gate)
             {
                 _w.ClearErrorFlag();
+                _logAs = null;
+                _logNothing = false;
                 Dispatch(info);
                 if (!_w.ErrorWritten)
                 {
                     LogWrite(aof, info);
+                }
+
+                if (_readyKeys is { Count: > 0 })
+                {
+                    ServeBlockedClients(aof);
                 }
             }
 
@@ -112,6 +119,10 @@ internal sealed partial class RespSession
         }
 
         Dispatch(info);
+        if (_readyKeys is { Count: > 0 })
+        {
+            ServeBlockedClients(null); // a push reached a key that clients are blocked on
+        }
     }
 
     private void Dispatch(CommandInfo info)
@@ -174,6 +185,83 @@ internal sealed partial class RespSession
             case CommandKind.HStrLen: HStrLen(); break;
             case CommandKind.HIncrBy: HIncrBy(); break;
             case CommandKind.HIncrByFloat: HIncrByFloat(); break;
+            case CommandKind.LPush: Push(left: true, onlyIfExists: false); break;
+            case CommandKind.RPush: Push(left: false, onlyIfExists: false); break;
+            case CommandKind.LPushX: Push(left: true, onlyIfExists: true); break;
+            case CommandKind.RPushX: Push(left: false, onlyIfExists: true); break;
+            case CommandKind.LPop: Pop(left: true); break;
+            case CommandKind.RPop: Pop(left: false); break;
+            case CommandKind.LRange: LRange(); break;
+            case CommandKind.LLen: LLen(); break;
+            case CommandKind.LIndex: LIndex(); break;
+            case CommandKind.LSet: LSet(); break;
+            case CommandKind.LRem: LRem(); break;
+            case CommandKind.LTrim: LTrim(); break;
+            case CommandKind.LInsert: LInsert(); break;
+            case CommandKind.LPos: LPos(); break;
+            case CommandKind.LMove: LMove(legacy: false); break;
+            case CommandKind.RPopLPush: LMove(legacy: true); break;
+            case CommandKind.BLPop: BlockingPop(left: true); break;
+            case CommandKind.BRPop: BlockingPop(left: false); break;
+            case CommandKind.BLMove: BlockingMove(legacy: false); break;
+            case CommandKind.BRPopLPush: BlockingMove(legacy: true); break;
+            case CommandKind.SAdd: SAdd(); break;
+            case CommandKind.SRem: SRem(); break;
+            case CommandKind.SMembers: SMembers(); break;
+            case CommandKind.SIsMember: SIsMember(many: false); break;
+            case CommandKind.SMIsMember: SIsMember(many: true); break;
+            case CommandKind.SCard: SCard(); break;
+            case CommandKind.SPop: SPop(); break;
+            case CommandKind.SRandMember: SRandMember(); break;
+            case CommandKind.SInter: SetCombine(SetOperation.Inter); break;
+            case CommandKind.SUnion: SetCombine(SetOperation.Union); break;
+            case CommandKind.SDiff: SetCombine(SetOperation.Diff); break;
+            case CommandKind.SInterStore: SetCombineStore(SetOperation.Inter); break;
+            case CommandKind.SUnionStore: SetCombineStore(SetOperation.Union); break;
+            case CommandKind.SDiffStore: SetCombineStore(SetOperation.Diff); break;
+            case CommandKind.SInterCard: SInterCard(); break;
+            case CommandKind.SMove: SMove(); break;
+            case CommandKind.SScan: SScan(); break;
+            case CommandKind.ZAdd: ZAdd(); break;
+            case CommandKind.ZRem: ZRem(); break;
+            case CommandKind.ZScore: ZScore(many: false); break;
+            case CommandKind.ZMScore: ZScore(many: true); break;
+            case CommandKind.ZIncrBy: ZIncrBy(); break;
+            case CommandKind.ZCard: ZCard(); break;
+            case CommandKind.ZCount: ZCount(RangeKind.Score); break;
+            case CommandKind.ZLexCount: ZCount(RangeKind.Lex); break;
+            case CommandKind.ZRange: ZRangeGeneric(1, RangeKind.Rank, reverse: false, store: false, "zrange"); break;
+            case CommandKind.ZRangeByScore: ZRangeGeneric(1, RangeKind.Score, reverse: false, store: false, "zrangebyscore"); break;
+            case CommandKind.ZRevRangeByScore: ZRangeGeneric(1, RangeKind.Score, reverse: true, store: false, "zrevrangebyscore"); break;
+            case CommandKind.ZRevRange: ZRangeGeneric(1, RangeKind.Rank, reverse: true, store: false, "zrevrange"); break;
+            case CommandKind.ZRangeByLex: ZRangeGeneric(1, RangeKind.Lex, reverse: false, store: false, "zrangebylex"); break;
+            case CommandKind.ZRevRangeByLex: ZRangeGeneric(1, RangeKind.Lex, reverse: true, store: false, "zrevrangebylex"); break;
+            case CommandKind.ZRangeStore: ZRangeGeneric(2, RangeKind.Rank, reverse: false, store: true, "zrangestore"); break;
+            case CommandKind.ZRank: ZRank(reverse: false); break;
+            case CommandKind.ZRevRank: ZRank(reverse: true); break;
+            case CommandKind.ZPopMin: ZPop(max: false); break;
+            case CommandKind.ZPopMax: ZPop(max: true); break;
+            case CommandKind.ZUnion: ZCombine(SetOperation.Union, store: false); break;
+            case CommandKind.ZInter: ZCombine(SetOperation.Inter, store: false); break;
+            case CommandKind.ZDiff: ZCombine(SetOperation.Diff, store: false); break;
+            case CommandKind.ZUnionStore: ZCombine(SetOperation.Union, store: true); break;
+            case CommandKind.ZInterStore: ZCombine(SetOperation.Inter, store: true); break;
+            case CommandKind.ZDiffStore: ZCombine(SetOperation.Diff, store: true); break;
+            case CommandKind.ZInterCard: ZInterCard(); break;
+            case CommandKind.ZScan: ZScan(); break;
+            case CommandKind.ZRemRangeByScore: ZRemRange(RangeKind.Score); break;
+            case CommandKind.ZRemRangeByRank: ZRemRange(RangeKind.Rank); break;
+            case CommandKind.ZRemRangeByLex: ZRemRange(RangeKind.Lex); break;
+            case CommandKind.ZRandMember: ZRandMember(); break;
+            case CommandKind.SetBit: SetBit(); break;
+            case CommandKind.GetBit: GetBit(); break;
+            case CommandKind.BitCount: BitCount(); break;
+            case CommandKind.BitPos: BitPos(); break;
+            case CommandKind.BitOp: BitOp(); break;
+            case CommandKind.Lcs: Lcs(); break;
+            case CommandKind.Touch: Exists(); break;
+            case CommandKind.HScan: HScan(); break;
+            case CommandKind.HRandField: HRandField(); break;
             case CommandKind.Ping: Ping(); break;
             case CommandKind.Echo: _w.WriteBulk(_req[1]); break;
             case CommandKind.Quit: _w.WriteRaw(Replies.Ok); CloseRequested = true; break;

@@ -26,6 +26,7 @@ internal sealed class EpollConnection : ConnectionContext, IConnectionIdFeature,
     private const int StartRequest = 1;
     private const int CloseRequest = 2;
     private const int AbortRequest = 4;
+    private const int WakeRequest = 8;
     private const uint ReadEvents = Native.EpollIn | Native.EpollRdHup;
     private static readonly TimeSpan DefaultOutputTimeout = TimeSpan.FromSeconds(30);
     private static long s_lastId;
@@ -54,6 +55,7 @@ internal sealed class EpollConnection : ConnectionContext, IConnectionIdFeature,
     private bool _closed;
     private bool _sendQueued;
     private bool _moving;
+    private bool _blocked; // a blocking command waits: no commands run and only hang-ups are watched until WakeRequest
     private long _lastOutputProgress;
     private long _windowWork;
     private long _workWindow = -1;
@@ -111,6 +113,8 @@ internal sealed class EpollConnection : ConnectionContext, IConnectionIdFeature,
     }
 
     public void RequestClose() => Post(CloseRequest);
+
+    public void WakeBlocked() => Post(WakeRequest);
 
     public override void Abort(ConnectionAbortedException abortReason) => Post(AbortRequest);
 
@@ -202,6 +206,17 @@ internal sealed class EpollConnection : ConnectionContext, IConnectionIdFeature,
             _closing = true;
         }
 
+        if ((requests & WakeRequest) != 0 && _blocked && !_closing)
+        {
+            _blocked = false;
+            _processor!.ResumeBlocked();
+            if (!_stalled)
+            {
+                Watch(ReadEvents);
+                Serve(); // the commands that arrived behind the blocking one
+            }
+        }
+
         if (_closing && !_stalled)
         {
             QueueSend();
@@ -221,6 +236,13 @@ internal sealed class EpollConnection : ConnectionContext, IConnectionIdFeature,
             if ((events & (Native.EpollOut | Native.EpollErr | Native.EpollHup)) != 0)
             {
                 OnWritable();
+            }
+        }
+        else if (_blocked)
+        {
+            if ((events & (Native.EpollErr | Native.EpollHup | Native.EpollRdHup)) != 0)
+            {
+                Close(null); // the client hung up while blocked (as Redis, which frees it at once)
             }
         }
         else if ((events & (Native.EpollIn | Native.EpollErr | Native.EpollHup | Native.EpollRdHup)) != 0)
@@ -285,6 +307,13 @@ internal sealed class EpollConnection : ConnectionContext, IConnectionIdFeature,
                 _closing = true;
             }
 
+            if (status == BatchStatus.Blocked)
+            {
+                _blocked = true;
+                Watch(Native.EpollRdHup); // keep what follows unread, but notice a hang-up
+                break;
+            }
+
             if (status != BatchStatus.SendFirst)
             {
                 break;
@@ -347,8 +376,14 @@ internal sealed class EpollConnection : ConnectionContext, IConnectionIdFeature,
             return;
         }
 
+        if (_blocked)
+        {
+            Watch(Native.EpollRdHup);
+            return;
+        }
+
         Serve(); // what arrived before the socket filled up
-        if (!_closed && !_stalled)
+        if (!_closed && !_stalled && !_blocked)
         {
             Watch(ReadEvents);
         }
@@ -452,7 +487,7 @@ internal sealed class EpollConnection : ConnectionContext, IConnectionIdFeature,
     /// </summary>
     public bool TryMoveTo(EpollLoop target)
     {
-        if (!_started || _closed || _closing || _stalled || _sendQueued || _output.Length > 0 || ReferenceEquals(target, _loop))
+        if (!_started || _closed || _closing || _stalled || _blocked || _sendQueued || _output.Length > 0 || ReferenceEquals(target, _loop))
         {
             return false;
         }
@@ -484,6 +519,12 @@ internal sealed class EpollConnection : ConnectionContext, IConnectionIdFeature,
         }
 
         _closed = true;
+        if (_blocked)
+        {
+            _blocked = false;
+            _processor?.CancelBlocked();
+        }
+
         if (_stalled)
         {
             _stalled = false;

@@ -22,6 +22,9 @@ internal interface IDirectConnectionFeature
 
     /// <summary>Asks to close once the replies already written are sent (server shutdown); safe from any thread.</summary>
     void RequestClose();
+
+    /// <summary>A blocked command has its answer (<see cref="BatchStatus.Blocked"/>): resume the connection; any thread.</summary>
+    void WakeBlocked();
 }
 
 /// <summary>Turns received bytes into replies; called on the transport's thread, one call at a time per connection.</summary>
@@ -35,6 +38,12 @@ internal interface IBatchProcessor
     /// their replies. Everything written before the call has been handed to the socket or its buffer.
     /// </summary>
     BatchStatus Process(ref ReadOnlySequence<byte> input);
+
+    /// <summary>After <see cref="IDirectConnectionFeature.WakeBlocked"/>: writes the blocked command's reply.</summary>
+    void ResumeBlocked();
+
+    /// <summary>The connection closed while blocked: the command stops waiting.</summary>
+    void CancelBlocked();
 }
 
 /// <summary>What the connection does after <see cref="IBatchProcessor.Process"/>.</summary>
@@ -48,4 +57,10 @@ internal enum BatchStatus
 
     /// <summary>Send the replies, then close the connection (QUIT, protocol error).</summary>
     Close,
+
+    /// <summary>
+    /// The last command blocks (BLPOP with every key empty): send the replies, then run nothing more, and read nothing
+    /// more, until the connection is woken (<see cref="IDirectConnectionFeature.WakeBlocked"/>) or closes.
+    /// </summary>
+    Blocked,
 }

@@ -20,6 +20,10 @@ internal sealed class RespCommandBatch(RespSession session, RespWriter writer, S
 
     public TimeSpan OutputTimeout => server.Options.ClientOutputTimeout;
 
+    public void ResumeBlocked() => session.ResumeBlocked();
+
+    public void CancelBlocked() => session.CancelBlocked();
+
     public BatchStatus Process(ref ReadOnlySequence<byte> input)
     {
         writer.MarkFlushed(); // both callers send or flush everything a batch wrote before calling again
@@ -41,6 +45,11 @@ internal sealed class RespCommandBatch(RespSession session, RespWriter writer, S
             if (session.CloseRequested)
             {
                 return BatchStatus.Close;
+            }
+
+            if (session.IsBlocked)
+            {
+                return BatchStatus.Blocked;
             }
 
             if (writer.Unflushed >= SendThreshold)

@@ -39,6 +39,8 @@ internal sealed partial class RespConnectionHandler(ServerContext server, ILogge
         var session = new RespSession(server, writer, connection.RemoteEndPoint?.ToString() ?? "?", connection.LocalEndPoint?.ToString() ?? "?");
         server.Register(session);
         var batch = new RespCommandBatch(session, writer, server);
+        using var woken = new SemaphoreSlim(0); // pipes only: released once per blocked command that got its answer
+        session.WakeBlocked = direct is not null ? direct.WakeBlocked : () => WakePipes(woken);
 
         // On server shutdown Kestrel asks connections to close; an idle client would otherwise hold the stop for the
         // whole shutdown timeout.
@@ -63,7 +65,7 @@ internal sealed partial class RespConnectionHandler(ServerContext server, ILogge
             }
             else
             {
-                await RunOverPipesAsync(connection, batch, writer);
+                await RunOverPipesAsync(connection, batch, writer, woken);
             }
         }
         catch (ConnectionResetException)
@@ -79,18 +81,58 @@ internal sealed partial class RespConnectionHandler(ServerContext server, ILogge
         }
         finally
         {
+            session.CancelBlocked();
             server.Unregister(session);
         }
     }
 
     /// <summary>The loop over pipes: read, run the batch, flush once per batch (and whenever the batch asks to).</summary>
-    private static async Task RunOverPipesAsync(ConnectionContext connection, RespCommandBatch batch, RespWriter writer)
+    private static async Task RunOverPipesAsync(ConnectionContext connection, RespCommandBatch batch, RespWriter writer, SemaphoreSlim woken)
     {
         var input = connection.Transport.Input;
         var output = connection.Transport.Output;
+        var blocked = false;
         while (true)
         {
-            var result = await input.ReadAsync();
+            ReadResult result;
+            var resumed = false;
+            if (blocked)
+            {
+                // A command blocks: its later commands stay unread in the pipe, but a hang-up ends the wait.
+                var wake = woken.WaitAsync();
+                while (true)
+                {
+                    var read = input.ReadAsync().AsTask();
+                    if (await Task.WhenAny(read, wake) == wake)
+                    {
+                        input.CancelPendingRead(); // the pending read returns what is buffered, to be run now
+                        result = await read;
+                        break;
+                    }
+
+                    result = await read;
+                    if (result.IsCompleted || result.IsCanceled)
+                    {
+                        return;
+                    }
+
+                    input.AdvanceTo(result.Buffer.Start, result.Buffer.End); // nothing consumed: wait for more or the wake
+                }
+
+                blocked = false;
+                resumed = true;
+                batch.ResumeBlocked();
+                if (!await FlushAsync(output, batch)) // before the batch below, which counts its own replies only
+                {
+                    connection.Abort(new ConnectionAbortedException("Client output timeout"));
+                    return;
+                }
+            }
+            else
+            {
+                result = await input.ReadAsync();
+            }
+
             var buffer = result.Buffer;
             BatchStatus status;
             try
@@ -115,10 +157,28 @@ internal sealed partial class RespConnectionHandler(ServerContext server, ILogge
                 return;
             }
 
-            if (status == BatchStatus.Close || result.IsCompleted || result.IsCanceled)
+            if (status == BatchStatus.Blocked)
+            {
+                blocked = true;
+                continue;
+            }
+
+            if (status == BatchStatus.Close || result.IsCompleted || (result.IsCanceled && !resumed))
             {
                 return;
             }
+        }
+    }
+
+    // A timeout can fire just as the connection ends and the semaphore is disposed: that wake has nobody to wake.
+    private static void WakePipes(SemaphoreSlim woken)
+    {
+        try
+        {
+            woken.Release();
+        }
+        catch (ObjectDisposedException)
+        {
         }
     }
 

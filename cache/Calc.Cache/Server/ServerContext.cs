@@ -18,6 +18,9 @@ internal sealed class ServerContext(CacheServerOptions options)
 
     public Keyspace Keyspace { get; } = new();
 
+    /// <summary>Clients blocked in BLPOP/BRPOP/BLMOVE, by key.</summary>
+    public BlockingRegistry Blocking { get; } = new();
+
     public DateTimeOffset Started { get; } = DateTimeOffset.UtcNow;
 
     public string RunId { get; } = Convert.ToHexStringLower(Guid.NewGuid().ToByteArray()) + Convert.ToHexStringLower(BitConverter.GetBytes(Environment.TickCount64))[..8];

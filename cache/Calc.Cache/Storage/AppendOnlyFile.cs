@@ -309,6 +309,34 @@ internal sealed class AofRecords(Stream stream)
         }
     }
 
+    /// <summary>A command given as its arguments (what a non-deterministic command amounts to: SPOP as SREM, BLPOP as LPOP).</summary>
+    public void Append(ReadOnlySpan<byte[]> arguments)
+    {
+        WriteLength((byte)'*', arguments.Length);
+        foreach (var argument in arguments)
+        {
+            WriteBulk(argument);
+        }
+    }
+
+    /// <summary>
+    /// What an expiry command did to <paramref name="key"/>: its absolute expiry, or DEL when the key is gone (an
+    /// expiry in the past deletes it); nothing when it has no expiry (the command then changed nothing).
+    /// </summary>
+    public void Expiry(ReadOnlySpan<byte> key, CacheEntry? entry)
+    {
+        if (entry is null)
+        {
+            Command("DEL"u8, key);
+        }
+        else if (entry.ExpiresAt != 0)
+        {
+            Span<byte> digits = stackalloc byte[20];
+            Utf8Formatter.TryFormat(entry.ExpiresAt, digits, out var written);
+            Command("PEXPIREAT"u8, key, digits[..written]);
+        }
+    }
+
     public void FlushAll()
     {
         WriteLength((byte)'*', 1);
@@ -331,16 +359,29 @@ internal sealed class AofRecords(Stream stream)
         {
             Command("SET"u8, key, value); // SET without KEEPTTL also clears an expiry the key had
         }
-        else if (entry.Value is HashValue hash)
+        else
         {
+            // A collection as DEL plus commands of at most ItemsPerCommand elements each (as Redis's rewrite:
+            // AOF_REWRITE_ITEMS_PER_CMD), so no replayed command nears the parser's argument limit.
             Command("DEL"u8, key);
-            WriteLength((byte)'*', 2 + (hash.Count * 2));
-            WriteBulk("HSET"u8);
-            WriteBulk(key);
-            foreach (var (field, fieldValue) in hash.Fields)
+            switch (entry.Value)
             {
-                WriteBulk(field);
-                WriteBulk(fieldValue);
+                case HashValue hash:
+                    Chunked("HSET"u8, key, hash.Count, 2, hash.Fields, static (r, pair) => { r.WriteBulk(pair.Key); r.WriteBulk(pair.Value); });
+                    break;
+                case ListValue list:
+                    Chunked("RPUSH"u8, key, list.Count, 1, Enumerable.Range(0, list.Count).Select(i => list[i]), static (r, item) => r.WriteBulk(item));
+                    break;
+                case SetValue set:
+                    Chunked("SADD"u8, key, set.Count, 1, Enumerable.Range(0, set.Count).Select(i => set[i]), static (r, item) => r.WriteBulk(item));
+                    break;
+                case SortedSetValue zset:
+                    Chunked("ZADD"u8, key, zset.Count, 2, Enumerable.Range(0, zset.Count).Select(zset.Dense), static (r, item) =>
+                    {
+                        r.WriteBulk(System.Text.Encoding.ASCII.GetBytes(Commands.RespSession.FormatScore(item.Score)));
+                        r.WriteBulk(item.Member);
+                    });
+                    break;
             }
         }
 
@@ -349,6 +390,29 @@ internal sealed class AofRecords(Stream stream)
             Span<byte> digits = stackalloc byte[20];
             Utf8Formatter.TryFormat(entry.ExpiresAt, digits, out var written);
             Command("PEXPIREAT"u8, key, digits[..written]);
+        }
+    }
+
+    private const int ItemsPerCommand = 64;
+
+    private void Chunked<T>(ReadOnlySpan<byte> name, ReadOnlySpan<byte> key, int count, int argsPerItem, IEnumerable<T> items, Action<AofRecords, T> write)
+    {
+        var left = count;
+        var inCommand = 0;
+        foreach (var item in items)
+        {
+            if (inCommand == 0)
+            {
+                var n = Math.Min(left, ItemsPerCommand);
+                WriteLength((byte)'*', 2 + (n * argsPerItem));
+                WriteBulk(name);
+                WriteBulk(key);
+                inCommand = n;
+                left -= n;
+            }
+
+            write(this, item);
+            inCommand--;
         }
     }
 
@@ -367,7 +431,7 @@ internal sealed class AofRecords(Stream stream)
         WriteBulk(argument);
     }
 
-    private void WriteBulk(ReadOnlySpan<byte> data)
+    internal void WriteBulk(ReadOnlySpan<byte> data)
     {
         WriteLength((byte)'$', data.Length);
         stream.Write(data);

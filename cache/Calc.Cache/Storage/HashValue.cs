@@ -1,16 +1,22 @@
 namespace Calc.Cache.Storage;
 
 /// <summary>The value of a hash key: field to value, with a running count of the bytes held.</summary>
-internal sealed class HashValue
+internal sealed class HashValue : CollectionValue
 {
     public Dictionary<byte[], byte[]> Fields { get; } = new(ByteArrayComparer.Instance);
 
-    public long DataBytes { get; private set; }
+    public override long ObjectBytes => MemoryEstimate.HashObject;
 
-    public int Count => Fields.Count;
+    public override int Count => Fields.Count;
 
-    /// <summary>What the key holding this hash is counted for in <see cref="Keyspace.UsedMemory"/> (set by its shard).</summary>
-    public long AccountedBytes { get; set; }
+    /// <summary>
+    /// OBJECT ENCODING as Redis 7.0 would answer: "listpack" while at most hash-max-listpack-entries (128) fields, each
+    /// field and value at most hash-max-listpack-value (64) bytes; then "hashtable" for good (Redis never converts back).
+    /// The storage itself is the same either way.
+    /// </summary>
+    public string Encoding => _hashtable ? "hashtable" : "listpack";
+
+    private bool _hashtable;
 
     /// <summary>Sets a field; true if it was new.</summary>
     public bool Set(byte[] field, byte[] value)
@@ -19,10 +25,12 @@ internal sealed class HashValue
         {
             DataBytes += MemoryEstimate.Array(value.Length) - MemoryEstimate.Array(old.Length);
             Fields[field] = value;
+            _hashtable |= value.Length > 64;
             return false;
         }
 
         Fields.Add(field, value);
+        _hashtable |= Fields.Count > 128 || field.Length > 64 || value.Length > 64;
         DataBytes += MemoryEstimate.HashField + MemoryEstimate.Array(field.Length) + MemoryEstimate.Array(value.Length);
         return true;
     }

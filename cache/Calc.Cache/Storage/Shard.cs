@@ -7,8 +7,9 @@ namespace Calc.Cache.Storage;
 /// </summary>
 /// <remarks>
 /// Memory accounting without a size field per entry: a string entry is accounted at what
-/// <see cref="MemoryEstimate.Of"/> says of it at any time (its arrays change only through <see cref="SetValue"/>), a hash
-/// changes in place and carries the size it was last accounted at (<see cref="HashValue.AccountedBytes"/>).
+/// <see cref="MemoryEstimate.Of"/> says of it at any time (its arrays change only through <see cref="SetValue"/>), a hash,
+/// list, set or sorted set changes in place and carries the size it was last accounted at
+/// (<see cref="CollectionValue.AccountedBytes"/>).
 /// </remarks>
 internal sealed class Shard
 {
@@ -90,7 +91,7 @@ internal sealed class Shard
         _owner.AddMemory(Recount(entry) - old);
     }
 
-    /// <summary>Call after changing a hash value in place (HSET, HDEL, HINCRBY...).</summary>
+    /// <summary>Call after changing a collection value in place (HSET, LPUSH, SADD, ZADD...).</summary>
     public void Resized(CacheEntry entry)
     {
         var old = Accounted(entry);
@@ -190,15 +191,15 @@ internal sealed class Shard
     }
 
     /// <summary>Bytes this entry is counted for in <see cref="Keyspace.UsedMemory"/>.</summary>
-    private static long Accounted(CacheEntry entry) => entry.Value is HashValue hash ? hash.AccountedBytes : MemoryEstimate.Of(entry);
+    private static long Accounted(CacheEntry entry) => entry.Value is CollectionValue collection ? collection.AccountedBytes : MemoryEstimate.Of(entry);
 
     /// <summary>The entry's size now, remembered by a hash value for the next <see cref="Accounted"/>.</summary>
     private static long Recount(CacheEntry entry)
     {
         var size = MemoryEstimate.Of(entry);
-        if (entry.Value is HashValue hash)
+        if (entry.Value is CollectionValue collection)
         {
-            hash.AccountedBytes = size;
+            collection.AccountedBytes = size;
         }
 
         return size;
