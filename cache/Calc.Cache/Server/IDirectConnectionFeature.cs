@@ -22,6 +22,9 @@ internal interface IDirectConnectionFeature
 
     /// <summary>Asks to close once the replies already written are sent (server shutdown); safe from any thread.</summary>
     void RequestClose();
+
+    /// <summary>Any thread: pub/sub messages are queued; the connection's thread calls <see cref="IBatchProcessor.WritePushes"/>.</summary>
+    void RequestPush();
 }
 
 /// <summary>Turns received bytes into replies; called on the transport's thread, one call at a time per connection.</summary>
@@ -35,6 +38,9 @@ internal interface IBatchProcessor
     /// their replies. Everything written before the call has been handed to the socket or its buffer.
     /// </summary>
     BatchStatus Process(ref ReadOnlySequence<byte> input);
+
+    /// <summary>Writes the pub/sub messages queued for the connection (after <see cref="IDirectConnectionFeature.RequestPush"/>); true if any.</summary>
+    bool WritePushes();
 }
 
 /// <summary>What the connection does after <see cref="IBatchProcessor.Process"/>.</summary>

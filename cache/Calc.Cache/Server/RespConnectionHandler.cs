@@ -39,6 +39,21 @@ internal sealed partial class RespConnectionHandler(ServerContext server, ILogge
         var session = new RespSession(server, writer, connection.RemoteEndPoint?.ToString() ?? "?", connection.LocalEndPoint?.ToString() ?? "?");
         server.Register(session);
         var batch = new RespCommandBatch(session, writer, server);
+        var pushWake = new PushWake();
+        if (direct is not null)
+        {
+            session.WakeForPushes = direct.RequestPush;
+        }
+        else
+        {
+            session.WakeForPushes = () =>
+            {
+                Volatile.Write(ref pushWake.Pending, 1);
+                connection.Transport.Input.CancelPendingRead();
+            };
+        }
+
+        session.CloseForOutputLimit = () => connection.Abort(new ConnectionAbortedException("pubsub output buffer limit"));
 
         // On server shutdown Kestrel asks connections to close; an idle client would otherwise hold the stop for the
         // whole shutdown timeout.
@@ -63,7 +78,7 @@ internal sealed partial class RespConnectionHandler(ServerContext server, ILogge
             }
             else
             {
-                await RunOverPipesAsync(connection, batch, writer);
+                await RunOverPipesAsync(connection, batch, writer, pushWake);
             }
         }
         catch (ConnectionResetException)
@@ -79,13 +94,15 @@ internal sealed partial class RespConnectionHandler(ServerContext server, ILogge
         }
         finally
         {
+            session.Closed();
             server.Unregister(session);
         }
     }
 
     /// <summary>The loop over pipes: read, run the batch, flush once per batch (and whenever the batch asks to).</summary>
-    private static async Task RunOverPipesAsync(ConnectionContext connection, RespCommandBatch batch, RespWriter writer)
+    private static async Task RunOverPipesAsync(ConnectionContext connection, RespCommandBatch batch, RespWriter writer, PushWake pushWake)
     {
+        var closeRequested = connection.Features.Get<IConnectionLifetimeNotificationFeature>()?.ConnectionClosedRequested ?? default;
         var input = connection.Transport.Input;
         var output = connection.Transport.Output;
         while (true)
@@ -113,6 +130,12 @@ internal sealed partial class RespConnectionHandler(ServerContext server, ILogge
             {
                 connection.Abort(new ConnectionAbortedException("Client output timeout"));
                 return;
+            }
+
+            if (result.IsCanceled && Interlocked.Exchange(ref pushWake.Pending, 0) == 1 && !closeRequested.IsCancellationRequested
+                && status != BatchStatus.Close && !result.IsCompleted)
+            {
+                continue; // woken for pub/sub messages (the batch wrote them), not to close
             }
 
             if (status == BatchStatus.Close || result.IsCompleted || result.IsCanceled)
@@ -144,4 +167,10 @@ internal sealed partial class RespConnectionHandler(ServerContext server, ILogge
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Client {ClientId} failed")]
     private static partial void LogConnectionFailed(ILogger logger, long clientId, Exception exception);
+
+    /// <summary>Set when a read was cancelled to write pub/sub messages (the pipe path), not to close.</summary>
+    private sealed class PushWake
+    {
+        public int Pending;
+    }
 }
