@@ -57,7 +57,7 @@ public class RedisCliTests(CacheServerFixture server, RedisServer redis)
         output.ShouldContain("connected_clients:");
     }
 
-    private static async Task<string> RunRedisCliAsync(int port, string script, params string[] extra)
+    internal static async Task<string> RunRedisCliAsync(int port, string script, params string[] extra)
     {
         var path = Tools.Find("redis-cli")
             ?? throw new InvalidOperationException("redis-cli was not found: install the Debian package 'redis-tools'.");

@@ -2,3 +2,4 @@ using Calc.Testing;
 
 [assembly: AssemblyFixture(typeof(PostgresServer))]
 [assembly: AssemblyFixture(typeof(RedisServer))]
+[assembly: AssemblyFixture(typeof(CacheServerProcess))]

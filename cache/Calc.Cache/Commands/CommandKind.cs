@@ -31,4 +31,13 @@ internal enum CommandKind
 
     // Server
     Info, Config, Command, Debug, Object, Time, BgRewriteAof,
+
+    // Transactions
+    Multi, Exec, Discard, Watch, Unwatch,
+
+    // Scripting
+    Eval, EvalSha, EvalRo, EvalShaRo, Script,
+
+    // Pub/sub
+    Subscribe, Unsubscribe, PSubscribe, PUnsubscribe, Publish, PubSub,
 }

@@ -164,6 +164,27 @@ internal static class CommandTable
         new("object", CommandKind.Object, -2, R, 2, 2, 1, "generic", "A container for object introspection commands."),
         new("time", CommandKind.Time, 1, F, 0, 0, 0, "server", "Returns the server time."),
         new("bgrewriteaof", CommandKind.BgRewriteAof, 1, A, 0, 0, 0, "server", "Asynchronously rewrites the append-only file to disk."),
+
+        // Transactions (RespSession.Transactions.cs)
+        new("multi", CommandKind.Multi, 1, F, 0, 0, 0, "transactions", "Starts a transaction."),
+        new("exec", CommandKind.Exec, 1, CommandFlags.None, 0, 0, 0, "transactions", "Executes all commands in a transaction."),
+        new("discard", CommandKind.Discard, 1, F, 0, 0, 0, "transactions", "Discards a transaction."),
+        new("watch", CommandKind.Watch, -2, F, 1, -1, 1, "transactions", "Monitors changes to keys to determine the execution of a transaction."),
+        new("unwatch", CommandKind.Unwatch, 1, F, 0, 0, 0, "transactions", "Forgets about watched keys of a transaction."),
+
+        // Scripting (RespSession.Scripting.cs): not Write themselves, the commands they run are logged one by one
+        new("eval", CommandKind.Eval, -3, CommandFlags.None, 0, 0, 0, "scripting", "Executes a server-side Lua script."),
+        new("evalsha", CommandKind.EvalSha, -3, CommandFlags.None, 0, 0, 0, "scripting", "Executes a server-side Lua script by SHA1 digest."),
+        new("eval_ro", CommandKind.EvalRo, -3, R, 0, 0, 0, "scripting", "Executes a read-only server-side Lua script."),
+        new("evalsha_ro", CommandKind.EvalShaRo, -3, R, 0, 0, 0, "scripting", "Executes a read-only server-side Lua script by SHA1 digest."),
+        // Pub/sub (RespSession.PubSub.cs)
+        new("subscribe", CommandKind.Subscribe, -2, CommandFlags.None, 0, 0, 0, "pubsub", "Listens for messages published to channels."),
+        new("unsubscribe", CommandKind.Unsubscribe, -1, CommandFlags.None, 0, 0, 0, "pubsub", "Stops listening to messages posted to channels."),
+        new("psubscribe", CommandKind.PSubscribe, -2, CommandFlags.None, 0, 0, 0, "pubsub", "Listens for messages published to channels that match one or more patterns."),
+        new("punsubscribe", CommandKind.PUnsubscribe, -1, CommandFlags.None, 0, 0, 0, "pubsub", "Stops listening to messages published to channels that match one or more patterns."),
+        new("publish", CommandKind.Publish, 3, F, 0, 0, 0, "pubsub", "Posts a message to a channel."),
+        new("pubsub", CommandKind.PubSub, -2, CommandFlags.None, 0, 0, 0, "pubsub", "A container for Pub/Sub commands."),
+        new("script", CommandKind.Script, -2, CommandFlags.None, 0, 0, 0, "scripting", "A container for Lua scripts management commands."),
     ];
 
     private static readonly Dictionary<byte[], CommandInfo>.AlternateLookup<ReadOnlySpan<byte>> ByName =
@@ -173,8 +194,8 @@ internal static class CommandTable
     /// <summary>Well-known Redis commands this server deliberately does not implement (they get a clear error).</summary>
     private static readonly HashSet<string> KnownUnsupported = new(StringComparer.OrdinalIgnoreCase)
     {
-        "subscribe", "psubscribe", "publish", "unsubscribe", "punsubscribe", "ssubscribe",
-        "multi", "exec", "discard", "watch", "unwatch", "eval", "evalsha", "script", "fcall", "function",
+        "ssubscribe",
+        "fcall", "function",
         "xadd", "xread", "xrange", "xlen", "xgroup", "xreadgroup", "xack",
         "pfadd", "pfcount", "pfmerge", "bitfield", "geoadd", "geosearch", "lmpop", "blmpop", "zmpop", "bzmpop", "bzpopmin", "bzpopmax",
         "save", "bgsave", "bgrewriteaof", "lastsave", "shutdown", "replicaof", "slaveof", "sync", "psync", "monitor",

@@ -23,5 +23,6 @@ internal static class Replies
     public static ReadOnlySpan<byte> DbIndexOutOfRange => "-ERR DB index is out of range\r\n"u8;
     public static ReadOnlySpan<byte> StringTooLong => "-ERR string exceeds maximum allowed size (proto-max-bulk-len)\r\n"u8;
     public static ReadOnlySpan<byte> InvalidCursor => "-ERR invalid cursor\r\n"u8;
+    public static ReadOnlySpan<byte> Busy => "-BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.\r\n"u8;
     public static ReadOnlySpan<byte> MaxClients => "-ERR max number of clients reached\r\n"u8;
 }

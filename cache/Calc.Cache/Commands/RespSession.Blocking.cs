@@ -132,7 +132,7 @@ internal sealed partial class RespSession
         }
 
         _logNothing = true;
-        if (WakeBlocked is null)
+        if (WakeBlocked is null || _exclusive) // inside EXEC (and scripts, whose session has no WakeBlocked) a pop never blocks, as in Redis
         {
             _w.WriteNullArray();
             return;
@@ -179,7 +179,7 @@ internal sealed partial class RespSession
         }
 
         _logNothing = true;
-        if (WakeBlocked is null)
+        if (WakeBlocked is null || _exclusive) // inside EXEC (and scripts, whose session has no WakeBlocked) a pop never blocks, as in Redis
         {
             _w.WriteNullArray();
             return;

@@ -16,6 +16,13 @@ internal sealed partial class RespSession
         {
             WrongArity("ping");
         }
+        else if (_w.Protocol == 2 && SubscriptionCount > 0)
+        {
+            // Subscriber mode (RESP2): PING answers as a message would look, ["pong", argument or ""].
+            _w.WriteArrayHeader(2);
+            _w.WriteBulk("pong"u8);
+            _w.WriteBulk(_req.Count == 2 ? _req[1] : []);
+        }
         else if (_req.Count == 2)
         {
             _w.WriteBulk(_req[1]);
@@ -28,6 +35,8 @@ internal sealed partial class RespSession
 
     private void Reset()
     {
+        EndTransaction();
+        UnsubscribeAll();
         Name = null;
         _w.Protocol = 2;
         Authenticated = string.IsNullOrEmpty(_server.Options.RequirePass);

@@ -146,7 +146,7 @@ internal sealed partial class RespSession
     }
 
     private static readonly string[] ConfigNames =
-        ["port", "bind", "requirepass", "maxmemory", "maxmemory-policy", "maxclients", "proto-max-bulk-len", "client-output-timeout", "client-reply-max-bytes", "keys-max-scan", "enable-debug-command", "shutdown-timeout", "io-threads", "busy-poll-us", "save", "appendonly", "appendfsync", "auto-aof-rewrite-percentage", "auto-aof-rewrite-min-size", "dir", "databases", "timeout"];
+        ["port", "bind", "requirepass", "maxmemory", "maxmemory-policy", "maxclients", "proto-max-bulk-len", "client-output-timeout", "client-reply-max-bytes", "keys-max-scan", "enable-debug-command", "shutdown-timeout", "io-threads", "busy-poll-us", "save", "appendonly", "appendfsync", "auto-aof-rewrite-percentage", "auto-aof-rewrite-min-size", "dir", "databases", "timeout", "busy-reply-threshold", "lua-time-limit", "script-max-time", "client-output-buffer-limit"];
 
     private string ConfigValue(string name)
     {
@@ -175,6 +175,10 @@ internal sealed partial class RespSession
             "dir" => Path.GetFullPath(o.Dir),
             "databases" => "1",
             "timeout" => "0",
+            "busy-reply-threshold" or "lua-time-limit" => o.BusyReplyThresholdMs.ToString(CultureInfo.InvariantCulture),
+            "script-max-time" => o.ScriptMaxTimeMs.ToString(CultureInfo.InvariantCulture),
+            "client-output-buffer-limit" => string.Create(CultureInfo.InvariantCulture,
+                $"normal 0 0 0 slave 268435456 67108864 60 pubsub {o.PubSubHardLimit} {o.PubSubSoftLimit} {o.PubSubSoftSeconds}"),
             _ => "",
         };
     }

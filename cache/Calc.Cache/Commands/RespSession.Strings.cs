@@ -114,6 +114,7 @@ internal sealed partial class RespSession
         if (entry.Value is byte[] old && old.Length == value.Length)
         {
             value.CopyTo(old);
+            shard.Modified(entry); // WATCH: a change in place is a write too
             return;
         }
 

@@ -68,8 +68,14 @@ internal sealed partial class RespSession
         _w.ReplyLimit = _server.Options.ClientReplyMaxBytes;
         LastInteractionMs = _now;
         var info = CommandTable.Find(request[0]);
+        if (Gated && !HoldsShared && !EnterGate(info))
+        {
+            return;
+        }
+
         if (info is null)
         {
+            FlagTransaction();
             UnknownCommand();
             return;
         }
@@ -77,22 +83,66 @@ internal sealed partial class RespSession
         _lastCommand = info;
         if (!info.ArityOk(request.Count))
         {
+            FlagTransaction();
             WrongArity(info.Name);
             return;
         }
 
         if (!Authenticated && (info.Flags & CommandFlags.NoAuth) == 0 && !string.IsNullOrEmpty(_server.Options.RequirePass))
         {
+            FlagTransaction();
             _w.WriteRaw(Replies.NoAuth);
+            return;
+        }
+
+        if (_w.Protocol == 2 && SubscriptionCount > 0 && !AllowedInSubscriberMode(info.Kind))
+        {
+            _w.WriteError($"ERR Can't execute '{info.Name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context");
             return;
         }
 
         if ((info.Flags & CommandFlags.DenyOom) != 0 && _server.Options.MaxMemory > 0 && !MakeRoom())
         {
+            FlagTransaction();
             _w.WriteRaw(Replies.Oom);
             return;
         }
 
+        if (_queued is not null && !RunsInsideMulti(info.Kind))
+        {
+            Queue(info);
+            return;
+        }
+
+        Run(info);
+    }
+
+    /// <summary>
+    /// Takes the gate's shared mode for the rest of the batch (after a busy script ended, or after this session's
+    /// own EXEC). False when a script past busy-reply-threshold runs: the command got -BUSY, unless it is one Redis
+    /// still serves then (SCRIPT KILL, AUTH, HELLO, QUIT), which runs without the gate.
+    /// </summary>
+    private bool EnterGate(CommandInfo? info)
+    {
+        HoldsShared = _server.Gate.EnterShared();
+        if (HoldsShared)
+        {
+            return true;
+        }
+
+        if (info is not null && (info.Kind is CommandKind.Auth or CommandKind.Hello or CommandKind.Quit
+            || (info.Kind == CommandKind.Script && _req.Count == 2 && Is(1, "kill"u8))))
+        {
+            return true;
+        }
+
+        _w.WriteRaw(Replies.Busy);
+        return false;
+    }
+
+    /// <summary>Runs a command that passed every check: through the append-only file's lock when it writes.</summary>
+    private void Run(CommandInfo info)
+    {
         var aof = _server.AppendOnlyFile;
         if (aof is not null && !_replaying && (info.Flags & CommandFlags.Write) != 0)
         {
@@ -276,6 +326,28 @@ internal sealed partial class RespSession
             case CommandKind.Object: ObjectCommand(); break;
             case CommandKind.Time: Time(); break;
             case CommandKind.BgRewriteAof: BgRewriteAof(); break;
+
+            // Transactions (RespSession.Transactions.cs)
+            case CommandKind.Multi: Multi(); break;
+            case CommandKind.Exec: Exec(); break;
+            case CommandKind.Discard: Discard(); break;
+            case CommandKind.Watch: Watch(); break;
+            case CommandKind.Unwatch: UnwatchCommand(); break;
+
+            // Scripting (RespSession.Scripting.cs)
+            case CommandKind.Eval: Eval(bySha: false, readOnly: false); break;
+            case CommandKind.EvalSha: Eval(bySha: true, readOnly: false); break;
+            case CommandKind.EvalRo: Eval(bySha: false, readOnly: true); break;
+            case CommandKind.EvalShaRo: Eval(bySha: true, readOnly: true); break;
+            case CommandKind.Script: Script(); break;
+
+            // Pub/sub (RespSession.PubSub.cs)
+            case CommandKind.Subscribe: Subscribe(pattern: false); break;
+            case CommandKind.PSubscribe: Subscribe(pattern: true); break;
+            case CommandKind.Unsubscribe: Unsubscribe(pattern: false); break;
+            case CommandKind.PUnsubscribe: Unsubscribe(pattern: true); break;
+            case CommandKind.Publish: Publish(); break;
+            case CommandKind.PubSub: PubSubCommand(); break;
             default: _w.WriteError($"ERR command '{info.Name}' is not implemented"); break;
         }
     }

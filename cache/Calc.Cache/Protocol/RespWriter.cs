@@ -126,6 +126,9 @@ public sealed class RespWriter
     /// <summary>A set header (<c>~n</c> in RESP3; an array in RESP2): SMEMBERS, SINTER, ...</summary>
     public void WriteSetHeader(int count) => WriteLength(Protocol == 3 ? (byte)'~' : (byte)'*', count);
 
+    /// <summary>A push header (<c>&gt;n</c> in RESP3, for pub/sub messages; an array in RESP2).</summary>
+    public void WritePushHeader(int count) => WriteLength(Protocol == 3 ? (byte)'>' : (byte)'*', count);
+
     /// <summary>A map header (<c>%n</c> in RESP3; a flat array of 2n elements in RESP2).</summary>
     public void WriteMapHeader(int pairs)
     {

@@ -15,7 +15,19 @@ internal sealed class ActiveExpiryService(ServerContext server) : BackgroundServ
         var next = 0;
         while (await timer.WaitForNextTickAsync(stoppingToken))
         {
-            next = server.Keyspace.ActiveExpireCycle(next, Budget, out _);
+            // In the gate's shared mode, so no key expires in the middle of an EXEC or a script (Redis freezes
+            // expiry during them too); skipped while a busy script holds the gate.
+            if (server.Gate.EnterShared())
+            {
+                try
+                {
+                    next = server.Keyspace.ActiveExpireCycle(next, Budget, out _);
+                }
+                finally
+                {
+                    server.Gate.ExitShared();
+                }
+            }
         }
     }
 }

@@ -40,6 +40,33 @@ public sealed class CacheServerOptions
     /// </summary>
     public long KeysMaxScan { get; set; } = 100_000;
 
+    // --- scripting and pub/sub (RespSession.Scripting.cs, RespSession.PubSub.cs) ------------------------------
+
+    /// <summary>
+    /// busy-reply-threshold (alias lua-time-limit): after a script has run this long, other clients get -BUSY and
+    /// SCRIPT KILL may stop it. Default 5000 ms, as Redis. Runtime-settable.
+    /// </summary>
+    public long BusyReplyThresholdMs { get; set; } = 5000;
+
+    /// <summary>
+    /// script-max-time (ours): a script still running after this long is stopped as SCRIPT KILL would (even after
+    /// writes), so no script holds the server for ever, even where no other client could send SCRIPT KILL.
+    /// 0 = never. Default 60000 ms. Runtime-settable.
+    /// </summary>
+    public long ScriptMaxTimeMs { get; set; } = 60_000;
+
+    /// <summary>
+    /// client-output-buffer-limit for the pubsub class: a subscriber whose unsent messages pass
+    /// <see cref="PubSubHardLimit"/> bytes, or stay above <see cref="PubSubSoftLimit"/> for
+    /// <see cref="PubSubSoftSeconds"/>, is disconnected. 0 = no such limit. Default 32mb 8mb 60, as Redis.
+    /// Runtime-settable.
+    /// </summary>
+    public long PubSubHardLimit { get; set; } = 32L * 1024 * 1024;
+
+    public long PubSubSoftLimit { get; set; } = 8L * 1024 * 1024;
+
+    public int PubSubSoftSeconds { get; set; } = 60;
+
     /// <summary>
     /// The most reply bytes one command may produce; past it the connection is closed (Redis's output buffer limit,
     /// which Redis leaves unlimited for normal clients). At least proto-max-bulk-len plus 1 KB, so a GET of the
@@ -236,6 +263,24 @@ public sealed class CacheServerOptions
 
                 ClientOutputTimeout = TimeSpan.FromSeconds(seconds);
                 return null;
+            case "busy-reply-threshold" or "lua-time-limit":
+                if (!long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var busyMs))
+                {
+                    return "argument must be a number of milliseconds";
+                }
+
+                BusyReplyThresholdMs = busyMs;
+                return null;
+            case "script-max-time":
+                if (!long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var maxMs))
+                {
+                    return "argument must be a number of milliseconds (0 = no limit)";
+                }
+
+                ScriptMaxTimeMs = maxMs;
+                return null;
+            case "client-output-buffer-limit":
+                return SetOutputBufferLimits(value);
             case "keys-max-scan":
                 if (!long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var maxScan))
                 {
@@ -372,4 +417,38 @@ public sealed class CacheServerOptions
         EvictionPolicy.VolatileRandom => "volatile-random",
         _ => "noeviction",
     };
+
+    /// <summary>Redis's <c>class hard soft seconds</c> triples; only the pubsub class is enforced (normal and replica are accepted).</summary>
+    private string? SetOutputBufferLimits(string value)
+    {
+        var parts = value.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        if (parts.Length == 0 || parts.Length % 4 != 0)
+        {
+            return "Wrong number of arguments in buffer limit configuration.";
+        }
+
+        var pubsub = (PubSubHardLimit, PubSubSoftLimit, PubSubSoftSeconds);
+        for (var i = 0; i < parts.Length; i += 4)
+        {
+            var name = parts[i].ToLowerInvariant();
+            if (name is not ("normal" or "replica" or "slave" or "pubsub"))
+            {
+                return "Invalid client class specified in buffer limit configuration.";
+            }
+
+            if (!TryParseMemory(parts[i + 1], out var hard) || !TryParseMemory(parts[i + 2], out var soft)
+                || !int.TryParse(parts[i + 3], NumberStyles.None, CultureInfo.InvariantCulture, out var seconds))
+            {
+                return "Error in hard, soft or soft_seconds setting in buffer limit configuration.";
+            }
+
+            if (name == "pubsub")
+            {
+                pubsub = (hard, soft, seconds);
+            }
+        }
+
+        (PubSubHardLimit, PubSubSoftLimit, PubSubSoftSeconds) = pubsub;
+        return null;
+    }
 }

@@ -27,6 +27,7 @@ internal sealed class EpollConnection : ConnectionContext, IConnectionIdFeature,
     private const int CloseRequest = 2;
     private const int AbortRequest = 4;
     private const int WakeRequest = 8;
+    private const int PushRequest = 16;
     private const uint ReadEvents = Native.EpollIn | Native.EpollRdHup;
     private static readonly TimeSpan DefaultOutputTimeout = TimeSpan.FromSeconds(30);
     private static long s_lastId;
@@ -115,6 +116,8 @@ internal sealed class EpollConnection : ConnectionContext, IConnectionIdFeature,
     public void RequestClose() => Post(CloseRequest);
 
     public void WakeBlocked() => Post(WakeRequest);
+
+    public void RequestPush() => Post(PushRequest);
 
     public override void Abort(ConnectionAbortedException abortReason) => Post(AbortRequest);
 
@@ -219,6 +222,13 @@ internal sealed class EpollConnection : ConnectionContext, IConnectionIdFeature,
 
         if (_closing && !_stalled)
         {
+            QueueSend();
+        }
+        else if ((requests & PushRequest) != 0 && !_stalled && _processor is not null)
+        {
+            // Pub/sub messages: written and sent now. While stalled they stay queued (bounded by the pubsub output
+            // limit) and go out with the next batch once the socket drains (OnWritable serves again).
+            _processor.WritePushes();
             QueueSend();
         }
     }

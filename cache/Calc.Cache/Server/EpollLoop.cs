@@ -39,6 +39,7 @@ internal sealed unsafe class EpollLoop
     private long _windowIdle;
     private int _cooldownWindows;
     private volatile EpollLoop? _moveAllTo;
+    private long _roundStarted; // Stopwatch ticks when the current round of events began; 0 while waiting
 
     public EpollLoop(EpollLoopGroup group, int index)
     {
@@ -62,6 +63,20 @@ internal sealed unsafe class EpollLoop
 
     /// <summary>The lower of the last two windows' loads: what a loop is busy with, not a burst.</summary>
     public int SteadyLoadPermille => Math.Min(_loadPermille, _previousLoadPermille);
+
+    /// <summary>
+    /// Any thread: the loop has been inside one round of events for two windows or more (a long script, DEBUG SLEEP),
+    /// so a new connection placed here would wait for it; new connections go elsewhere meanwhile, which lets a client
+    /// connect and send SCRIPT KILL.
+    /// </summary>
+    public bool IsStuck
+    {
+        get
+        {
+            var started = Volatile.Read(ref _roundStarted);
+            return started != 0 && Stopwatch.GetTimestamp() - started > 2 * EpollLoopGroup.WindowTicks;
+        }
+    }
 
     /// <summary>What INFO threads shows of this loop.</summary>
     public IoThreadStats Stats => new(Index, _clients, _loadPermille, Interlocked.Read(ref _connectionsMovedIn));
@@ -136,7 +151,9 @@ internal sealed unsafe class EpollLoop
         _windowStart = Stopwatch.GetTimestamp();
         while (!_stopping)
         {
+            Volatile.Write(ref _roundStarted, 0);
             var count = Wait(lastWork);
+            Volatile.Write(ref _roundStarted, Stopwatch.GetTimestamp());
             for (var i = 0; i < count; i++)
             {
                 var data = (nint)events[i].Data;

@@ -50,7 +50,7 @@ internal sealed class EpollLoopGroup
     /// <summary>The loop a new connection starts on: the first that was not busy in both of its last two windows, else the least busy.</summary>
     public EpollLoop PickForNewConnection()
     {
-        var least = Loops[0];
+        var least = FirstNotStuck();
         if (_policy is null)
         {
             return least;
@@ -58,6 +58,11 @@ internal sealed class EpollLoopGroup
 
         foreach (var loop in Loops)
         {
+            if (loop.IsStuck)
+            {
+                continue; // inside a long command: a new client there would wait for it (see EpollLoop.IsStuck)
+            }
+
             if (loop.SteadyLoadPermille < _policy.SpreadAbovePermille)
             {
                 return loop;
@@ -70,6 +75,19 @@ internal sealed class EpollLoopGroup
         }
 
         return least;
+    }
+
+    private EpollLoop FirstNotStuck()
+    {
+        foreach (var loop in Loops)
+        {
+            if (!loop.IsStuck)
+            {
+                return loop;
+            }
+        }
+
+        return Loops[0];
     }
 
     /// <summary>

@@ -25,6 +25,9 @@ internal interface IDirectConnectionFeature
 
     /// <summary>A blocked command has its answer (<see cref="BatchStatus.Blocked"/>): resume the connection; any thread.</summary>
     void WakeBlocked();
+
+    /// <summary>Any thread: pub/sub messages are queued; the connection's thread calls <see cref="IBatchProcessor.WritePushes"/>.</summary>
+    void RequestPush();
 }
 
 /// <summary>Turns received bytes into replies; called on the transport's thread, one call at a time per connection.</summary>
@@ -44,6 +47,9 @@ internal interface IBatchProcessor
 
     /// <summary>The connection closed while blocked: the command stops waiting.</summary>
     void CancelBlocked();
+
+    /// <summary>Writes the pub/sub messages queued for the connection (after <see cref="IDirectConnectionFeature.RequestPush"/>); true if any.</summary>
+    bool WritePushes();
 }
 
 /// <summary>What the connection does after <see cref="IBatchProcessor.Process"/>.</summary>

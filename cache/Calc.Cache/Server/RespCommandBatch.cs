@@ -27,6 +27,30 @@ internal sealed class RespCommandBatch(RespSession session, RespWriter writer, S
     public BatchStatus Process(ref ReadOnlySequence<byte> input)
     {
         writer.MarkFlushed(); // both callers send or flush everything a batch wrote before calling again
+        // Atomicity of EXEC and scripts: the whole batch runs in the gate's shared mode (see ExclusiveGate).
+        session.Gated = true;
+        session.HoldsShared = server.Gate.EnterShared();
+        try
+        {
+            return ProcessCommands(ref input);
+        }
+        finally
+        {
+            if (session.HoldsShared)
+            {
+                server.Gate.ExitShared();
+            }
+
+            session.HoldsShared = session.Gated = false;
+        }
+    }
+
+    /// <summary>Writes the pub/sub messages other loops queued for this connection; true if there were any.</summary>
+    public bool WritePushes() => session.TakePushes();
+
+    private BatchStatus ProcessCommands(ref ReadOnlySequence<byte> input)
+    {
+        session.TakePushes(); // messages that arrived before this batch go out before its replies
         while (true)
         {
             var status = RespParser.TryParse(ref input, _request, _limits, out var error);

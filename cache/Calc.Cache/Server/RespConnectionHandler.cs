@@ -41,6 +41,21 @@ internal sealed partial class RespConnectionHandler(ServerContext server, ILogge
         var batch = new RespCommandBatch(session, writer, server);
         using var woken = new SemaphoreSlim(0); // pipes only: released once per blocked command that got its answer
         session.WakeBlocked = direct is not null ? direct.WakeBlocked : () => WakePipes(woken);
+        var pushWake = new PushWake();
+        if (direct is not null)
+        {
+            session.WakeForPushes = direct.RequestPush;
+        }
+        else
+        {
+            session.WakeForPushes = () =>
+            {
+                Volatile.Write(ref pushWake.Pending, 1);
+                connection.Transport.Input.CancelPendingRead();
+            };
+        }
+
+        session.CloseForOutputLimit = () => connection.Abort(new ConnectionAbortedException("pubsub output buffer limit"));
 
         // On server shutdown Kestrel asks connections to close; an idle client would otherwise hold the stop for the
         // whole shutdown timeout.
@@ -65,7 +80,7 @@ internal sealed partial class RespConnectionHandler(ServerContext server, ILogge
             }
             else
             {
-                await RunOverPipesAsync(connection, batch, writer, woken);
+                await RunOverPipesAsync(connection, batch, writer, woken, pushWake);
             }
         }
         catch (ConnectionResetException)
@@ -82,13 +97,16 @@ internal sealed partial class RespConnectionHandler(ServerContext server, ILogge
         finally
         {
             session.CancelBlocked();
+            session.Closed();
             server.Unregister(session);
         }
     }
 
     /// <summary>The loop over pipes: read, run the batch, flush once per batch (and whenever the batch asks to).</summary>
-    private static async Task RunOverPipesAsync(ConnectionContext connection, RespCommandBatch batch, RespWriter writer, SemaphoreSlim woken)
+    private static async Task RunOverPipesAsync(ConnectionContext connection, RespCommandBatch batch, RespWriter writer, SemaphoreSlim woken,
+        PushWake pushWake)
     {
+        var closeRequested = connection.Features.Get<IConnectionLifetimeNotificationFeature>()?.ConnectionClosedRequested ?? default;
         var input = connection.Transport.Input;
         var output = connection.Transport.Output;
         var blocked = false;
@@ -111,6 +129,14 @@ internal sealed partial class RespConnectionHandler(ServerContext server, ILogge
                     }
 
                     result = await read;
+                    if (result.IsCanceled && IsPushWake(result, pushWake, closeRequested))
+                    {
+                        // Pub/sub messages for a blocked RESP3 client wait in its queue until the blocked command
+                        // is answered; the batch after it writes them.
+                        input.AdvanceTo(result.Buffer.Start, result.Buffer.End);
+                        continue;
+                    }
+
                     if (result.IsCompleted || result.IsCanceled)
                     {
                         return;
@@ -163,12 +189,20 @@ internal sealed partial class RespConnectionHandler(ServerContext server, ILogge
                 continue;
             }
 
+            if (result.IsCanceled && !resumed && IsPushWake(result, pushWake, closeRequested) && status != BatchStatus.Close)
+            {
+                continue; // woken for pub/sub messages (the batch wrote them), not to close
+            }
+
             if (status == BatchStatus.Close || result.IsCompleted || (result.IsCanceled && !resumed))
             {
                 return;
             }
         }
     }
+
+    private static bool IsPushWake(ReadResult result, PushWake pushWake, CancellationToken closeRequested) =>
+        !result.IsCompleted && !closeRequested.IsCancellationRequested && Interlocked.Exchange(ref pushWake.Pending, 0) == 1;
 
     // A timeout can fire just as the connection ends and the semaphore is disposed: that wake has nobody to wake.
     private static void WakePipes(SemaphoreSlim woken)
@@ -204,4 +238,10 @@ internal sealed partial class RespConnectionHandler(ServerContext server, ILogge
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Client {ClientId} failed")]
     private static partial void LogConnectionFailed(ILogger logger, long clientId, Exception exception);
+
+    /// <summary>Set when a read was cancelled to write pub/sub messages (the pipe path), not to close.</summary>
+    private sealed class PushWake
+    {
+        public int Pending;
+    }
 }

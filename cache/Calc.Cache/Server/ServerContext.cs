@@ -1,5 +1,8 @@
+using System.Buffers;
 using System.Collections.Concurrent;
 using Calc.Cache.Commands;
+using Calc.Cache.PubSub;
+using Calc.Cache.Scripting;
 using Calc.Cache.Storage;
 
 namespace Calc.Cache.Server;
@@ -21,9 +24,39 @@ internal sealed class ServerContext(CacheServerOptions options)
     /// <summary>Clients blocked in BLPOP/BRPOP/BLMOVE, by key.</summary>
     public BlockingRegistry Blocking { get; } = new();
 
+    /// <summary>Batches run in its shared mode, EXEC and scripts in its exclusive mode (their atomicity).</summary>
+    public ExclusiveGate Gate { get; } = new();
+
     public DateTimeOffset Started { get; } = DateTimeOffset.UtcNow;
 
     public string RunId { get; } = Convert.ToHexStringLower(Guid.NewGuid().ToByteArray()) + Convert.ToHexStringLower(BitConverter.GetBytes(Environment.TickCount64))[..8];
+
+    /// <summary>Channels and patterns of every connection (pub/sub).</summary>
+    public PubSubHub PubSub { get; } = new();
+
+    private ScriptRunner? _scripts;
+
+    /// <summary>The Lua interpreter, started by the first script; use only inside the gate's exclusive section.</summary>
+    public ScriptRunner Scripts
+    {
+        get
+        {
+            if (_scripts is null)
+            {
+                var replies = new ArrayBufferWriter<byte>();
+                var session = RespSession.ForScripts(this, replies);
+                var runner = new ScriptRunner(replies, session.ExecuteFromScript) { OnBusy = () => Gate.BusyScript = true };
+                Volatile.Write(ref _scripts, runner);
+            }
+
+            _scripts.BusyThresholdMs = Options.BusyReplyThresholdMs;
+            _scripts.MaxTimeMs = Options.ScriptMaxTimeMs;
+            return _scripts;
+        }
+    }
+
+    /// <summary>Any thread: the interpreter if a script has run (SCRIPT KILL), else null.</summary>
+    public ScriptRunner? ScriptsIfStarted => Volatile.Read(ref _scripts);
 
     /// <summary>The append-only file when persistence is on; null otherwise.</summary>
     public AppendOnlyFile? AppendOnlyFile { get; set; }

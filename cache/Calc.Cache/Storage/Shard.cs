@@ -24,6 +24,36 @@ internal sealed class Shard
 
     public int Count => _keys.Count;
 
+    // WATCH: every change of a key in this shard goes through the members below (Add, SetValue, Resized, Modified,
+    // Remove, SetExpiry, Clear) and tells the key's watchers; null while nobody watches a key here.
+    private ShardWatchers? _watchers;
+
+    public void Watch(byte[] key, WatchState watcher) => (_watchers ??= new()).Add(key, watcher);
+
+    public void Unwatch(byte[] key, WatchState watcher)
+    {
+        _watchers?.Remove(key, watcher);
+        if (_watchers is { IsEmpty: true })
+        {
+            _watchers = null;
+        }
+    }
+
+    private void Written(byte[] key)
+    {
+        if (_watchers is not null)
+        {
+            _watchers.Written(key);
+            if (_watchers.IsEmpty)
+            {
+                _watchers = null;
+            }
+        }
+    }
+
+    /// <summary>Call after changing a value in place without a size change (SET over a value of the same length).</summary>
+    public void Modified(CacheEntry entry) => Written(entry.Key);
+
     public int VolatileCount => _volatile.Count;
 
     // Statistics, written under the shard lock and summed without it (INFO tolerates a torn read).
@@ -76,6 +106,7 @@ internal sealed class Shard
     public CacheEntry Add(byte[] key, object value, long now, long expiresAt = 0)
     {
         var entry = new CacheEntry(key, value);
+        Written(key);
         entry.Touch(now);
         _keys.Add(entry);
         SetExpiry(entry, expiresAt);
@@ -87,6 +118,7 @@ internal sealed class Shard
     public void SetValue(CacheEntry entry, object value)
     {
         var old = Accounted(entry);
+        Written(entry.Key);
         entry.Value = value;
         _owner.AddMemory(Recount(entry) - old);
     }
@@ -94,12 +126,14 @@ internal sealed class Shard
     /// <summary>Call after changing a collection value in place (HSET, LPUSH, SADD, ZADD...).</summary>
     public void Resized(CacheEntry entry)
     {
+        Written(entry.Key);
         var old = Accounted(entry);
         _owner.AddMemory(Recount(entry) - old);
     }
 
     public void Remove(CacheEntry entry)
     {
+        Written(entry.Key);
         _keys.Remove(entry);
         if (entry.VolatileSlot >= 0)
         {
@@ -119,6 +153,7 @@ internal sealed class Shard
     /// <summary>Sets (or with 0 clears) the absolute expiry of a key.</summary>
     public void SetExpiry(CacheEntry entry, long expiresAt)
     {
+        Written(entry.Key);
         entry.ExpiresAt = expiresAt;
         if (expiresAt != 0 && entry.VolatileSlot < 0)
         {
@@ -178,6 +213,12 @@ internal sealed class Shard
 
     public void Clear()
     {
+        if (_watchers is not null)
+        {
+            _watchers.Flushed(key => _keys.Find(key) is not null);
+            _watchers = _watchers.IsEmpty ? null : _watchers;
+        }
+
         long freed = 0;
         foreach (var entry in _keys.Entries())
         {
