@@ -57,7 +57,7 @@ public static class EndpointSlices
     public static WebApplication UseEndpointSlices(this WebApplication app, Func<EndpointDefinition, bool>? include = null)
     {
         ArgumentNullException.ThrowIfNull(app);
-        app.Use(JsonBodyMetadata.CheckContentTypeAsync);
+        app.Use(MissingContentType.CheckAsync);
         app.UseFastEndpoints(c =>
         {
             // No authentication here: the gateway is the public entry point; internal calls carry Internal:Key.

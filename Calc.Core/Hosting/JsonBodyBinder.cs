@@ -67,25 +67,12 @@ public abstract class JsonBodyEndpoint<TRequest, TResponse> : Endpoint<TRequest,
 }
 
 /// <summary>
-/// Marks a <see cref="JsonBodyEndpoint{TRequest, TResponse}"/>. FastEndpoints answers a request without a content type
-/// with an empty 415 before any binder runs; <see cref="EndpointSlices.UseEndpointSlices"/> answers it first, as the
-/// binder would: a 400 naming <c>body</c> when there is no body, else a 415 problem.
+/// Marks a <see cref="JsonBodyEndpoint{TRequest, TResponse}"/> (see <see cref="MissingContentType"/>): a request to it
+/// without a content type is a 400 naming <c>body</c> when it has no body, else a 415 problem, as the binder answers.
 /// </summary>
 internal sealed class JsonBodyMetadata
 {
     public static readonly JsonBodyMetadata Instance = new();
-
-    public static Task CheckContentTypeAsync(HttpContext context, RequestDelegate next)
-    {
-        if (string.IsNullOrEmpty(context.Request.ContentType) && context.GetEndpoint()?.Metadata.GetMetadata<JsonBodyMetadata>() is not null)
-        {
-            throw context.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody ?? true
-                ? NotJson(context.Request)
-                : NoBody();
-        }
-
-        return next(context);
-    }
 
     // The parameter's name alone, as the minimal API's message had it: BadRequestExceptionHandler then names "body".
     internal static BadHttpRequestException NoBody() =>
@@ -93,4 +80,40 @@ internal sealed class JsonBodyMetadata
 
     internal static BadHttpRequestException NotJson(HttpRequest request) =>
         new($"Expected a supported JSON media type but got \"{request.ContentType}\".", StatusCodes.Status415UnsupportedMediaType);
+}
+
+/// <summary>
+/// The content type a slice that reads its body itself takes a request without one to have (endpoint metadata: <c>.WithMetadata(new
+/// AssumedContentType("text/csv"))</c>), as the minimal API it replaced did.
+/// </summary>
+/// <param name="ContentType">The content type.</param>
+public sealed record AssumedContentType(string ContentType);
+
+/// <summary>
+/// FastEndpoints answers a request without a <c>Content-Type</c> to an endpoint that accepts a body with an empty 415,
+/// before any binder runs; the minimal APIs these slices replaced let it through to their body reading. This middleware
+/// (run after routing, before the endpoint) keeps their answers: see <see cref="JsonBodyMetadata"/> and
+/// <see cref="AssumedContentType"/>.
+/// </summary>
+internal static class MissingContentType
+{
+    public static Task CheckAsync(HttpContext context, RequestDelegate next)
+    {
+        if (string.IsNullOrEmpty(context.Request.ContentType) && context.GetEndpoint()?.Metadata is { } metadata)
+        {
+            if (metadata.GetMetadata<JsonBodyMetadata>() is not null)
+            {
+                throw context.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody ?? true
+                    ? JsonBodyMetadata.NotJson(context.Request)
+                    : JsonBodyMetadata.NoBody();
+            }
+
+            if (metadata.GetMetadata<AssumedContentType>() is { } assumed)
+            {
+                context.Request.ContentType = assumed.ContentType;
+            }
+        }
+
+        return next(context);
+    }
 }

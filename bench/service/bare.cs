@@ -1,4 +1,5 @@
 #:sdk Microsoft.NET.Sdk.Web
+#:property PublishAot=false
 // The floor the service benchmark compares against: Kestrel with two minimal API endpoints that answer a small JSON
 // body like the service's GET and POST of a calculation, with nothing else in the pipeline (no logging, telemetry,
 // problem details or database). Run by bench/service/run.sh: `dotnet bare.dll --urls http://127.0.0.1:PORT`.

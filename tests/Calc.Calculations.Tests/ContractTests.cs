@@ -79,7 +79,7 @@ public sealed class ContractTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_missing_body_is_a_400_naming_the_request()
+    public async Task A_missing_body_is_a_400_naming_body()
     {
         using var response = await _api.Http.PostAsync("/calculations", content: null, Token);
 

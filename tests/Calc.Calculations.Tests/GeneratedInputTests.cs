@@ -19,7 +19,7 @@ public sealed class GeneratedInputTests : IAsyncLifetime
         new("type", FieldKind.Choice, Required: true) { Allowed = ["addition", "subtraction", "multiplication", "division", "power"] },
         new("init", FieldKind.ExactInteger, Required: true) { MaxDigits = MaxDigits },
         new("priority", FieldKind.Choice) { Allowed = ["normal", "high"] },
-        new("timeoutSeconds", FieldKind.Int32) { Min = 1, Max = 3600 },
+        new("timeoutSeconds", FieldKind.WholeNumber) { Min = 1, Max = 3600 },
         new("callbackUrl", FieldKind.Text) { Valid = f => $"http://127.0.0.1:9/{f.Random.AlphaNumeric(6)}" },
     ];
 

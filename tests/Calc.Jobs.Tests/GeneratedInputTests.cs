@@ -15,12 +15,12 @@ public sealed class GeneratedInputTests : IAsyncLifetime
 {
     private static readonly FieldSpec JobId = new("jobId", FieldKind.Text) { Valid = f => f.Random.AlphaNumeric(12) };
     private static readonly FieldSpec Priority = new("priority", FieldKind.Choice) { Allowed = ["normal", "high"] };
-    private static readonly FieldSpec Timeout = new("timeoutSeconds", FieldKind.Int32) { Min = 1, Max = 3600 };
+    private static readonly FieldSpec Timeout = new("timeoutSeconds", FieldKind.WholeNumber) { Min = 1, Max = 3600 };
 
     private static readonly FieldSpec[] BudgetFields =
     [
         JobId,
-        new("daysOnline", FieldKind.Int32, Required: true) { Min = 1, Max = 3650 },
+        new("daysOnline", FieldKind.WholeNumber, Required: true) { Min = 1, Max = 3650 },
         new("budget", FieldKind.Money, Required: true) { Min = 1, Max = 1_000_000_000_000 },
         Priority,
         Timeout,

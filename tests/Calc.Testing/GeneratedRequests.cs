@@ -13,7 +13,7 @@ public enum FieldKind
     ExactInteger,
 
     /// <summary>A 32-bit integer between <see cref="FieldSpec.Min"/> and <see cref="FieldSpec.Max"/>.</summary>
-    Int32,
+    WholeNumber,
 
     /// <summary>An amount with at most two decimals, between <see cref="FieldSpec.Min"/> and <see cref="FieldSpec.Max"/>.</summary>
     Money,
@@ -147,16 +147,16 @@ public sealed class GeneratedRequests
         return body;
     }
 
-    private JsonNode ValidValue(FieldSpec field) => field.Kind switch
+    private JsonValue ValidValue(FieldSpec field) => (field.Kind switch
     {
         FieldKind.ExactInteger => _faker.Random.Bool()
             ? JsonValue.Create(_faker.Random.Long(-1_000_000_000_000, 1_000_000_000_000))
             : JsonValue.Create((_faker.Random.Bool() ? "-" : "") + _faker.Random.ReplaceNumbers(new string('#', _faker.Random.Int(1, Math.Min(40, field.MaxDigits))))),
-        FieldKind.Int32 => JsonValue.Create(_faker.Random.Int((int)field.Min, (int)Math.Min(field.Max, int.MaxValue))),
+        FieldKind.WholeNumber => JsonValue.Create(_faker.Random.Int((int)field.Min, (int)Math.Min(field.Max, int.MaxValue))),
         FieldKind.Money => JsonValue.Create(Math.Round(_faker.Random.Decimal(field.Min, field.Max), 2)),
         FieldKind.Choice => JsonValue.Create(_faker.Random.Bool() ? _faker.PickRandom(field.Allowed.ToList()) : _faker.PickRandom(field.Allowed.ToList()).ToUpperInvariant()),
         _ => JsonValue.Create(field.Valid(_faker)),
-    }!;
+    })!;
 
     // One fault for the field: its description, the value (null to send JSON null) and whether to leave it out.
     private (string? Fault, JsonNode? Value, bool Omit) Break(FieldSpec field)
@@ -180,7 +180,7 @@ public sealed class GeneratedRequests
                 faults.Add(() => ("letters", JsonValue.Create(_faker.Random.AlphaNumeric(6) + "x"), false));
                 faults.Add(() => ("too many digits", JsonValue.Create(new string('9', field.MaxDigits + _faker.Random.Int(1, 20_000))), false));
                 break;
-            case FieldKind.Int32:
+            case FieldKind.WholeNumber:
             case FieldKind.Money:
                 faults.Add(() => ("wrong type: letters", JsonValue.Create(_faker.Lorem.Word() + "!"), false));
                 faults.Add(() => ("below the range", JsonValue.Create(field.Min - _faker.Random.Long(1, 1000)), false));
@@ -190,7 +190,7 @@ public sealed class GeneratedRequests
                 }
 
                 faults.Add(() => ("huge number", JsonNode.Parse("1" + new string('0', _faker.Random.Int(20, 400))), false));
-                if (field.Kind == FieldKind.Int32)
+                if (field.Kind == FieldKind.WholeNumber)
                 {
                     faults.Add(() => ("fraction", JsonValue.Create(_faker.Random.Int(1, 100) + 0.25), false));
                 }

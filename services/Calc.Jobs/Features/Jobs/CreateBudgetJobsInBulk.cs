@@ -47,7 +47,7 @@ internal sealed class CreateBudgetJobsInBulk(
     public override void Configure()
     {
         Post("/jobs/budget/bulk");
-        Description(b => b.Accepts<string>("text/csv").WithName("CreateBudgetJobsInBulk").WithTags("Jobs")
+        Description(b => b.Accepts<string>("text/csv").WithMetadata(new AssumedContentType("text/csv")).WithName("CreateBudgetJobsInBulk").WithTags("Jobs")
             .WithSummary("Queues one budget job per CSV row; invalid rows are reported by row, field and message."));
     }
 
