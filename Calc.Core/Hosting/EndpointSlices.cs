@@ -23,8 +23,11 @@ public static class EndpointSlices
     /// <summary>Where the service's OpenAPI document is served (the URL every Calc service uses).</summary>
     public const string DocumentPath = "/openapi/v1.json";
 
-    /// <summary>Registers FastEndpoints with the endpoints and validators of <paramref name="sliceAssembly"/>, and the OpenAPI document.</summary>
-    public static IHostApplicationBuilder AddEndpointSlices(this IHostApplicationBuilder builder, Assembly sliceAssembly)
+    /// <summary>
+    /// Registers FastEndpoints with the endpoints and validators of <paramref name="sliceAssembly"/> (those
+    /// <paramref name="include"/> accepts, all when null), and the OpenAPI document.
+    /// </summary>
+    public static IHostApplicationBuilder AddEndpointSlices(this IHostApplicationBuilder builder, Assembly sliceAssembly, Func<Type, bool>? include = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(sliceAssembly);
@@ -34,6 +37,8 @@ public static class EndpointSlices
             // Only the service's own slices: a test process hosting the app has other assemblies loaded.
             o.DisableAutoDiscovery = true;
             o.Assemblies = [sliceAssembly];
+            // Per app (FastEndpoints' own endpoint filter is process-wide static configuration).
+            o.Filter = include;
         });
         var serviceName = builder.Services.BuildServiceName();
         builder.Services.SwaggerDocument(o =>
@@ -51,10 +56,9 @@ public static class EndpointSlices
     }
 
     /// <summary>
-    /// Maps the slices (those <paramref name="include"/> accepts, all when null), the OpenAPI document and Swagger UI.
-    /// Call it after <see cref="ServiceDefaults.UseServiceDefaults"/>.
+    /// Maps the slices, the OpenAPI document and Swagger UI. Call it after <see cref="ServiceDefaults.UseServiceDefaults"/>.
     /// </summary>
-    public static WebApplication UseEndpointSlices(this WebApplication app, Func<EndpointDefinition, bool>? include = null)
+    public static WebApplication UseEndpointSlices(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
         app.Use(MissingContentType.CheckAsync);
@@ -62,7 +66,6 @@ public static class EndpointSlices
         {
             // No authentication here: the gateway is the public entry point; internal calls carry Internal:Key.
             c.Endpoints.Configurator = endpoint => endpoint.AllowAnonymous();
-            c.Endpoints.Filter = include;
             c.Errors.ResponseBuilder = (failures, _, _) => ValidationProblemOf(failures);
             // The answers are IResults (TypedResults unions, the validation problem above): they write themselves,
             // through the app's IProblemDetailsService, so every problem body has the same shape.

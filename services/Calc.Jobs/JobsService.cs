@@ -25,7 +25,8 @@ internal static class JobsService
     {
         var role = ServiceRole.Parse(builder.Configuration["Role"]);
         var services = builder.Services;
-        builder.AddEndpointSlices(typeof(JobsService).Assembly);
+        // A worker-only process serves /status alone: the slices under Features/Jobs are the API's.
+        builder.AddEndpointSlices(typeof(JobsService).Assembly, type => role.ServesApi || type.Namespace != typeof(GetJob).Namespace);
         services.AddSingleton(role);
         services.AddValidatedOptions<JobsOptions>(JobsOptions.SectionName);
         services.AddValidatedOptions<CapacityOptions>(CapacityOptions.SectionName);
@@ -72,8 +73,7 @@ internal static class JobsService
     /// </summary>
     public static WebApplication MapJobs(this WebApplication app)
     {
-        var servesApi = app.Services.GetRequiredService<ServiceRole>().ServesApi;
-        app.UseEndpointSlices(endpoint => servesApi || endpoint.EndpointType == typeof(GetStatus));
+        app.UseEndpointSlices();
         return app;
     }
 }
