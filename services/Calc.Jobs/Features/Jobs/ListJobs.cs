@@ -1,8 +1,8 @@
 using Calc.Contracts;
 using Calc.Data;
 using Calc.Hosting;
-using FastEndpoints;
 using Calc.Jobs.Domain;
+using FastEndpoints;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 
