@@ -169,9 +169,12 @@ void RunTests(bool coverage)
     var testFilter = mongoRuns ? filter : string.IsNullOrEmpty(filter) ? "Requires!=mongo" : $"({filter})&Requires!=mongo";
     var filterArg = string.IsNullOrEmpty(testFilter) ? "" : $" --filter \"{testFilter}\"";
     var collect = coverage ? " --collect:\"XPlat Code Coverage\"" : "";
+    // Snapshot tests (Snapshooter) fail on a missing snapshot instead of writing it: CI never approves its own output.
+    // Only the value "true" switches strict mode on ("1" does not).
     var exit = StartProcess("dotnet", new ProcessSettings {
         Arguments = $"test {solution} -c {configuration} --no-build --logger trx --results-directory {testResults}{filterArg}{collect}",
-        WorkingDirectory = root });
+        WorkingDirectory = root,
+        EnvironmentVariables = new Dictionary<string, string> { ["SNAPSHOOTER_STRICT_MODE"] = "true" } });
 
     if (coverage)
     {

@@ -97,12 +97,17 @@ public static class ServiceDefaults
         app.MapMetrics();
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = c => c.Tags.Contains("live") });
         app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains(ReadyTag) });
-        app.MapOpenApi();
-        app.UseSwaggerUI(o =>
+        // A service of FastEndpoints slices serves its own document at the same URL (EndpointSlices.UseEndpointSlices).
+        if (app.Services.GetService<EndpointSlices.SlicesDocument>() is null)
         {
-            o.SwaggerEndpoint("/openapi/v1.json", app.Services.GetRequiredService<ServiceIdentity>().ServiceName);
-            o.RoutePrefix = "swagger";
-        });
+            app.MapOpenApi();
+            app.UseSwaggerUI(o =>
+            {
+                o.SwaggerEndpoint(EndpointSlices.DocumentPath, app.Services.GetRequiredService<ServiceIdentity>().ServiceName);
+                o.RoutePrefix = "swagger";
+            });
+        }
+
         return app;
     }
 

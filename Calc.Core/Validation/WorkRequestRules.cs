@@ -23,16 +23,25 @@ public static class WorkRequestRules
     public static WorkPriority ParsePriority(string? wire) =>
         wire is null ? WorkPriority.Normal : WireNames<WorkPriority>.Parse(wire);
 
-    /// <summary><c>timeoutSeconds</c>: absent, or 1 to <paramref name="maxSeconds"/>.</summary>
-    public static IRuleBuilderOptions<T, int?> MustBeATimeout<T>(this IRuleBuilder<T, int?> rule, int maxSeconds) =>
-        rule.Must(t => t is null || (t >= 1 && t <= maxSeconds))
-            .WithMessage($"'timeoutSeconds' must be between 1 and {maxSeconds}.");
+    /// <summary>
+    /// <c>timeoutSeconds</c>: absent, or 1 to <paramref name="maxSeconds"/>, read at each validation (the limit is the
+    /// configuration of the app the request came to, not of the one that built the validator).
+    /// </summary>
+    public static IRuleBuilderOptionsConditions<T, int?> MustBeATimeout<T>(this IRuleBuilder<T, int?> rule, Func<int> maxSeconds) =>
+        rule.Custom((timeout, context) =>
+        {
+            var max = maxSeconds();
+            if (timeout is not null && (timeout < 1 || timeout > max))
+            {
+                context.AddFailure("timeoutSeconds", $"'timeoutSeconds' must be between 1 and {max}.");
+            }
+        });
 
     /// <summary>
     /// <c>callbackUrl</c>: absent (unless <paramref name="required"/> says why it is needed), or a URL
-    /// <see cref="CallbackUrls.Check"/> accepts under <paramref name="options"/>.
+    /// <see cref="CallbackUrls.Check"/> accepts under <paramref name="options"/>, read at each validation.
     /// </summary>
-    public static IRuleBuilderOptionsConditions<T, string?> MustBeACallbackUrl<T>(this IRuleBuilder<T, string?> rule, CallbackOptions options, string? required = null) =>
+    public static IRuleBuilderOptionsConditions<T, string?> MustBeACallbackUrl<T>(this IRuleBuilder<T, string?> rule, Func<CallbackOptions> options, string? required = null) =>
         rule.Custom((url, context) =>
         {
             if (url is null)
@@ -42,7 +51,7 @@ public static class WorkRequestRules
                     context.AddFailure("callbackUrl", required);
                 }
             }
-            else if (CallbackUrls.Check(url, options) is { } error)
+            else if (CallbackUrls.Check(url, options()) is { } error)
             {
                 context.AddFailure("callbackUrl", error);
             }

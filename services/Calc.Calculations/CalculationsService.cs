@@ -1,6 +1,4 @@
 using Calc.Calculations.Domain;
-using Calc.Calculations.Features.Calculations;
-using Calc.Calculations.Features.Status;
 using Calc.Calculations.Processing;
 using Calc.Core.Callbacks;
 using Calc.Core.Discovery;
@@ -21,6 +19,7 @@ internal static class CalculationsService
     public static IHostApplicationBuilder AddCalculations(this IHostApplicationBuilder builder)
     {
         var services = builder.Services;
+        builder.AddEndpointSlices(typeof(CalculationsService).Assembly);
         services.AddValidatedOptions<CalculationsOptions>(CalculationsOptions.SectionName);
         services.AddValidatedOptions<CapacityOptions>(CapacityOptions.SectionName);
 
@@ -30,9 +29,6 @@ internal static class CalculationsService
         services.AddHealthChecks().AddDocumentStoreCheck();
         services.AddCallbacks<CalculationCallbackSource>();
         services.AddIdempotencyKeys();
-
-        services.AddValidator<CreateCalculationRequest, CreateCalculationValidator>();
-        services.AddValidator<AddTermRequest, AddTermValidator>();
 
         services.AddSingleton<WorkScheduler>();
         services.AddSingleton<CalculationsMetrics>();
@@ -45,17 +41,13 @@ internal static class CalculationsService
         return builder;
     }
 
+    /// <summary>
+    /// Maps the service's endpoints: one FastEndpoints slice per use case under <c>Features/</c>, found by scanning
+    /// this assembly. The README's route table lists them (a test holds it to what the app maps).
+    /// </summary>
     public static WebApplication MapCalculations(this WebApplication app)
     {
-        var calculations = app.MapGroup("/calculations").WithTags("Calculations");
-        calculations.MapCreateCalculation();
-        calculations.MapAddTerm();
-        calculations.MapFinalizeCalculation();
-        calculations.MapGetCalculation();
-        calculations.MapListCalculations();
-        calculations.MapCancelCalculation();
-        calculations.MapCallbackRetry<Calculation>("RetryCalculationCallback", Problems.NotFound, Problems.WrongState, "calculation");
-        app.MapGetStatus();
+        app.UseEndpointSlices();
         return app;
     }
 }

@@ -26,6 +26,8 @@ internal static class JobsService
     {
         var role = ServiceRole.Parse(builder.Configuration["Role"]);
         var services = builder.Services;
+        // A worker-only process serves /status alone: the slices under Features/Jobs are the API's.
+        builder.AddEndpointSlices(typeof(JobsService).Assembly, type => role.ServesApi || type.Namespace != typeof(GetJob).Namespace);
         services.AddSingleton(role);
         services.AddValidatedOptions<JobsOptions>(JobsOptions.SectionName);
         services.AddValidatedOptions<CapacityOptions>(CapacityOptions.SectionName);
@@ -39,8 +41,6 @@ internal static class JobsService
 
         // Callbacks are posted by the processes that run workers; an API-only process registers and re-arms them.
         services.AddCallbacks<JobCallbackSource>(dispatch: role.RunsWorkers);
-        services.AddValidator<CreateBudgetJobRequest, CreateBudgetJobValidator>();
-        services.AddValidator<CreateFetchJobRequest, CreateFetchJobValidator>();
         services.AddSingleton<JobSubmitter>();
         services.AddIdempotencyKeys();
 
@@ -67,22 +67,14 @@ internal static class JobsService
         return builder;
     }
 
+    /// <summary>
+    /// Maps the service's endpoints: one FastEndpoints slice per use case under <c>Features/</c>, found by scanning
+    /// this assembly; a worker-only process maps <c>/status</c> alone. The README's route table lists them (a test
+    /// holds it to what the app maps).
+    /// </summary>
     public static WebApplication MapJobs(this WebApplication app)
     {
-        if (app.Services.GetRequiredService<ServiceRole>().ServesApi)
-        {
-            var jobs = app.MapGroup("/jobs").WithTags("Jobs");
-            jobs.MapCreateBudgetJob();
-            jobs.MapCreateBudgetJobsInBulk();
-            jobs.MapCreateFetchJob();
-            jobs.MapGetBatch();
-            jobs.MapGetJob();
-            jobs.MapListJobs();
-            jobs.MapCancelJob();
-            jobs.MapCallbackRetry<Job>("RetryJobCallback", Problems.NotFound, Problems.WrongState, "job");
-        }
-
-        app.MapGetStatus();
+        app.UseEndpointSlices();
         return app;
     }
 }

@@ -1,5 +1,6 @@
 using Calc.Calculations.Contracts;
 using Calc.Core.Callbacks;
+using Calc.Core.Contracts;
 using Calc.Core.Scheduling;
 
 namespace Calc.Calculations.Domain;
@@ -8,7 +9,7 @@ namespace Calc.Calculations.Domain;
 /// The stored calculation. Numbers are kept as exact decimal text ("-7/2" for a fraction). While processing, the
 /// instance running it holds a lease (owner + expiry) that it renews; an expired lease means that instance stopped.
 /// </summary>
-internal sealed record Calculation
+internal sealed record Calculation : ICancellableWork<Calculation>
 {
     public required string Id { get; init; }
     public required CalculationType Type { get; init; }
@@ -44,6 +45,10 @@ internal sealed record Calculation
 
     /// <summary>When processing must end: the timeout counts from the first start, across instances.</summary>
     public DateTimeOffset? Deadline => StartedAt?.AddSeconds(TimeoutSeconds);
+
+    string ICancellableWork<Calculation>.StatusName => WireNames<CalculationStatus>.Of(Status);
+
+    Calculation ICancellableWork<Calculation>.CancelledAt(DateTimeOffset now) => Finish(CalculationStatus.Cancelled, now, "Cancelled by a user.");
 
     public Calculation Finish(CalculationStatus status, DateTimeOffset now, string? error = null) => this with
     {

@@ -1,4 +1,5 @@
 using Calc.Core.Hosting;
+using Calc.Core.Scheduling;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Calc.Calculations.Domain;
@@ -6,6 +7,9 @@ namespace Calc.Calculations.Domain;
 /// <summary>The service's expected failures as RFC 9457 problem details.</summary>
 internal static class Problems
 {
+    /// <summary>Calculations for the slices every service shares (cancel, callback retry).</summary>
+    public static readonly WorkKind Kind = new("/calculations", "calculation", "Calculation", "Calculations", NotFound, WrongState);
+
     public static ProblemHttpResult NotFound(string id) =>
         TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Calculation not found", detail: $"There is no calculation '{id}'.");
 

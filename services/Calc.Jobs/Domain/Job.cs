@@ -1,3 +1,4 @@
+using Calc.Core.Contracts;
 using Calc.Core.Scheduling;
 
 namespace Calc.Jobs.Domain;
@@ -7,7 +8,7 @@ namespace Calc.Jobs.Domain;
 /// write must carry the expiry again. <see cref="Attempts"/> counts starts; only the worker holding the latest attempt
 /// may record the outcome, so a result is stored once even when a message is delivered twice.
 /// </summary>
-internal sealed record Job
+internal sealed record Job : ICancellableWork<Job>
 {
     public const string BudgetKind = "budget";
     public const string FetchKind = "fetch";
@@ -49,6 +50,10 @@ internal sealed record Job
 
     /// <summary>When processing must end: the timeout counts from the first start, across workers.</summary>
     public DateTimeOffset? Deadline => StartedAt?.AddSeconds(TimeoutSeconds);
+
+    string ICancellableWork<Job>.StatusName => WireNames<JobStatus>.Of(Status);
+
+    Job ICancellableWork<Job>.CancelledAt(DateTimeOffset now) => Finish(JobStatus.Cancelled, now, "Cancelled by a user.");
 
     public Job Finish(JobStatus status, DateTimeOffset now, string? error = null) => this with
     {

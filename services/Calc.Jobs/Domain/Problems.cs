@@ -1,3 +1,4 @@
+using Calc.Core.Scheduling;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Calc.Jobs.Domain;
@@ -5,6 +6,9 @@ namespace Calc.Jobs.Domain;
 /// <summary>The service's expected failures as RFC 9457 problem details.</summary>
 internal static class Problems
 {
+    /// <summary>Jobs for the slices every service shares (cancel, callback retry).</summary>
+    public static readonly WorkKind Kind = new("/jobs", "job", "Job", "Jobs", NotFound, WrongState);
+
     public static ProblemHttpResult NotFound(string id) =>
         TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Job not found", detail: $"There is no job '{id}' (or it has expired).");
 

@@ -4,9 +4,11 @@ using System.Text.Json;
 using Calc.Calculations.Contracts;
 using Calc.Calculations.Domain;
 using Calc.Core.Contracts;
+using Calc.Core.Hosting;
 using Calc.Core.Idempotency;
 using Calc.Core.Validation;
 using Calc.Data;
+using FastEndpoints;
 using FluentValidation;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
@@ -24,23 +26,21 @@ public sealed record AddTermRequest(JsonElement? Term);
 /// different term is a 422. The keys are remembered in the calculation itself (<see cref="Calculation.TermKeys"/>),
 /// for as long as it exists.
 /// </summary>
-internal static class AddTerm
+internal sealed class AddTerm(IDocumentRepository<Calculation> repository, IdempotencyKeys idempotencyKeys, IOptions<CalculationsOptions> options)
+    : JsonBodyEndpoint<AddTermRequest, Results<Ok<CalculationResponse>, ValidationProblem, ProblemHttpResult>>
 {
-    public static void MapAddTerm(this RouteGroupBuilder group) =>
-        group.MapPut("/{id}", HandleAsync)
-            .Validate<AddTermRequest>()
-            .WithName("AddTerm")
-            .WithSummary("Adds a term to a calculation that is still building.");
-
-    private static async Task<Results<Ok<CalculationResponse>, ValidationProblem, ProblemHttpResult>> HandleAsync(
-        string id,
-        AddTermRequest request,
-        HttpContext httpContext,
-        IDocumentRepository<Calculation> repository,
-        IdempotencyKeys idempotencyKeys,
-        IOptions<CalculationsOptions> options,
-        CancellationToken cancellationToken)
+    public override void Configure()
     {
+        Put("/calculations/{id}");
+        FromJsonBody();
+        Description(b => b.WithName("AddTerm").WithTags("Calculations")
+            .WithSummary("Adds a term to a calculation that is still building.").ProducesValidationProblem());
+    }
+
+    public override async Task<Results<Ok<CalculationResponse>, ValidationProblem, ProblemHttpResult>> ExecuteAsync(AddTermRequest request, CancellationToken ct)
+    {
+        var id = Route<string>("id")!;
+        var httpContext = HttpContext;
         if (!idempotencyKeys.TryReadKey(httpContext, out var key, out var invalidKey))
         {
             return invalidKey;
@@ -86,7 +86,7 @@ internal static class AddTerm
                 Terms = [.. c.Terms, normalized],
                 TermKeys = key is null ? c.TermKeys : [.. c.TermKeys, new AppliedTermKey(key, c.Terms.Count)],
             };
-        }, cancellationToken);
+        }, ct);
 
         if (result is not null && replayed)
         {
@@ -103,12 +103,13 @@ internal static class AddTerm
     }
 }
 
-internal sealed class AddTermValidator : AbstractValidator<AddTermRequest>
+internal sealed class AddTermValidator : Validator<AddTermRequest>
 {
-    public AddTermValidator(IOptions<CalculationsOptions> options) =>
+    // The limit is read at each validation, from the app the request came to (see CreateCalculationValidator).
+    public AddTermValidator() =>
         RuleFor(r => r.Term).Custom((term, context) =>
         {
-            if (!ExactInteger.TryRead(term, options.Value.MaxInputDigits, out _, out var error))
+            if (!ExactInteger.TryRead(term, Resolve<IOptions<CalculationsOptions>>().Value.MaxInputDigits, out _, out var error))
             {
                 context.AddFailure("term", $"'term' {error}");
             }

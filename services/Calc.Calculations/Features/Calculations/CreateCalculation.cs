@@ -3,10 +3,12 @@ using Calc.Calculations.Contracts;
 using Calc.Calculations.Domain;
 using Calc.Core.Callbacks;
 using Calc.Core.Contracts;
+using Calc.Core.Hosting;
 using Calc.Core.Idempotency;
 using Calc.Core.Scheduling;
 using Calc.Core.Validation;
 using Calc.Data;
+using FastEndpoints;
 using FluentValidation;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
@@ -26,33 +28,34 @@ public sealed record CreateCalculationRequest(string? Type, JsonElement? Init, s
 /// (within <c>Idempotency:KeyLifetime</c>) answer 201 with that same calculation as it is now, marked
 /// <c>Idempotent-Replayed: true</c>, instead of making a second one; a different request with the key is a 422.
 /// </summary>
-internal static class CreateCalculation
+internal sealed class CreateCalculation(
+    IDocumentRepository<Calculation> repository,
+    CallbackOutbox callbacks,
+    IdempotencyKeys idempotencyKeys,
+    IOptions<CalculationsOptions> options,
+    TimeProvider time)
+    : JsonBodyEndpoint<CreateCalculationRequest, Results<Created<CalculationResponse>, ProblemHttpResult>>
 {
-    public static void MapCreateCalculation(this RouteGroupBuilder group) =>
-        group.MapPost("/", HandleAsync)
-            .Validate<CreateCalculationRequest>()
-            .WithName("CreateCalculation")
-            .WithSummary("Creates a calculation in the building state.");
-
-    private static async Task<Results<Created<CalculationResponse>, ProblemHttpResult>> HandleAsync(
-        CreateCalculationRequest request,
-        HttpContext httpContext,
-        IDocumentRepository<Calculation> repository,
-        CallbackOutbox callbacks,
-        IdempotencyKeys idempotencyKeys,
-        IOptions<CalculationsOptions> options,
-        TimeProvider time,
-        CancellationToken cancellationToken)
+    public override void Configure()
     {
-        var claim = await idempotencyKeys.ClaimAsync(httpContext, "create-calculation", request, Guid.CreateVersion7().ToString("N"), cancellationToken);
+        Post("/calculations");
+        FromJsonBody();
+        Description(b => b.WithName("CreateCalculation").WithTags("Calculations")
+            .WithSummary("Creates a calculation in the building state.").ProducesValidationProblem());
+    }
+
+    public override async Task<Results<Created<CalculationResponse>, ProblemHttpResult>> ExecuteAsync(CreateCalculationRequest request, CancellationToken ct)
+    {
+        var httpContext = HttpContext;
+        var claim = await idempotencyKeys.ClaimAsync(httpContext, "create-calculation", request, Guid.CreateVersion7().ToString("N"), ct);
         if (claim.Refusal is { } refusal)
         {
             return refusal;
         }
 
-        if (claim.IsKeyed && await repository.LoadAsync(claim.ResourceId, cancellationToken) is { } earlier)
+        if (claim.IsKeyed && await repository.LoadAsync(claim.ResourceId, ct) is { } earlier)
         {
-            return await ReplayAsync(earlier.Document, claim, httpContext, callbacks, cancellationToken);
+            return await ReplayAsync(earlier.Document, claim, httpContext, callbacks, ct);
         }
 
         ExactInteger.TryRead(request.Init, options.Value.MaxInputDigits, out var init, out _);
@@ -71,25 +74,25 @@ internal static class CreateCalculation
 
         // The delivery first: should this process stop before the calculation is stored, the sweep drops it. Under a
         // key, an earlier request with it (whose instance stopped, or which runs alongside) may have registered it.
-        if (calculation.CallbackUrl is { } url && !await callbacks.RegisterAsync(calculation.Id, url, calculation.RequestId, null, cancellationToken)
+        if (calculation.CallbackUrl is { } url && !await callbacks.RegisterAsync(calculation.Id, url, calculation.RequestId, null, ct)
             && !claim.IsKeyed)
         {
             throw new InvalidOperationException("A new calculation id collided with a stored callback.");
         }
 
-        var write = await repository.InsertAsync(calculation.Id, calculation, cancellationToken: cancellationToken);
+        var write = await repository.InsertAsync(calculation.Id, calculation, cancellationToken: ct);
         if (!write.Succeeded)
         {
             // Under a key, a concurrent request with it stored the calculation first: one calculation, both answer it.
-            if (claim.IsKeyed && await repository.LoadAsync(calculation.Id, cancellationToken) is { } concurrent)
+            if (claim.IsKeyed && await repository.LoadAsync(calculation.Id, ct) is { } concurrent)
             {
-                return await ReplayAsync(concurrent.Document, claim, httpContext, callbacks, cancellationToken);
+                return await ReplayAsync(concurrent.Document, claim, httpContext, callbacks, ct);
             }
 
             throw new InvalidOperationException($"A new calculation id collided ({write.Status}).");
         }
 
-        var callback = calculation.CallbackUrl is null ? null : await callbacks.GetStatusAsync(calculation.Id, cancellationToken);
+        var callback = calculation.CallbackUrl is null ? null : await callbacks.GetStatusAsync(calculation.Id, ct);
         return TypedResults.Created($"/calculations/{calculation.Id}", calculation.ToResponse(callback: callback));
     }
 
@@ -108,11 +111,12 @@ internal static class CreateCalculation
     }
 }
 
-internal sealed class CreateCalculationValidator : AbstractValidator<CreateCalculationRequest>
+internal sealed class CreateCalculationValidator : Validator<CreateCalculationRequest>
 {
-    public CreateCalculationValidator(IOptions<CalculationsOptions> options, IOptions<CallbackOptions> callbackOptions)
+    // Limits are read at each validation, from the app the request came to: FastEndpoints builds one validator for
+    // every app in the process (tests host several, each with its own configuration).
+    public CreateCalculationValidator()
     {
-        var limits = options.Value;
         RuleFor(r => r.Type)
             .Cascade(CascadeMode.Stop)
             .NotEmpty()
@@ -121,6 +125,7 @@ internal sealed class CreateCalculationValidator : AbstractValidator<CreateCalcu
 
         RuleFor(r => r.Init).Custom((init, context) =>
         {
+            var limits = Limits;
             if (!ExactInteger.TryRead(init, limits.MaxInputDigits, out var value, out var error))
             {
                 context.AddFailure("init", $"'init' {error}");
@@ -135,8 +140,10 @@ internal sealed class CreateCalculationValidator : AbstractValidator<CreateCalcu
 
         RuleFor(r => r.Priority).MustBeAPriority();
 
-        RuleFor(r => r.TimeoutSeconds).MustBeATimeout(limits.MaxTimeoutSeconds);
+        RuleFor(r => r.TimeoutSeconds).MustBeATimeout(() => Limits.MaxTimeoutSeconds);
 
-        RuleFor(r => r.CallbackUrl).MustBeACallbackUrl(callbackOptions.Value);
+        RuleFor(r => r.CallbackUrl).MustBeACallbackUrl(() => Resolve<IOptions<CallbackOptions>>().Value);
     }
+
+    private CalculationsOptions Limits => Resolve<IOptions<CalculationsOptions>>().Value;
 }

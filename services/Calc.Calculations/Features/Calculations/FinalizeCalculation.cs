@@ -4,6 +4,7 @@ using Calc.Calculations.Processing;
 using Calc.Core.Callbacks;
 using Calc.Core.Scheduling;
 using Calc.Data;
+using FastEndpoints;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 
@@ -16,25 +17,26 @@ namespace Calc.Calculations.Features.Calculations;
 /// one stored <c>processing</c> and died) is not a failure: a calculation already processing answers 202 and a final
 /// one 200, each with its current state. Only a building calculation is ever started.
 /// </summary>
-internal static class FinalizeCalculation
+internal sealed class FinalizeCalculation(
+    IDocumentRepository<Calculation> repository,
+    WorkScheduler scheduler,
+    CalculationProcessor processor,
+    CallbackOutbox callbacks,
+    CalculationsMetrics metrics,
+    IOptions<CapacityOptions> capacity)
+    : EndpointWithoutRequest<Results<Accepted<CalculationResponse>, Ok<CalculationResponse>, ProblemHttpResult>>
 {
-    public static void MapFinalizeCalculation(this RouteGroupBuilder group) =>
-        group.MapPut("/{id}/finalize", HandleAsync)
-            .WithName("FinalizeCalculation")
-            .WithSummary("Finalizes a calculation and starts processing it (again: answers its current state).");
-
-    private static async Task<Results<Accepted<CalculationResponse>, Ok<CalculationResponse>, ProblemHttpResult>> HandleAsync(
-        string id,
-        HttpContext httpContext,
-        IDocumentRepository<Calculation> repository,
-        WorkScheduler scheduler,
-        CalculationProcessor processor,
-        CallbackOutbox callbacks,
-        CalculationsMetrics metrics,
-        IOptions<CapacityOptions> capacity,
-        CancellationToken cancellationToken)
+    public override void Configure()
     {
-        var stored = await repository.LoadAsync(id, cancellationToken);
+        Put("/calculations/{id}/finalize");
+        Description(b => b.WithName("FinalizeCalculation").WithTags("Calculations")
+            .WithSummary("Finalizes a calculation and starts processing it (again: answers its current state)."));
+    }
+
+    public override async Task<Results<Accepted<CalculationResponse>, Ok<CalculationResponse>, ProblemHttpResult>> ExecuteAsync(CancellationToken ct)
+    {
+        var id = Route<string>("id")!;
+        var stored = await repository.LoadAsync(id, ct);
         if (stored is null)
         {
             return Problems.NotFound(id);
@@ -42,25 +44,25 @@ internal static class FinalizeCalculation
 
         if (stored.Document.Status != CalculationStatus.Building)
         {
-            return await AlreadyFinalizedAsync(stored.Document, processor, callbacks, cancellationToken);
+            return await AlreadyFinalizedAsync(stored.Document, processor, callbacks, ct);
         }
 
         var slot = scheduler.TryAcquire(stored.Document.Priority);
         metrics.Admission(slot is not null, stored.Document.Priority);
         if (slot is null)
         {
-            return Problems.NoCapacity(httpContext, capacity.Value.RetryAfterSeconds);
+            return Problems.NoCapacity(HttpContext, capacity.Value.RetryAfterSeconds);
         }
 
-        var started = await processor.TryStartAsync(slot, id, c => c.Status == CalculationStatus.Building, cancellationToken);
+        var started = await processor.TryStartAsync(slot, id, c => c.Status == CalculationStatus.Building, ct);
         if (started is not null)
         {
             return TypedResults.Accepted($"/calculations/{id}", started.ToResponse(liveProgress: 0));
         }
 
         // It changed between the load and the start: deleted, cancelled or finalized by a concurrent request.
-        var now = await repository.LoadAsync(id, cancellationToken);
-        return now is null ? Problems.NotFound(id) : await AlreadyFinalizedAsync(now.Document, processor, callbacks, cancellationToken);
+        var now = await repository.LoadAsync(id, ct);
+        return now is null ? Problems.NotFound(id) : await AlreadyFinalizedAsync(now.Document, processor, callbacks, ct);
     }
 
     // Finalized before (by this request's earlier attempt, or by another): its state as GET shows it.

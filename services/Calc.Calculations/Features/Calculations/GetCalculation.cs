@@ -3,32 +3,31 @@ using Calc.Calculations.Domain;
 using Calc.Calculations.Processing;
 using Calc.Core.Callbacks;
 using Calc.Data;
+using FastEndpoints;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Calc.Calculations.Features.Calculations;
 
 /// <summary>GET /calculations/{id}: status, progress while processing, the exact result once done, and its callback's delivery.</summary>
-internal static class GetCalculation
+internal sealed class GetCalculation(IDocumentRepository<Calculation> repository, CalculationProcessor processor, CallbackOutbox callbacks)
+    : EndpointWithoutRequest<Results<Ok<CalculationResponse>, ProblemHttpResult>>
 {
-    public static void MapGetCalculation(this RouteGroupBuilder group) =>
-        group.MapGet("/{id}", HandleAsync)
-            .WithName("GetCalculation")
-            .WithSummary("Reads a calculation.");
-
-    private static async Task<Results<Ok<CalculationResponse>, ProblemHttpResult>> HandleAsync(
-        string id,
-        IDocumentRepository<Calculation> repository,
-        CalculationProcessor processor,
-        CallbackOutbox callbacks,
-        CancellationToken cancellationToken)
+    public override void Configure()
     {
-        var stored = await repository.LoadAsync(id, cancellationToken);
+        Get("/calculations/{id}");
+        Description(b => b.WithName("GetCalculation").WithTags("Calculations").WithSummary("Reads a calculation."));
+    }
+
+    public override async Task<Results<Ok<CalculationResponse>, ProblemHttpResult>> ExecuteAsync(CancellationToken ct)
+    {
+        var id = Route<string>("id")!;
+        var stored = await repository.LoadAsync(id, ct);
         if (stored is null)
         {
             return Problems.NotFound(id);
         }
 
-        var callback = stored.Document.CallbackUrl is null ? null : await callbacks.GetStatusAsync(id, cancellationToken);
+        var callback = stored.Document.CallbackUrl is null ? null : await callbacks.GetStatusAsync(id, ct);
         return TypedResults.Ok(stored.Document.ToResponse(processor.LocalProgress(id), callback: callback));
     }
 }

@@ -1,28 +1,30 @@
 using Calc.Calculations.Contracts;
 using Calc.Calculations.Domain;
 using Calc.Core.Contracts;
+using Calc.Core.Hosting;
 using Calc.Data;
+using FastEndpoints;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 
 namespace Calc.Calculations.Features.Calculations;
 
 /// <summary>GET /calculations?status=done&amp;page=1&amp;pageSize=20: newest first, optionally one status only.</summary>
-internal static class ListCalculations
+internal sealed class ListCalculations(IDocumentRepository<Calculation> repository, IOptions<CalculationsOptions> options)
+    : EndpointWithoutRequest<Results<Ok<CalculationPage>, ValidationProblem>>
 {
-    public static void MapListCalculations(this RouteGroupBuilder group) =>
-        group.MapGet("/", HandleAsync)
-            .WithName("ListCalculations")
-            .WithSummary("Lists calculations, newest first, with an optional status filter and paging.");
-
-    private static async Task<Results<Ok<CalculationPage>, ValidationProblem>> HandleAsync(
-        IDocumentRepository<Calculation> repository,
-        IOptions<CalculationsOptions> options,
-        CancellationToken cancellationToken,
-        string? status = null,
-        int page = 1,
-        int pageSize = 20)
+    public override void Configure()
     {
+        Get("/calculations");
+        Description(b => b.WithName("ListCalculations").WithTags("Calculations")
+            .WithSummary("Lists calculations, newest first, with an optional status filter and paging."));
+    }
+
+    public override async Task<Results<Ok<CalculationPage>, ValidationProblem>> ExecuteAsync(CancellationToken ct)
+    {
+        var status = QueryParameters.Text(HttpContext.Request, "status");
+        var page = QueryParameters.Number(HttpContext.Request, "page", 1);
+        var pageSize = QueryParameters.Number(HttpContext.Request, "pageSize", 20);
         var errors = new Dictionary<string, string[]>();
         CalculationStatus filter = default;
         if (status is not null && !WireNames<CalculationStatus>.TryParse(status, out filter))
@@ -54,8 +56,8 @@ internal static class ListCalculations
         }
 
         var indexValue = status is null ? null : WireNames<CalculationStatus>.Of(filter); // "DONE" finds "done"
-        var items = await repository.QueryAsync(new DocumentQuery(indexValue, (int)offset, pageSize, Descending: true), cancellationToken);
-        var total = await repository.CountAsync(indexValue, cancellationToken);
+        var items = await repository.QueryAsync(new DocumentQuery(indexValue, (int)offset, pageSize, Descending: true), ct);
+        var total = await repository.CountAsync(indexValue, ct);
         return TypedResults.Ok(new CalculationPage(
             [.. items.Select(s => s.Document.ToResponse(includeLongResult: false))], page, pageSize, total));
     }

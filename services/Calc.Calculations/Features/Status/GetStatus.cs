@@ -5,6 +5,8 @@ using Calc.Core.Hosting;
 using Calc.Core.Scheduling;
 using Calc.Data;
 using Calc.Numerics;
+using FastEndpoints;
+using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Calc.Calculations.Features.Status;
 
@@ -25,22 +27,18 @@ public sealed record StatusResponse(
     string MathEngine,
     LanesSnapshot Lanes);
 
-internal static class GetStatus
+internal sealed class GetStatus(IDocumentRepository<Calculation> repository, WorkScheduler scheduler, WorkLanes lanes, ServiceIdentity identity)
+    : EndpointWithoutRequest<Ok<StatusResponse>>
 {
-    public static void MapGetStatus(this IEndpointRouteBuilder app) =>
-        app.MapGet("/status", HandleAsync)
-            .WithTags("Status")
-            .WithName("GetStatus")
-            .WithSummary("Capacity, load and calculations per status.");
-
-    private static async Task<Microsoft.AspNetCore.Http.HttpResults.Ok<StatusResponse>> HandleAsync(
-        IDocumentRepository<Calculation> repository,
-        WorkScheduler scheduler,
-        WorkLanes lanes,
-        ServiceIdentity identity,
-        CancellationToken cancellationToken)
+    public override void Configure()
     {
-        var counts = await repository.CountByIndexAsync(cancellationToken);
+        Get("/status");
+        Description(b => b.WithName("GetStatus").WithTags("Status").WithSummary("Capacity, load and calculations per status."));
+    }
+
+    public override async Task<Ok<StatusResponse>> ExecuteAsync(CancellationToken ct)
+    {
+        var counts = await repository.CountByIndexAsync(ct);
         var all = WireNames<CalculationStatus>.WithCounts(counts);
         return TypedResults.Ok(new StatusResponse(identity.ServiceName, identity.InstanceId, scheduler.Snapshot(), 0, all, BigMath.EngineDescription, lanes.Snapshot()));
     }

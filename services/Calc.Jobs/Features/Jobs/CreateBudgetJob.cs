@@ -5,6 +5,7 @@ using Calc.Core.Idempotency;
 using Calc.Core.Scheduling;
 using Calc.Core.Validation;
 using Calc.Jobs.Domain;
+using FastEndpoints;
 using FluentValidation;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
@@ -25,23 +26,21 @@ public sealed record CreateBudgetJobRequest(string? JobId, int? DaysOnline, deci
 /// <see cref="JobAdmission"/> says, so an accepted job is never lost. An <c>Idempotency-Key</c> makes it safe to send
 /// again: the same key and request answer the job the first one made (a different request with the key is a 422).
 /// </summary>
-internal static class CreateBudgetJob
+internal sealed class CreateBudgetJob(JobSubmitter submitter, IdempotencyKeys idempotencyKeys, IOptions<CapacityOptions> capacity)
+    : JsonBodyEndpoint<CreateBudgetJobRequest, Results<Accepted<JobResponse>, ProblemHttpResult>>
 {
-    public static void MapCreateBudgetJob(this RouteGroupBuilder group) =>
-        group.MapPost("/budget", HandleAsync)
-            .Validate<CreateBudgetJobRequest>()
-            .WithName("CreateBudgetJob")
-            .WithSummary("Queues a budget job: the budget distributed over the days online, exact to the cent.");
-
-    private static async Task<Results<Accepted<JobResponse>, ProblemHttpResult>> HandleAsync(
-        CreateBudgetJobRequest request,
-        HttpContext httpContext,
-        JobSubmitter submitter,
-        IdempotencyKeys idempotencyKeys,
-        IOptions<CapacityOptions> capacity,
-        CancellationToken cancellationToken)
+    public override void Configure()
     {
-        var claim = await idempotencyKeys.ClaimAsync(httpContext, "create-budget-job", request, request.JobId ?? JobIds.New(), cancellationToken);
+        Post("/jobs/budget");
+        FromJsonBody();
+        Description(b => b.WithName("CreateBudgetJob").WithTags("Jobs")
+            .WithSummary("Queues a budget job: the budget distributed over the days online, exact to the cent.").ProducesValidationProblem());
+    }
+
+    public override async Task<Results<Accepted<JobResponse>, ProblemHttpResult>> ExecuteAsync(CreateBudgetJobRequest request, CancellationToken ct)
+    {
+        var httpContext = HttpContext;
+        var claim = await idempotencyKeys.ClaimAsync(httpContext, "create-budget-job", request, request.JobId ?? JobIds.New(), ct);
         if (claim.Refusal is { } refusal)
         {
             return refusal;
@@ -51,20 +50,30 @@ internal static class CreateBudgetJob
         BudgetDistribution.TryToCents(request.Budget!.Value, out var cents);
         var job = submitter.NewBudgetJob(claim.ResourceId, request.DaysOnline!.Value, cents, priority, request.TimeoutSeconds,
             callbackUrl: request.CallbackUrl, requestId: httpContext.TraceIdentifier, idempotencyKey: claim.KeyId);
-        return await JobAdmission.SubmitAsync(job, submitter, httpContext, capacity.Value.RetryAfterSeconds, cancellationToken);
+        return await JobAdmission.SubmitAsync(job, submitter, httpContext, capacity.Value.RetryAfterSeconds, ct);
     }
 }
 
-internal sealed class CreateBudgetJobValidator : AbstractValidator<CreateBudgetJobRequest>
+internal sealed class CreateBudgetJobValidator : Validator<CreateBudgetJobRequest>
 {
-    public CreateBudgetJobValidator(IOptions<JobsOptions> options, IOptions<CallbackOptions> callbackOptions)
+    // Limits are read at each validation, from the app the request came to: FastEndpoints builds one validator for
+    // every app in the process (tests host several, each with its own configuration).
+    public CreateBudgetJobValidator()
     {
-        var limits = options.Value;
         RuleFor(r => r.JobId).MustBeAJobId();
 
-        RuleFor(r => r.DaysOnline)
-            .NotNull().WithMessage("'daysOnline' is required.")
-            .InclusiveBetween(1, limits.MaxDaysOnline).WithMessage($"'daysOnline' must be between 1 and {limits.MaxDaysOnline}.");
+        RuleFor(r => r.DaysOnline).Custom((days, context) =>
+        {
+            var max = Limits.MaxDaysOnline;
+            if (days is null)
+            {
+                context.AddFailure("daysOnline", "'daysOnline' is required.");
+            }
+            else if (days < 1 || days > max)
+            {
+                context.AddFailure("daysOnline", $"'daysOnline' must be between 1 and {max}.");
+            }
+        });
 
         RuleFor(r => r.Budget)
             .NotNull().WithMessage("'budget' is required.")
@@ -73,8 +82,10 @@ internal sealed class CreateBudgetJobValidator : AbstractValidator<CreateBudgetJ
 
         RuleFor(r => r.Priority).MustBeAPriority();
 
-        RuleFor(r => r.TimeoutSeconds).MustBeATimeout(limits.MaxTimeoutSeconds);
+        RuleFor(r => r.TimeoutSeconds).MustBeATimeout(() => Limits.MaxTimeoutSeconds);
 
-        RuleFor(r => r.CallbackUrl).MustBeACallbackUrl(callbackOptions.Value);
+        RuleFor(r => r.CallbackUrl).MustBeACallbackUrl(() => Resolve<IOptions<CallbackOptions>>().Value);
     }
+
+    private JobsOptions Limits => Resolve<IOptions<JobsOptions>>().Value;
 }

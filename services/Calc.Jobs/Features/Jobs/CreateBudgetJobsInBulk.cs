@@ -7,7 +7,7 @@ using Calc.Core.Scheduling;
 using Calc.Core.Validation;
 using Calc.Data;
 using Calc.Jobs.Domain;
-using FluentValidation;
+using FastEndpoints;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 
@@ -28,29 +28,32 @@ public sealed record BulkResponse(string BatchId, int Rows, int Accepted, int Re
 /// message (valid rows are still processed). 202 with the batch id; 400 when the file as a whole cannot be read, and
 /// for an <c>Idempotency-Key</c> (not supported here).
 /// </summary>
-internal static class CreateBudgetJobsInBulk
+internal sealed class CreateBudgetJobsInBulk(
+    JobSubmitter submitter,
+    IDocumentRepository<Batch> batches,
+    IOptions<JobsOptions> options,
+    IOptions<CapacityOptions> capacity,
+    TimeProvider time)
+    : EndpointWithoutRequest<Results<Accepted<BulkResponse>, ValidationProblem, ProblemHttpResult>>
 {
     private const int Parallelism = 16;
 
     private static readonly string[] Columns = ["jobId", "daysOnline", "budget", "priority", "timeoutSeconds", "callbackUrl"];
     private static readonly string[] RequiredColumns = ["daysOnline", "budget"];
 
-    public static void MapCreateBudgetJobsInBulk(this RouteGroupBuilder group) =>
-        group.MapPost("/budget/bulk", HandleAsync)
-            .Accepts<string>("text/csv")
-            .WithName("CreateBudgetJobsInBulk")
-            .WithSummary("Queues one budget job per CSV row; invalid rows are reported by row, field and message.");
+    // Each row is held to the rules of POST /jobs/budget (the validator reads its limits per validation).
+    private static readonly CreateBudgetJobValidator RowValidator = new();
 
-    private static async Task<Results<Accepted<BulkResponse>, ValidationProblem, ProblemHttpResult>> HandleAsync(
-        HttpRequest request,
-        JobSubmitter submitter,
-        IValidator<CreateBudgetJobRequest> validator,
-        IDocumentRepository<Batch> batches,
-        IOptions<JobsOptions> options,
-        IOptions<CapacityOptions> capacity,
-        TimeProvider time,
-        CancellationToken cancellationToken)
+    public override void Configure()
     {
+        Post("/jobs/budget/bulk");
+        Description(b => b.Accepts<string>("text/csv").WithMetadata(new AssumedContentType("text/csv")).WithName("CreateBudgetJobsInBulk").WithTags("Jobs")
+            .WithSummary("Queues one budget job per CSV row; invalid rows are reported by row, field and message."));
+    }
+
+    public override async Task<Results<Accepted<BulkResponse>, ValidationProblem, ProblemHttpResult>> ExecuteAsync(CancellationToken ct)
+    {
+        var request = HttpContext.Request;
         // Refused rather than ignored: the gateway retries a POST with the header on another instance, and a batch
         // sent twice would queue every row twice.
         if (IdempotencyKeys.RefuseIfPresent(request.HttpContext, "a bulk upload is not made idempotent; send it without the header, once.") is { } refusal)
@@ -59,7 +62,7 @@ internal static class CreateBudgetJobsInBulk
         }
 
         var limits = options.Value;
-        var text = await ReadBodyAsync(request, limits.MaxBulkBytes, cancellationToken);
+        var text = await ReadBodyAsync(request, limits.MaxBulkBytes, ct);
         if (text is null)
         {
             return TypedResults.Problem(statusCode: StatusCodes.Status413PayloadTooLarge, title: "Too large",
@@ -98,7 +101,7 @@ internal static class CreateBudgetJobsInBulk
             var parsed = ParseRow(header, fields, row, line, rowErrors);
             if (parsed is not null)
             {
-                var result = await validator.ValidateAsync(parsed, cancellationToken);
+                var result = await RowValidator.ValidateAsync(parsed, ct);
                 rowErrors.AddRange(result.Errors.Select(e => new RowError(row, line, e.PropertyName, e.ErrorMessage)));
                 if (rowErrors.Count == 0 && parsed.JobId is { } id && !seenIds.Add(id))
                 {
@@ -118,7 +121,7 @@ internal static class CreateBudgetJobsInBulk
 
         // Admission for the batch as a whole: all of its normal jobs must fit (high ones may use the reserved places).
         var normalCount = valid.Count(v => v.Request.Priority is null or "normal");
-        if (normalCount > 0 && await submitter.FreePlacesAsync(WorkPriority.Normal, cancellationToken) < normalCount)
+        if (normalCount > 0 && await submitter.FreePlacesAsync(WorkPriority.Normal, ct) < normalCount)
         {
             return ProblemResults.ServiceUnavailable(request.HttpContext, capacity.Value.RetryAfterSeconds, "No capacity",
                 $"The queue has no room for {normalCount} more jobs now. Send the batch again later, or in smaller parts.");
@@ -127,14 +130,14 @@ internal static class CreateBudgetJobsInBulk
         var batchId = JobIds.New();
         var accepted = new string?[valid.Count];
         var submitErrors = new RowError?[valid.Count];
-        await Parallel.ForEachAsync(Enumerable.Range(0, valid.Count), new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = cancellationToken }, async (i, ct) =>
+        await Parallel.ForEachAsync(Enumerable.Range(0, valid.Count), new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = ct }, async (i, token) =>
         {
             var (validRow, line, job) = valid[i];
             BudgetDistribution.TryToCents(job.Budget!.Value, out var cents);
             var priority = WorkRequestRules.ParsePriority(job.Priority);
             var created = submitter.NewBudgetJob(job.JobId, job.DaysOnline!.Value, cents, priority, job.TimeoutSeconds, batchId,
                 job.CallbackUrl, request.HttpContext.TraceIdentifier);
-            switch (await submitter.SubmitAsync(created, ct))
+            switch (await submitter.SubmitAsync(created, token))
             {
                 case JobSubmitter.Outcome.Accepted:
                     accepted[i] = created.Id;

@@ -5,6 +5,7 @@ using Calc.Core.Idempotency;
 using Calc.Core.Scheduling;
 using Calc.Core.Validation;
 using Calc.Jobs.Domain;
+using FastEndpoints;
 using FluentValidation;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
@@ -25,23 +26,21 @@ public sealed record CreateFetchJobRequest(string? Provider, string? CallbackUrl
 /// in every log line of the flow, in the queue message and in the callback. An <c>Idempotency-Key</c> makes it safe to
 /// send again, as for budget jobs (<see cref="JobAdmission"/>).
 /// </summary>
-internal static class CreateFetchJob
+internal sealed class CreateFetchJob(JobSubmitter submitter, IdempotencyKeys idempotencyKeys, IOptions<CapacityOptions> capacity)
+    : JsonBodyEndpoint<CreateFetchJobRequest, Results<Accepted<JobResponse>, ProblemHttpResult>>
 {
-    public static void MapCreateFetchJob(this RouteGroupBuilder group) =>
-        group.MapPost("/fetch", HandleAsync)
-            .Validate<CreateFetchJobRequest>()
-            .WithName("CreateFetchJob")
-            .WithSummary("Queues a fetch job: data from a named provider, delivered to callbackUrl.");
-
-    private static async Task<Results<Accepted<JobResponse>, ProblemHttpResult>> HandleAsync(
-        CreateFetchJobRequest request,
-        HttpContext httpContext,
-        JobSubmitter submitter,
-        IdempotencyKeys idempotencyKeys,
-        IOptions<CapacityOptions> capacity,
-        CancellationToken cancellationToken)
+    public override void Configure()
     {
-        var claim = await idempotencyKeys.ClaimAsync(httpContext, "create-fetch-job", request, request.JobId ?? JobIds.New(), cancellationToken);
+        Post("/jobs/fetch");
+        FromJsonBody();
+        Description(b => b.WithName("CreateFetchJob").WithTags("Jobs")
+            .WithSummary("Queues a fetch job: data from a named provider, delivered to callbackUrl.").ProducesValidationProblem());
+    }
+
+    public override async Task<Results<Accepted<JobResponse>, ProblemHttpResult>> ExecuteAsync(CreateFetchJobRequest request, CancellationToken ct)
+    {
+        var httpContext = HttpContext;
+        var claim = await idempotencyKeys.ClaimAsync(httpContext, "create-fetch-job", request, request.JobId ?? JobIds.New(), ct);
         if (claim.Refusal is { } refusal)
         {
             return refusal;
@@ -50,29 +49,38 @@ internal static class CreateFetchJob
         var priority = WorkRequestRules.ParsePriority(request.Priority);
         var job = submitter.NewFetchJob(claim.ResourceId, request.Provider!, priority, request.TimeoutSeconds, request.CallbackUrl!, httpContext.TraceIdentifier,
             claim.KeyId);
-        return await JobAdmission.SubmitAsync(job, submitter, httpContext, capacity.Value.RetryAfterSeconds, cancellationToken);
+        return await JobAdmission.SubmitAsync(job, submitter, httpContext, capacity.Value.RetryAfterSeconds, ct);
     }
 }
 
-internal sealed class CreateFetchJobValidator : AbstractValidator<CreateFetchJobRequest>
+internal sealed class CreateFetchJobValidator : Validator<CreateFetchJobRequest>
 {
-    public CreateFetchJobValidator(IOptions<JobsOptions> options, IOptions<CallbackOptions> callbackOptions)
+    // Limits are read at each validation, from the app the request came to (see CreateBudgetJobValidator).
+    public CreateFetchJobValidator()
     {
-        var limits = options.Value;
-        RuleFor(r => r.Provider)
-            .Cascade(CascadeMode.Stop)
-            .NotEmpty().WithMessage("'provider' is required.")
-            .Must(p => limits.Providers.ContainsKey(p!))
-            .WithMessage(r => limits.Providers.Count == 0
-                ? $"'provider' '{r.Provider}' is unknown: no providers are configured (Jobs:Providers)."
-                : $"'provider' '{r.Provider}' is unknown; configured providers: {string.Join(", ", limits.Providers.Keys.Order(StringComparer.Ordinal))}.");
+        RuleFor(r => r.Provider).Custom((provider, context) =>
+        {
+            var providers = Limits.Providers;
+            if (string.IsNullOrWhiteSpace(provider))
+            {
+                context.AddFailure("provider", "'provider' is required.");
+            }
+            else if (!providers.ContainsKey(provider))
+            {
+                context.AddFailure("provider", providers.Count == 0
+                    ? $"'provider' '{provider}' is unknown: no providers are configured (Jobs:Providers)."
+                    : $"'provider' '{provider}' is unknown; configured providers: {string.Join(", ", providers.Keys.Order(StringComparer.Ordinal))}.");
+            }
+        });
 
-        RuleFor(r => r.CallbackUrl).MustBeACallbackUrl(callbackOptions.Value, required: "'callbackUrl' is required: the fetched data is posted there.");
+        RuleFor(r => r.CallbackUrl).MustBeACallbackUrl(() => Resolve<IOptions<CallbackOptions>>().Value, required: "'callbackUrl' is required: the fetched data is posted there.");
 
         RuleFor(r => r.JobId).MustBeAJobId();
 
         RuleFor(r => r.Priority).MustBeAPriority();
 
-        RuleFor(r => r.TimeoutSeconds).MustBeATimeout(limits.MaxTimeoutSeconds);
+        RuleFor(r => r.TimeoutSeconds).MustBeATimeout(() => Limits.MaxTimeoutSeconds);
     }
+
+    private JobsOptions Limits => Resolve<IOptions<JobsOptions>>().Value;
 }

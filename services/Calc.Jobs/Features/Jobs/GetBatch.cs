@@ -1,6 +1,7 @@
 using Calc.Core.Contracts;
 using Calc.Data;
 using Calc.Jobs.Domain;
+using FastEndpoints;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Calc.Jobs.Features.Jobs;
@@ -16,24 +17,23 @@ namespace Calc.Jobs.Features.Jobs;
 public sealed record BatchProgress(string BatchId, int Rows, int Accepted, int Rejected, IReadOnlyDictionary<string, int> Jobs, bool Finished, IReadOnlyList<RowError> Errors);
 
 /// <summary>GET /jobs/batches/{id}: how far a bulk upload has come, counted over its jobs.</summary>
-internal static class GetBatch
+internal sealed class GetBatch(IDocumentRepository<Batch> batches, IDocumentRepository<Job> jobs)
+    : EndpointWithoutRequest<Results<Ok<BatchProgress>, ProblemHttpResult>>
 {
     // Job ids loaded per LoadManyAsync call: the repository reads them in a few round trips, and at most this many
     // jobs are held in memory at once however large the batch (up to Jobs:MaxBulkRows).
     private const int Slice = 1000;
 
-    public static void MapGetBatch(this RouteGroupBuilder group) =>
-        group.MapGet("/batches/{id}", HandleAsync)
-            .WithName("GetBatch")
-            .WithSummary("A bulk upload's progress: its jobs per status, and the rejected rows.");
-
-    private static async Task<Results<Ok<BatchProgress>, ProblemHttpResult>> HandleAsync(
-        string id,
-        IDocumentRepository<Batch> batches,
-        IDocumentRepository<Job> jobs,
-        CancellationToken cancellationToken)
+    public override void Configure()
     {
-        var stored = await batches.LoadAsync(id, cancellationToken);
+        Get("/jobs/batches/{id}");
+        Description(b => b.WithName("GetBatch").WithTags("Jobs").WithSummary("A bulk upload's progress: its jobs per status, and the rejected rows."));
+    }
+
+    public override async Task<Results<Ok<BatchProgress>, ProblemHttpResult>> ExecuteAsync(CancellationToken ct)
+    {
+        var id = Route<string>("id")!;
+        var stored = await batches.LoadAsync(id, ct);
         if (stored is null)
         {
             return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Batch not found", detail: $"There is no batch '{id}' (or it has expired).");
@@ -43,7 +43,7 @@ internal static class GetBatch
         var counts = WireNames<JobStatus>.All.Append("expired").ToDictionary(s => s, _ => 0, StringComparer.Ordinal);
         foreach (var slice in batch.JobIds.Chunk(Slice))
         {
-            var found = (await jobs.LoadManyAsync(slice, cancellationToken)).ToDictionary(job => job.Id, job => job.Document.Status, StringComparer.Ordinal);
+            var found = (await jobs.LoadManyAsync(slice, ct)).ToDictionary(job => job.Id, job => job.Document.Status, StringComparer.Ordinal);
             // Counted per id of the batch, not per document returned (which come once per id): an id not returned has expired.
             foreach (var jobId in slice)
             {

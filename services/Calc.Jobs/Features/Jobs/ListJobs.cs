@@ -1,27 +1,28 @@
 using Calc.Core.Contracts;
+using Calc.Core.Hosting;
 using Calc.Data;
 using Calc.Jobs.Domain;
+using FastEndpoints;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 
 namespace Calc.Jobs.Features.Jobs;
 
 /// <summary>GET /jobs?status=done&amp;page=1&amp;pageSize=20: newest first, optionally one status only, without distributions.</summary>
-internal static class ListJobs
+internal sealed class ListJobs(IDocumentRepository<Job> repository, IOptions<JobsOptions> options)
+    : EndpointWithoutRequest<Results<Ok<JobPage>, ValidationProblem>>
 {
-    public static void MapListJobs(this RouteGroupBuilder group) =>
-        group.MapGet("/", HandleAsync)
-            .WithName("ListJobs")
-            .WithSummary("Lists jobs, newest first, with an optional status filter and paging.");
-
-    private static async Task<Results<Ok<JobPage>, ValidationProblem>> HandleAsync(
-        IDocumentRepository<Job> repository,
-        IOptions<JobsOptions> options,
-        CancellationToken cancellationToken,
-        string? status = null,
-        int page = 1,
-        int pageSize = 20)
+    public override void Configure()
     {
+        Get("/jobs");
+        Description(b => b.WithName("ListJobs").WithTags("Jobs").WithSummary("Lists jobs, newest first, with an optional status filter and paging."));
+    }
+
+    public override async Task<Results<Ok<JobPage>, ValidationProblem>> ExecuteAsync(CancellationToken ct)
+    {
+        var status = QueryParameters.Text(HttpContext.Request, "status");
+        var page = QueryParameters.Number(HttpContext.Request, "page", 1);
+        var pageSize = QueryParameters.Number(HttpContext.Request, "pageSize", 20);
         var errors = new Dictionary<string, string[]>();
         JobStatus filter = default;
         if (status is not null && !WireNames<JobStatus>.TryParse(status, out filter))
@@ -52,8 +53,8 @@ internal static class ListJobs
             return TypedResults.ValidationProblem(errors);
         }
         var indexValue = status is null ? null : WireNames<JobStatus>.Of(filter); // "DONE" finds "done"
-        var items = await repository.QueryAsync(new DocumentQuery(indexValue, (int)offset, pageSize, Descending: true), cancellationToken);
-        var total = await repository.CountAsync(indexValue, cancellationToken);
+        var items = await repository.QueryAsync(new DocumentQuery(indexValue, (int)offset, pageSize, Descending: true), ct);
+        var total = await repository.CountAsync(indexValue, ct);
         return TypedResults.Ok(new JobPage([.. items.Select(s => s.Document.ToResponse(includeResult: false))], page, pageSize, total));
     }
 }

@@ -4,6 +4,8 @@ using Calc.Core.Scheduling;
 using Calc.Data;
 using Calc.Jobs.Domain;
 using Calc.Jobs.Queueing;
+using FastEndpoints;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 
 namespace Calc.Jobs.Features.Status;
@@ -32,31 +34,31 @@ public sealed record StatusResponse(
 /// <param name="Parked">Poison messages set aside.</param>
 public sealed record QueueStatus(string Provider, string Name, long Ready, long Parked);
 
-internal static class GetStatus
+internal sealed class GetStatus(
+    IDocumentRepository<Job> repository,
+    WorkScheduler scheduler,
+    WorkLanes lanes,
+    IJobQueue queue,
+    IOptions<QueueOptions> queueOptions,
+    IOptions<JobsOptions> options,
+    ServiceIdentity identity,
+    ServiceRole role)
+    : EndpointWithoutRequest<Ok<StatusResponse>>
 {
-    public static void MapGetStatus(this IEndpointRouteBuilder app) =>
-        app.MapGet("/status", HandleAsync)
-            .WithTags("Status")
-            .WithName("GetStatus")
-            .WithSummary("Role, capacity, load, queue depth and jobs per status.");
-
-    private static async Task<Microsoft.AspNetCore.Http.HttpResults.Ok<StatusResponse>> HandleAsync(
-        IDocumentRepository<Job> repository,
-        WorkScheduler scheduler,
-        WorkLanes lanes,
-        IJobQueue queue,
-        IOptions<QueueOptions> queueOptions,
-        IOptions<JobsOptions> options,
-        ServiceIdentity identity,
-        ServiceRole role,
-        CancellationToken cancellationToken)
+    public override void Configure()
     {
-        var counts = await repository.CountByIndexAsync(cancellationToken);
+        Get("/status");
+        Description(b => b.WithName("GetStatus").WithTags("Status").WithSummary("Role, capacity, load, queue depth and jobs per status."));
+    }
+
+    public override async Task<Ok<StatusResponse>> ExecuteAsync(CancellationToken ct)
+    {
+        var counts = await repository.CountByIndexAsync(ct);
         var all = WireNames<JobStatus>.WithCounts(counts);
         QueueStatus? queueStatus = null;
         try
         {
-            var depth = await queue.GetDepthAsync(options.Value.QueueName, cancellationToken);
+            var depth = await queue.GetDepthAsync(options.Value.QueueName, ct);
             queueStatus = new QueueStatus(queueOptions.Value.Provider, options.Value.QueueName, depth.Ready, depth.Parked);
         }
         catch (QueueUnavailableException)
