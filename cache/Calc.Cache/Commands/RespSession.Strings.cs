@@ -53,8 +53,9 @@ internal sealed partial class RespSession
             return;
         }
 
-        bool nx = options.HasFlag(StringOptions.Nx), xx = options.HasFlag(StringOptions.Xx), get = options.HasFlag(StringOptions.Get);
-        var keepTtl = options.HasFlag(StringOptions.KeepTtl);
+        // Masks, not Enum.HasFlag: HasFlag boxes in tier-0 code, and AllocationTests holds SET to no allocation.
+        bool nx = (options & StringOptions.Nx) != 0, xx = (options & StringOptions.Xx) != 0, get = (options & StringOptions.Get) != 0;
+        var keepTtl = (options & StringOptions.KeepTtl) != 0;
         var key = _req[1];
         var shard = _keyspace.ShardFor(key);
         lock (shard)
@@ -456,7 +457,7 @@ internal sealed partial class RespSession
             }
 
             _w.WriteBulk(value);
-            if (options.HasFlag(StringOptions.Persist))
+            if ((options & StringOptions.Persist) != 0)
             {
                 shard.SetExpiry(entry, 0);
             }
@@ -661,10 +662,10 @@ internal sealed partial class RespSession
 
         static bool ConflictsWith(StringOptions flag, StringOptions options, ExpireKind kind) => flag switch
         {
-            StringOptions.Nx => options.HasFlag(StringOptions.Xx),
-            StringOptions.Xx => options.HasFlag(StringOptions.Nx),
-            StringOptions.KeepTtl => kind != ExpireKind.None || options.HasFlag(StringOptions.Persist),
-            StringOptions.Persist => kind != ExpireKind.None || options.HasFlag(StringOptions.KeepTtl),
+            StringOptions.Nx => (options & StringOptions.Xx) != 0,
+            StringOptions.Xx => (options & StringOptions.Nx) != 0,
+            StringOptions.KeepTtl => kind != ExpireKind.None || (options & StringOptions.Persist) != 0,
+            StringOptions.Persist => kind != ExpireKind.None || (options & StringOptions.KeepTtl) != 0,
             _ => false,
         };
     }

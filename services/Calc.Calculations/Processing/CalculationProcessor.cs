@@ -30,7 +30,7 @@ internal sealed partial class CalculationProcessor(
     public int? LocalProgress(string id) => _progress.TryGetValue(id, out var p) ? p.Value : null;
 
     /// <summary>
-    /// Stores <paramref name="calculation"/> as processing under this instance's lease (only if it is still in the
+    /// Stores the calculation <paramref name="id"/> as processing under this instance's lease (only if it is still in the
     /// state <paramref name="isStillEligible"/> accepts) and starts it on <paramref name="slot"/>. On any refusal the
     /// slot is given back. Returns the stored calculation, or null when it changed meanwhile.
     /// </summary>
