@@ -189,13 +189,14 @@ public sealed class RoutingTests(RoutingCluster fixture) : IClassFixture<Routing
     }
 
     [Fact]
-    public async Task Clients_over_the_rate_limit_get_429_with_Retry_After_and_large_bodies_413()
+    public async Task Clients_over_the_rate_limit_get_429_with_Retry_After_and_large_bodies_413_even_with_no_instance()
     {
+        // A registry prefix nobody registers under: the 413 must not depend on an instance being there to forward to.
         await using var limited = await ServiceProcess.StartAsync("gateway/Calc.Gateway", new Dictionary<string, string?>
         {
             ["Cache__Endpoint"] = fixture.Cluster.CacheEndpoint,
             ["Internal__Key"] = Cluster.InternalKey,
-            ["Registry__KeyPrefix"] = fixture.Cluster.KeyPrefix,
+            ["Registry__KeyPrefix"] = "empty" + Guid.NewGuid().ToString("N")[..8],
             ["RateLimiting__PermitLimit"] = "3",
             ["RateLimiting__WindowSeconds"] = "60",
             ["Limits__MaxRequestBodyBytes"] = "100",

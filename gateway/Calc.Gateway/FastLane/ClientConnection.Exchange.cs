@@ -47,19 +47,21 @@ internal sealed partial class ClientConnection
             return HeadParse.NeedMore;
         }
 
-        // Admission: the client's rate limit, then an instance whose breaker is closed, then a connection to it.
-        if (!_lane.RateLimiting.TryAcquire(_clientIp, out var lease))
-        {
-            return HeadParse.HandOff; // Kestrel's path answers 429
-        }
-
+        // Admission: an instance whose breaker is closed and a connection to it, then the client's rate limit. In that
+        // order, because a request handed off takes its permit on the full path: one taken here first would count
+        // the request twice against the client's limit (a fixed window gives no permit back).
         var instances = _lane.Registry.Find(service);
         var instance = instances is null ? null : _lane.Balancer.Pick(instances, default);
         var upstream = instance is { IsClosed: true, FastLaneEndPoint: { } endPoint } ? _loop.RentUpstream(instance, endPoint) : null;
         if (upstream is null)
         {
-            lease?.Dispose();
             return HeadParse.HandOff; // none registered, breakers not closed, or at the connection limit: the full path decides
+        }
+
+        if (!_lane.RateLimiting.TryAcquire(_clientIp, out var lease))
+        {
+            upstream.Release(reusable: !upstream.IsConnecting);
+            return HeadParse.HandOff; // Kestrel's path answers 429
         }
 
         var incomingId = data[head.RequestId];

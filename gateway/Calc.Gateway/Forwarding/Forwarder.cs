@@ -40,6 +40,13 @@ internal sealed partial class Forwarder(
 
     public async Task ForwardAsync(HttpContext context, string service)
     {
+        // A declared body over Limits:MaxRequestBodyBytes is refused before anything else, so the client hears 413
+        // whether or not an instance is up (Kestrel alone would say so only once the body is read, when forwarding).
+        if (context.Request.ContentLength > context.Features.Get<IHttpMaxRequestBodySizeFeature>()?.MaxRequestBodySize)
+        {
+            throw new BadHttpRequestException("The request body is larger than the gateway accepts.", StatusCodes.Status413PayloadTooLarge);
+        }
+
         var instances = registry.Find(service);
         if (instances is null || instances.Instances.Length == 0)
         {
