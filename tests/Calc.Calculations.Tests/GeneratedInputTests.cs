@@ -1,6 +1,5 @@
 using System.Net;
 using System.Text;
-using System.Text.Json.Nodes;
 using Calc.Testing;
 
 namespace Calc.Calculations.Tests;
@@ -54,7 +53,7 @@ public sealed class GeneratedInputTests : IAsyncLifetime
     {
         foreach (var request in _requests.For(CreateFields, 250))
         {
-            await SendAndCheckAsync(HttpMethod.Post, "/calculations", request, HttpStatusCode.Created);
+            await _requests.SendAndCheckAsync(_http, HttpMethod.Post, "/calculations", request, HttpStatusCode.Created, Token);
         }
     }
 
@@ -64,7 +63,7 @@ public sealed class GeneratedInputTests : IAsyncLifetime
         var id = await NewCalculationAsync();
         foreach (var request in _requests.For(TermFields, 250))
         {
-            await SendAndCheckAsync(HttpMethod.Put, $"/calculations/{id}", request, HttpStatusCode.OK);
+            await _requests.SendAndCheckAsync(_http, HttpMethod.Put, $"/calculations/{id}", request, HttpStatusCode.OK, Token);
         }
     }
 
@@ -83,19 +82,7 @@ public sealed class GeneratedInputTests : IAsyncLifetime
                 4 => ("pageSize", faker.Random.Int(1, 100).ToString(System.Globalization.CultureInfo.InvariantCulture), true),
                 _ => ("pageSize", faker.PickRandom("101", "0", "x", ""), false),
             };
-            var path = $"/calculations?{parameter}={Uri.EscapeDataString(value)}";
-            var what = $"seed {_requests.Seed} (replay: CALC_TEST_SEED={_requests.Seed}), GET {path}";
-            using var response = await _http.GetAsync(path, Token);
-            var text = await response.Content.ReadAsStringAsync(Token);
-            if (valid)
-            {
-                response.StatusCode.ShouldBe(HttpStatusCode.OK, $"{what}: {text}");
-            }
-            else
-            {
-                response.StatusCode.ShouldBe(HttpStatusCode.BadRequest, $"{what}: {text}");
-                JsonNode.Parse(text)!["errors"]!.AsObject().Select(e => e.Key).ShouldContain(parameter, $"{what}: {text}");
-            }
+            await _requests.CheckQueryAsync(_http, $"/calculations?{parameter}={Uri.EscapeDataString(value)}", parameter, valid, Token);
         }
     }
 
@@ -120,10 +107,7 @@ public sealed class GeneratedInputTests : IAsyncLifetime
                 2 => (HttpMethod.Put, $"/calculations/{escaped}/finalize"),
                 _ => (HttpMethod.Post, $"/calculations/{escaped}/callback/retry"),
             };
-            using var request = new HttpRequestMessage(method, path);
-            using var response = await _http.SendAsync(request, Token);
-            var text = await response.Content.ReadAsStringAsync(Token);
-            response.StatusCode.ShouldBe(HttpStatusCode.NotFound, $"seed {_requests.Seed} (replay: CALC_TEST_SEED={_requests.Seed}), {method} {path[..Math.Min(path.Length, 200)]}: {text}");
+            await _requests.CheckNotFoundAsync(_http, method, path, Token);
         }
     }
 
@@ -132,33 +116,5 @@ public sealed class GeneratedInputTests : IAsyncLifetime
         using var content = new StringContent("""{"type":"addition","init":1}""", Encoding.UTF8, "application/json");
         using var response = await _http.PostAsync("/calculations", content, Token);
         return (await CalculationsClient.ReadAsync(response, HttpStatusCode.Created))["id"]!.GetValue<string>();
-    }
-
-    private async Task SendAndCheckAsync(HttpMethod method, string path, GeneratedRequest generated, HttpStatusCode success)
-    {
-        using var request = new HttpRequestMessage(method, path);
-        if (generated.Body is not null)
-        {
-            request.Content = new StringContent(generated.Body, Encoding.UTF8);
-            request.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue(generated.ContentType) { CharSet = "utf-8" };
-        }
-
-        using var response = await _http.SendAsync(request, Token);
-        var text = await response.Content.ReadAsStringAsync(Token);
-        var what = $"{_requests.Describe(generated)} -> {(int)response.StatusCode}: {(text.Length > 500 ? text[..500] : text)}";
-        ((int)response.StatusCode).ShouldBeLessThan(500, what);
-        if (generated.IsValid)
-        {
-            response.StatusCode.ShouldBe(success, what);
-            return;
-        }
-
-        ((int)response.StatusCode).ShouldBeInRange(400, 499, what);
-        if (generated.Field is { } field)
-        {
-            response.StatusCode.ShouldBe(HttpStatusCode.BadRequest, what);
-            JsonNode.Parse(text)!["errors"]!.AsObject().Select(e => e.Key)
-                .ShouldContain(k => k == field || k.StartsWith(field + "[", StringComparison.Ordinal) || k.StartsWith(field + ".", StringComparison.Ordinal), what);
-        }
     }
 }

@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Net;
 using System.Text;
-using System.Text.Json.Nodes;
 using Calc.Testing;
 
 namespace Calc.Jobs.Tests;
@@ -68,7 +67,7 @@ public sealed class GeneratedInputTests : IAsyncLifetime
     {
         foreach (var request in _requests.For(BudgetFields, 250))
         {
-            await SendAndCheckAsync("/jobs/budget", request);
+            await _requests.SendAndCheckAsync(_http, HttpMethod.Post, "/jobs/budget", request, HttpStatusCode.Accepted, Token);
         }
     }
 
@@ -77,7 +76,7 @@ public sealed class GeneratedInputTests : IAsyncLifetime
     {
         foreach (var request in _requests.For(FetchFields, 200))
         {
-            await SendAndCheckAsync("/jobs/fetch", request);
+            await _requests.SendAndCheckAsync(_http, HttpMethod.Post, "/jobs/fetch", request, HttpStatusCode.Accepted, Token);
         }
     }
 
@@ -137,19 +136,7 @@ public sealed class GeneratedInputTests : IAsyncLifetime
                 2 => (faker.PickRandom("page", "pageSize"), faker.Random.Int(1, 100).ToString(CultureInfo.InvariantCulture), true),
                 _ => (faker.PickRandom("page", "pageSize"), faker.PickRandom("0", "-5", "abc", "2.5", "99999999999", new string('9', 300)), false),
             };
-            var path = $"/jobs?{parameter}={Uri.EscapeDataString(value)}";
-            using var response = await _http.GetAsync(path, Token);
-            var text = await response.Content.ReadAsStringAsync(Token);
-            var what = $"{Replay}, GET {path}: {text}";
-            if (valid)
-            {
-                response.StatusCode.ShouldBe(HttpStatusCode.OK, what);
-            }
-            else
-            {
-                response.StatusCode.ShouldBe(HttpStatusCode.BadRequest, what);
-                JsonNode.Parse(text)!["errors"]!.AsObject().Select(e => e.Key).ShouldContain(parameter, what);
-            }
+            await _requests.CheckQueryAsync(_http, $"/jobs?{parameter}={Uri.EscapeDataString(value)}", parameter, valid, Token);
         }
     }
 
@@ -172,38 +159,7 @@ public sealed class GeneratedInputTests : IAsyncLifetime
                 2 => (HttpMethod.Get, $"/jobs/batches/{id}"),
                 _ => (HttpMethod.Post, $"/jobs/{id}/callback/retry"),
             };
-            using var request = new HttpRequestMessage(method, path);
-            using var response = await _http.SendAsync(request, Token);
-            var text = await response.Content.ReadAsStringAsync(Token);
-            response.StatusCode.ShouldBe(HttpStatusCode.NotFound, $"{Replay}, {method} {path[..Math.Min(path.Length, 200)]}: {text}");
-        }
-    }
-
-    private async Task SendAndCheckAsync(string path, GeneratedRequest generated)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Post, path);
-        if (generated.Body is not null)
-        {
-            request.Content = new StringContent(generated.Body, Encoding.UTF8);
-            request.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue(generated.ContentType) { CharSet = "utf-8" };
-        }
-
-        using var response = await _http.SendAsync(request, Token);
-        var text = await response.Content.ReadAsStringAsync(Token);
-        var what = $"{_requests.Describe(generated)} -> {(int)response.StatusCode}: {(text.Length > 500 ? text[..500] : text)}";
-        ((int)response.StatusCode).ShouldBeLessThan(500, what);
-        if (generated.IsValid)
-        {
-            response.StatusCode.ShouldBe(HttpStatusCode.Accepted, what);
-            return;
-        }
-
-        ((int)response.StatusCode).ShouldBeInRange(400, 499, what);
-        if (generated.Field is { } field)
-        {
-            response.StatusCode.ShouldBe(HttpStatusCode.BadRequest, what);
-            JsonNode.Parse(text)!["errors"]!.AsObject().Select(e => e.Key)
-                .ShouldContain(k => k == field || k.StartsWith(field + "[", StringComparison.Ordinal) || k.StartsWith(field + ".", StringComparison.Ordinal), what);
+            await _requests.CheckNotFoundAsync(_http, method, path, Token);
         }
     }
 }

@@ -1,8 +1,10 @@
 using System.Globalization;
+using System.Net;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Bogus;
+using Shouldly;
 
 namespace Calc.Testing;
 
@@ -132,6 +134,68 @@ public sealed class GeneratedRequests
         var body = request.Body is null ? "(no body)" : request.Body.Length > 300 ? request.Body[..300] + $"… ({request.Body.Length} chars)" : request.Body;
         return $"seed {Seed} (replay: CALC_TEST_SEED={Seed}), case {request.Case}, {request.ContentType}: {body}";
     }
+
+    /// <summary>
+    /// Sends <paramref name="generated"/> and checks the answer: never a 5xx; <paramref name="success"/> for a valid
+    /// request; a 4xx for an invalid one, and a 400 naming the field when the fault is one field's.
+    /// </summary>
+    public async Task SendAndCheckAsync(HttpClient http, HttpMethod method, string path, GeneratedRequest generated, HttpStatusCode success, CancellationToken token)
+    {
+        ArgumentNullException.ThrowIfNull(http);
+        ArgumentNullException.ThrowIfNull(generated);
+        using var request = new HttpRequestMessage(method, path);
+        if (generated.Body is not null)
+        {
+            request.Content = new StringContent(generated.Body, Encoding.UTF8);
+            request.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue(generated.ContentType) { CharSet = "utf-8" };
+        }
+
+        using var response = await http.SendAsync(request, token);
+        var text = await response.Content.ReadAsStringAsync(token);
+        var what = $"{Describe(generated)} -> {(int)response.StatusCode}: {(text.Length > 500 ? text[..500] : text)}";
+        ((int)response.StatusCode).ShouldBeLessThan(500, what);
+        if (generated.IsValid)
+        {
+            response.StatusCode.ShouldBe(success, what);
+            return;
+        }
+
+        ((int)response.StatusCode).ShouldBeInRange(400, 499, what);
+        if (generated.Field is { } field)
+        {
+            response.StatusCode.ShouldBe(HttpStatusCode.BadRequest, what);
+            ErrorKeys(text).ShouldContain(k => k == field || k.StartsWith(field + "[", StringComparison.Ordinal) || k.StartsWith(field + ".", StringComparison.Ordinal), what);
+        }
+    }
+
+    /// <summary>GETs a list query with one generated <paramref name="parameter"/>: 200 when valid, else a 400 naming it.</summary>
+    public async Task CheckQueryAsync(HttpClient http, string path, string parameter, bool valid, CancellationToken token)
+    {
+        ArgumentNullException.ThrowIfNull(http);
+        using var response = await http.GetAsync(path, token);
+        var text = await response.Content.ReadAsStringAsync(token);
+        var what = $"seed {Seed} (replay: CALC_TEST_SEED={Seed}), GET {path}: {text}";
+        if (valid)
+        {
+            response.StatusCode.ShouldBe(HttpStatusCode.OK, what);
+            return;
+        }
+
+        response.StatusCode.ShouldBe(HttpStatusCode.BadRequest, what);
+        ErrorKeys(text).ShouldContain(parameter, what);
+    }
+
+    /// <summary>Sends a request to a path with a generated id: it must be 404 (never a 5xx, never found).</summary>
+    public async Task CheckNotFoundAsync(HttpClient http, HttpMethod method, string path, CancellationToken token)
+    {
+        ArgumentNullException.ThrowIfNull(http);
+        using var request = new HttpRequestMessage(method, path);
+        using var response = await http.SendAsync(request, token);
+        var text = await response.Content.ReadAsStringAsync(token);
+        response.StatusCode.ShouldBe(HttpStatusCode.NotFound, $"seed {Seed} (replay: CALC_TEST_SEED={Seed}), {method} {path[..Math.Min(path.Length, 200)]}: {text}");
+    }
+
+    private static List<string> ErrorKeys(string problem) => JsonNode.Parse(problem)!["errors"]!.AsObject().Select(e => e.Key).ToList();
 
     private JsonObject ValidBody(IReadOnlyList<FieldSpec> fields)
     {
