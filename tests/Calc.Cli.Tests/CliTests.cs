@@ -196,4 +196,27 @@ public sealed class CliTests(CliSystem cluster) : IClassFixture<CliSystem>
         json["id"]!.GetValue<string>().ShouldBe(id);
         json["result"]!.GetValue<long>().ShouldBe(7);
     }
+
+    [Fact]
+    public async Task Every_create_term_and_finalize_carries_an_Idempotency_Key_of_its_own_so_the_gateway_may_send_it_again()
+    {
+        // A stand-in gateway that records what the CLI sends.
+        await using var gateway = new HttpReceiver
+        {
+            Answer = request => request.Method == "POST"
+                ? (201, """{"id":"c1","status":"building"}""")
+                : (200, """{"id":"c1","status":"building","termCount":1}"""),
+        };
+        await gateway.StartAsync();
+        var url = new Uri(gateway.Url());
+
+        (await CalcCli.RunAsync(url, "create", "addition", "1")).ExitCode.ShouldBe(0);
+        (await CalcCli.RunAsync(url, "add", "c1", "2", "3")).ExitCode.ShouldBe(0);
+        (await CalcCli.RunAsync(url, "finalize", "c1")).ExitCode.ShouldBe(0);
+
+        var keys = gateway.Received.Select(r => r.Headers.GetValueOrDefault("Idempotency-Key")).ToList();
+        keys.Count.ShouldBe(4, string.Join("\n", gateway.Received.Select(r => $"{r.Method} {r.Path}")));
+        keys.ShouldAllBe(key => key != null && key.StartsWith("cli-", StringComparison.Ordinal) && key.Length <= 64);
+        keys.Distinct().Count().ShouldBe(4, "one key per request, never reused for another");
+    }
 }

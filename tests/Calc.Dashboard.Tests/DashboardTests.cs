@@ -23,12 +23,24 @@ public sealed class DashboardTests(DashboardSystem system)
 
         await WithDashboardAsync(async page =>
         {
+            var writes = new System.Collections.Concurrent.ConcurrentQueue<string?>();
+            page.Request += (_, request) =>
+            {
+                if (request.Method is "POST" or "PUT")
+                {
+                    writes.Enqueue(request.Headers.GetValueOrDefault("idempotency-key"));
+                }
+            };
             await page.GetByLabel("Type").SelectOptionAsync("factorial");
             await Expect(page.GetByTestId("calc-terms")).ToBeDisabledAsync();
             await page.GetByLabel("Initial value").FillAsync(N.ToString(System.Globalization.CultureInfo.InvariantCulture));
             await page.GetByTestId("calc-submit").ClickAsync();
 
             await Expect(page.GetByTestId("calc-watch-status")).ToHaveTextAsync("done", Slow);
+            // The create and the finalize each carried a key of their own, so the gateway could send them again.
+            writes.Count.ShouldBeGreaterThanOrEqualTo(2);
+            writes.ShouldAllBe(key => key != null && key.StartsWith("dash-", StringComparison.Ordinal));
+            writes.Distinct().Count().ShouldBe(writes.Count);
             await Expect(page.GetByTestId("calc-watch-digits")).ToHaveTextAsync(expected.Length.ToString(System.Globalization.CultureInfo.InvariantCulture));
             (await page.GetByTestId("calc-watch-result").TextContentAsync()).ShouldBe(expected);
             await Expect(page.Locator("#calc-watch-states li[aria-current=step]")).ToHaveTextAsync("done");

@@ -11,10 +11,15 @@ namespace Calc.Cli.Gateway;
 /// <summary>
 /// The gateway's REST API as the CLI uses it: JSON in, JSON out. Every failure becomes a <see cref="CliException"/>
 /// whose message says in words what went wrong (the problem details' title, detail and field errors, Retry-After) and
-/// whose exit code tells a script which kind of failure it was.
+/// whose exit code tells a script which kind of failure it was. Every POST and PUT carries an <c>Idempotency-Key</c> of
+/// its own, so the gateway may send it to another instance when the first fails mid-request: a repeat makes nothing
+/// twice (a create answers the calculation the first one made; a term is not added twice).
 /// </summary>
 internal sealed class GatewayClient(HttpClient http) : IDisposable
 {
+    /// <summary>The start of every key the CLI makes, so a key in a service's logs says where it came from.</summary>
+    internal const string IdempotencyKeyPrefix = "cli-";
+
     public Uri BaseAddress => http.BaseAddress!;
 
     public static GatewayClient Create(Uri gateway, TimeSpan timeout) =>
@@ -35,6 +40,11 @@ internal sealed class GatewayClient(HttpClient http) : IDisposable
     public async Task<JsonNode> SendAsync(HttpMethod method, string path, JsonNode? body, CancellationToken cancellationToken)
     {
         using var request = new HttpRequestMessage(method, new Uri(path, UriKind.Relative));
+        if (method == HttpMethod.Post || method == HttpMethod.Put)
+        {
+            request.Headers.Add("Idempotency-Key", IdempotencyKeyPrefix + Guid.NewGuid().ToString("N"));
+        }
+
         if (body is not null)
         {
             request.Content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json");

@@ -14,9 +14,16 @@
 
   // ---- The API --------------------------------------------------------------------------------------------------
 
-  /** One call to the gateway; never throws: {ok, status, body, retryAfter} (status 0 when the gateway is unreachable). */
+  /**
+   * One call to the gateway; never throws: {ok, status, body, retryAfter} (status 0 when the gateway is unreachable).
+   * Every POST and PUT has an Idempotency-Key of its own, so the gateway may send it to another instance when the
+   * first fails mid-request: a repeat makes nothing twice.
+   */
   async function api(method, url, body) {
     const init = { method, headers: { Accept: "application/json" }, cache: "no-store" };
+    if (method === "POST" || method === "PUT") {
+      init.headers["Idempotency-Key"] = "dash-" + crypto.randomUUID();
+    }
     if (body !== undefined) {
       init.headers["Content-Type"] = "application/json";
       init.body = JSON.stringify(body);
