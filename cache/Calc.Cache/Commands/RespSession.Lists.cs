@@ -219,6 +219,11 @@ internal sealed partial class RespSession
                 return;
             }
 
+            if (!WithinScanLimit(to - from + 1, "elements", "ask for a smaller range"))
+            {
+                return;
+            }
+
             _w.WriteArrayHeader(to - from + 1);
             for (var i = from; i <= to; i++)
             {

@@ -618,6 +618,12 @@ internal sealed partial class RespSession
                 return;
             }
 
+            if (zset is not null && kind == RangeKind.Rank && ClampRange(start, stop, zset.Count, out var from, out var to)
+                && !WithinScanLimit(to - from + 1, "members", "ask for a smaller range"))
+            {
+                return;
+            }
+
             var items = zset is null ? [] : kind == RangeKind.Rank ? SelectByRank(zset, start, stop, reverse) : SelectByValue(zset, kind, min, max, reverse, offset, limit);
             WriteScored(items, withScores);
         }
@@ -856,7 +862,7 @@ internal sealed partial class RespSession
             }
 
             var resp3Pairs = withScores && Protocol == 3;
-            WriteRandomPicks(zset.Count, count, Pick, withScores && !resp3Pairs ? 2 : 1);
+            WriteRandomPicks(zset.Count, count, Pick, "members", withScores && !resp3Pairs ? 2 : 1);
 
             void Pick(int i)
             {
@@ -936,6 +942,18 @@ internal sealed partial class RespSession
         }
 
         using var locks = LockArguments(first + 1, count, store ? 1 : -1);
+        long work = 0;
+        for (var k = 0; k < count; k++)
+        {
+            var key = _req[first + 1 + k];
+            work += (_keyspace.ShardFor(key).Lookup(key, _now)?.Value as CollectionValue)?.Count ?? 0;
+        }
+
+        // Every input is copied whatever the operation: the work is the sum of their sizes.
+        if (!WithinScanLimit(work, "members", "iterate with ZSCAN instead"))
+        {
+            return;
+        }
 
         // Inputs may be sorted sets or plain sets (members scored 1), as in Redis.
         var inputs = new Dictionary<byte[], double>?[count];
