@@ -574,6 +574,105 @@ internal sealed partial class RespSession
         return false;
     }
 
+    /// <summary>
+    /// LMPOP/ZMPOP's <c>numkeys key [key ...] LEFT|RIGHT (MIN|MAX) [COUNT count]</c> from <paramref name="numKeysIndex"/>,
+    /// with Redis's checks in its order and its texts. <paramref name="firstSide"/> is true for LEFT (MIN).
+    /// </summary>
+    private bool TryParseMPopArguments(int numKeysIndex, ReadOnlySpan<byte> first, ReadOnlySpan<byte> second, out int keyCount, out bool firstSide, out long count)
+    {
+        keyCount = 0;
+        firstSide = false;
+        count = 1;
+        if (!TryParseInteger(_req[numKeysIndex], out var numKeys) || numKeys < 1)
+        {
+            _w.WriteError("ERR numkeys should be greater than 0");
+            return false;
+        }
+
+        var sideIndex = numKeysIndex + 1 + numKeys;
+        if (numKeys > _req.Count || sideIndex >= _req.Count)
+        {
+            _w.WriteRaw(Replies.SyntaxError);
+            return false;
+        }
+
+        firstSide = Is((int)sideIndex, first);
+        if (!firstSide && !Is((int)sideIndex, second))
+        {
+            _w.WriteRaw(Replies.SyntaxError);
+            return false;
+        }
+
+        var hasCount = false;
+        for (var i = (int)sideIndex + 1; i < _req.Count; i++)
+        {
+            if (!hasCount && Is(i, "COUNT"u8) && i + 1 < _req.Count)
+            {
+                if (!TryParseInteger(_req[++i], out count) || count < 1)
+                {
+                    _w.WriteError("ERR count should be greater than 0");
+                    return false;
+                }
+
+                hasCount = true;
+            }
+            else
+            {
+                _w.WriteRaw(Replies.SyntaxError);
+                return false;
+            }
+        }
+
+        keyCount = (int)numKeys;
+        return true;
+    }
+
+    /// <summary>
+    /// LMPOP numkeys key [key ...] LEFT|RIGHT [COUNT count]: pops up to count elements from the first non-empty list
+    /// of the keys, answering [key, [elements]], or the null array when every key is empty.
+    /// </summary>
+    private void LMPop()
+    {
+        if (!TryParseMPopArguments(1, "LEFT"u8, "RIGHT"u8, out var keyCount, out var left, out var count))
+        {
+            return;
+        }
+
+        using var locks = LockArguments(2, keyCount);
+        for (var i = 2; i < 2 + keyCount; i++)
+        {
+            var key = _req[i];
+            var shard = _keyspace.ShardFor(key);
+            var entry = shard.Find(key, _now);
+            if (entry is null)
+            {
+                continue;
+            }
+
+            if (entry.Value is not ListValue list)
+            {
+                _w.WriteRaw(Replies.WrongType);
+                return;
+            }
+
+            var n = (int)Math.Min(count, list.Count);
+            _w.WriteArrayHeader(2);
+            _w.WriteBulk(key);
+            _w.WriteArrayHeader(n);
+            for (var j = 0; j < n; j++)
+            {
+                _w.WriteBulk(left ? list.PopLeft() : list.PopRight());
+            }
+
+            ListChanged(shard, entry, list);
+            _logAs = [left ? "LPOP"u8.ToArray() : "RPOP"u8.ToArray(), key.ToArray(), System.Text.Encoding.ASCII.GetBytes(n.ToString(System.Globalization.CultureInfo.InvariantCulture))];
+            return;
+        }
+
+        _logNothing = true;
+        _w.WriteNullArray();
+    }
+
     /// <summary>LMOVE and RPOPLPUSH.</summary>
     private void LMove(bool legacy)
     {

@@ -750,6 +750,56 @@ internal sealed partial class RespSession
         }
     }
 
+    /// <summary>
+    /// ZMPOP numkeys key [key ...] MIN|MAX [COUNT count]: pops up to count members from the first non-empty sorted set
+    /// of the keys, answering [key, [[member, score], ...]] (pairs in RESP2 too, as Redis), or the null array.
+    /// </summary>
+    private void ZMPop()
+    {
+        if (!TryParseMPopArguments(1, "MIN"u8, "MAX"u8, out var keyCount, out var min, out var count))
+        {
+            return;
+        }
+
+        using var locks = LockArguments(2, keyCount);
+        for (var i = 2; i < 2 + keyCount; i++)
+        {
+            var key = _req[i];
+            var shard = _keyspace.ShardFor(key);
+            var entry = shard.Find(key, _now);
+            if (entry is null)
+            {
+                continue;
+            }
+
+            if (entry.Value is not SortedSetValue zset)
+            {
+                _w.WriteRaw(Replies.WrongType);
+                return;
+            }
+
+            var n = (int)Math.Min(count, zset.Count);
+            _w.WriteArrayHeader(2);
+            _w.WriteBulk(key);
+            _w.WriteArrayHeader(n);
+            for (var j = 0; j < n; j++)
+            {
+                var item = zset.At(min ? 0 : zset.Count - 1);
+                zset.Remove(item.Member);
+                _w.WriteArrayHeader(2);
+                _w.WriteBulk(item.Member);
+                WriteScore(item.Score);
+            }
+
+            ZSetChanged(shard, entry, zset);
+            _logAs = [min ? "ZPOPMIN"u8.ToArray() : "ZPOPMAX"u8.ToArray(), key.ToArray(), System.Text.Encoding.ASCII.GetBytes(n.ToString(System.Globalization.CultureInfo.InvariantCulture))];
+            return;
+        }
+
+        _logNothing = true;
+        _w.WriteNullArray();
+    }
+
     private void ZPop(bool max)
     {
         if (_req.Count > 3)
