@@ -5,8 +5,8 @@ namespace Calc.Cache.Tests;
 
 /// <summary>
 /// Blocking pops and transactions over raw RESP, the same bytes expected from our server and from a real
-/// redis-server: a blocking command inside MULTI does not block, BLPOP 0 waits for another client's push, and a
-/// WATCHed key written by another client makes EXEC answer the null array.
+/// redis-server: a blocking command inside MULTI does not block, BLPOP 0 and BLMPOP wait for another client's push,
+/// and a WATCHed key written by another client makes EXEC answer the null array.
 /// </summary>
 public sealed class BlockingTransactionsAgainstRedisTests(CacheServerFixture server, RedisServer redis)
 {
@@ -21,10 +21,11 @@ public sealed class BlockingTransactionsAgainstRedisTests(CacheServerFixture ser
         var key = Tools.UniquePrefix();
         await using var client = await RawConnection.OpenAsync(Port(name));
 
-        await client.SendAsync(Resp("MULTI") + Resp("BLPOP", key, "0") + Resp("BRPOP", key, key + ":2", "0") + Resp("LPUSH", key + ":3", "x") + Resp("EXEC"));
+        await client.SendAsync(Resp("MULTI") + Resp("BLPOP", key, "0") + Resp("BRPOP", key, key + ":2", "0") + Resp("BLMPOP", "0", "1", key, "LEFT")
+            + Resp("LPUSH", key + ":3", "x") + Resp("EXEC"));
 
-        // BLPOP 0 outside a transaction would wait for ever; inside EXEC both pops answer the null array at once.
-        const string expected = "+OK\r\n+QUEUED\r\n+QUEUED\r\n+QUEUED\r\n*3\r\n*-1\r\n*-1\r\n:1\r\n";
+        // BLPOP 0 outside a transaction would wait for ever; inside EXEC the pops answer the null array at once.
+        const string expected = "+OK\r\n+QUEUED\r\n+QUEUED\r\n+QUEUED\r\n+QUEUED\r\n*4\r\n*-1\r\n*-1\r\n*-1\r\n:1\r\n";
         (await client.ReadAsync(expected.Length, TimeSpan.FromSeconds(5))).ShouldBe(expected, name);
         (await client.ExchangeAsync(Resp("PING"), "+PONG\r\n")).ShouldBe("+PONG\r\n", name);
     }
@@ -44,6 +45,23 @@ public sealed class BlockingTransactionsAgainstRedisTests(CacheServerFixture ser
         var expected = $"*2\r\n${key.Length}\r\n{key}\r\n$1\r\na\r\n";
         (await blocked.ReadAsync(expected.Length)).ShouldBe(expected, name);
         (await pusher.ExchangeAsync(Resp("LRANGE", key, "0", "-1"), "*1\r\n$1\r\nb\r\n")).ShouldBe("*1\r\n$1\r\nb\r\n", name);
+    }
+
+    [Theory]
+    [MemberData(nameof(Servers))]
+    public async Task Blmpop_on_empty_lists_waits_until_another_client_pushes_and_then_pops_up_to_its_count(string name)
+    {
+        var key = Tools.UniquePrefix();
+        await using var blocked = await RawConnection.OpenAsync(Port(name));
+        await using var pusher = await RawConnection.OpenAsync(Port(name));
+
+        await blocked.SendAsync(Resp("BLMPOP", "0", "2", key + ":a", key + ":b", "RIGHT", "COUNT", "2") + Resp("PING"));
+        (await blocked.ReadAsync(1, TimeSpan.FromSeconds(1.5))).ShouldBeEmpty(name);
+        (await pusher.ExchangeAsync(Resp("RPUSH", key + ":b", "x", "y", "z"), ":3\r\n")).ShouldBe(":3\r\n", name);
+
+        var served = $"*2\r\n${key.Length + 2}\r\n{key}:b\r\n*2\r\n$1\r\nz\r\n$1\r\ny\r\n+PONG\r\n";
+        (await blocked.ReadAsync(served.Length)).ShouldBe(served, name);
+        (await pusher.ExchangeAsync(Resp("LRANGE", key + ":b", "0", "-1"), "*1\r\n$1\r\nx\r\n")).ShouldBe("*1\r\n$1\r\nx\r\n", name);
     }
 
     [Theory]

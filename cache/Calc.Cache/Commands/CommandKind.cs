@@ -18,7 +18,7 @@ internal enum CommandKind
 
     // Lists, sets, sorted sets, bitmaps and the key/hash commands added with them (RespSession.Lists/Blocking/Sets/SortedSets/Bitmaps.cs)
     LPush, RPush, LPushX, RPushX, LPop, RPop, LRange, LLen, LIndex, LSet, LRem, LTrim, LInsert, LPos, LMove, RPopLPush, LMPop,
-    BLPop, BRPop, BLMove, BRPopLPush,
+    BLPop, BRPop, BLMove, BRPopLPush, BLMPop,
     SAdd, SRem, SMembers, SIsMember, SMIsMember, SCard, SPop, SRandMember, SInter, SInterStore, SUnion, SUnionStore,
     SDiff, SDiffStore, SInterCard, SMove, SScan,
     ZAdd, ZRem, ZScore, ZMScore, ZIncrBy, ZCard, ZCount, ZLexCount, ZRange, ZRangeByScore, ZRevRangeByScore, ZRevRange,

@@ -628,18 +628,26 @@ internal sealed partial class RespSession
     }
 
     /// <summary>
-    /// LMPOP numkeys key [key ...] LEFT|RIGHT [COUNT count]: pops up to count elements from the first non-empty list
-    /// of the keys, answering [key, [elements]], or the null array when every key is empty.
+    /// LMPOP numkeys key [key ...] LEFT|RIGHT [COUNT count], and BLMPOP timeout numkeys ...: pops up to count elements
+    /// from the first non-empty list of the keys, answering [key, [elements]]; when every key is empty, the null array
+    /// (LMPOP, or BLMPOP inside EXEC or a script) or BLMPOP blocks as BLPOP does (<see cref="BlockingPop"/>).
     /// </summary>
-    private void LMPop()
+    private void LMPop(bool blocking)
     {
-        if (!TryParseMPopArguments(1, "LEFT"u8, "RIGHT"u8, out var keyCount, out var left, out var count))
+        var first = blocking ? 3 : 2;
+        if (!TryParseMPopArguments(first - 1, "LEFT"u8, "RIGHT"u8, out var keyCount, out var left, out var count))
         {
             return;
         }
 
-        using var locks = LockArguments(2, keyCount);
-        for (var i = 2; i < 2 + keyCount; i++)
+        long timeout = 0;
+        if (blocking && !TryArgTimeout(1, out timeout))
+        {
+            return;
+        }
+
+        using var locks = LockArguments(first, keyCount);
+        for (var i = first; i < first + keyCount; i++)
         {
             var key = _req[i];
             var shard = _keyspace.ShardFor(key);
@@ -665,13 +673,27 @@ internal sealed partial class RespSession
             }
 
             ListChanged(shard, entry, list);
-            _logAs = [left ? "LPOP"u8.ToArray() : "RPOP"u8.ToArray(), key.ToArray(), System.Text.Encoding.ASCII.GetBytes(n.ToString(System.Globalization.CultureInfo.InvariantCulture))];
+            _logAs = [left ? "LPOP"u8.ToArray() : "RPOP"u8.ToArray(), key.ToArray(), CountArgument(n)];
             return;
         }
 
         _logNothing = true;
-        _w.WriteNullArray();
+        if (!blocking || WakeBlocked is null || _exclusive) // inside EXEC (and scripts) a pop never blocks, as in Redis
+        {
+            _w.WriteNullArray();
+            return;
+        }
+
+        var keys = new byte[keyCount][];
+        for (var i = 0; i < keyCount; i++)
+        {
+            keys[i] = _req.ToArray(first + i);
+        }
+
+        Block(new BlockedPop(_server.Blocking, keys, left, null, false, WakeBlocked, (int)Math.Min(count, int.MaxValue)), timeout);
     }
+
+    private static byte[] CountArgument(int count) => System.Text.Encoding.ASCII.GetBytes(count.ToString(System.Globalization.CultureInfo.InvariantCulture));
 
     /// <summary>LMOVE and RPOPLPUSH.</summary>
     private void LMove(bool legacy)

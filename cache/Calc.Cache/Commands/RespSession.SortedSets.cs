@@ -792,7 +792,7 @@ internal sealed partial class RespSession
             }
 
             ZSetChanged(shard, entry, zset);
-            _logAs = [min ? "ZPOPMIN"u8.ToArray() : "ZPOPMAX"u8.ToArray(), key.ToArray(), System.Text.Encoding.ASCII.GetBytes(n.ToString(System.Globalization.CultureInfo.InvariantCulture))];
+            _logAs = [min ? "ZPOPMIN"u8.ToArray() : "ZPOPMAX"u8.ToArray(), key.ToArray(), CountArgument(n)];
             return;
         }
 

@@ -251,7 +251,8 @@ internal sealed partial class RespSession
             case CommandKind.LPos: LPos(); break;
             case CommandKind.LMove: LMove(legacy: false); break;
             case CommandKind.RPopLPush: LMove(legacy: true); break;
-            case CommandKind.LMPop: LMPop(); break;
+            case CommandKind.LMPop: LMPop(blocking: false); break;
+            case CommandKind.BLMPop: LMPop(blocking: true); break;
             case CommandKind.BLPop: BlockingPop(left: true); break;
             case CommandKind.BRPop: BlockingPop(left: false); break;
             case CommandKind.BLMove: BlockingMove(legacy: false); break;
