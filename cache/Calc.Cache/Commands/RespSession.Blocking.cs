@@ -116,24 +116,15 @@ internal sealed partial class RespSession
         }
 
         using var locks = _keyspace.LockShards(indices);
-        for (var i = 1; i <= keyCount; i++)
+        if (!TryFindFirstExisting<ListValue>(1, keyCount, out var key, out var shard, out var entry, out var list))
         {
-            var key = _req[i];
-            var shard = _keyspace.ShardFor(key);
-            var entry = shard.Find(key, _now);
-            if (entry is null)
-            {
-                continue;
-            }
+            return;
+        }
 
-            if (entry.Value is not ListValue list)
-            {
-                _w.WriteRaw(Replies.WrongType);
-                return;
-            }
-
+        if (list is not null)
+        {
             var value = left ? list.PopLeft() : list.PopRight();
-            ListChanged(shard, entry, list);
+            ListChanged(shard!, entry!, list);
             _logAs = [left ? "LPOP"u8.ToArray() : "RPOP"u8.ToArray(), key.ToArray()];
             _w.WriteArrayHeader(2);
             _w.WriteBulk(key);

@@ -647,22 +647,13 @@ internal sealed partial class RespSession
         }
 
         using var locks = LockArguments(first, keyCount);
-        for (var i = first; i < first + keyCount; i++)
+        if (!TryFindFirstExisting<ListValue>(first, keyCount, out var key, out var shard, out var entry, out var list))
         {
-            var key = _req[i];
-            var shard = _keyspace.ShardFor(key);
-            var entry = shard.Find(key, _now);
-            if (entry is null)
-            {
-                continue;
-            }
+            return;
+        }
 
-            if (entry.Value is not ListValue list)
-            {
-                _w.WriteRaw(Replies.WrongType);
-                return;
-            }
-
+        if (list is not null)
+        {
             var n = (int)Math.Min(count, list.Count);
             _w.WriteArrayHeader(2);
             _w.WriteBulk(key);
@@ -672,7 +663,7 @@ internal sealed partial class RespSession
                 _w.WriteBulk(left ? list.PopLeft() : list.PopRight());
             }
 
-            ListChanged(shard, entry, list);
+            ListChanged(shard!, entry!, list);
             _logAs = [left ? "LPOP"u8.ToArray() : "RPOP"u8.ToArray(), key.ToArray(), CountArgument(n)];
             return;
         }
@@ -691,6 +682,41 @@ internal sealed partial class RespSession
         }
 
         Block(new BlockedPop(_server.Blocking, keys, left, null, false, WakeBlocked, (int)Math.Min(count, int.MaxValue)), timeout);
+    }
+
+    /// <summary>
+    /// The first of the <paramref name="count"/> keys from argument <paramref name="first"/> that exists (their shards
+    /// locked by the caller), as the multi-key pops look for one; <paramref name="value"/> null when none does. False
+    /// after replying WRONGTYPE for a key of another type met first.
+    /// </summary>
+    private bool TryFindFirstExisting<T>(int first, int count, out ReadOnlySpan<byte> key, out Shard? shard, out CacheEntry? entry, out T? value)
+        where T : CollectionValue
+    {
+        for (var i = first; i < first + count; i++)
+        {
+            key = _req[i];
+            shard = _keyspace.ShardFor(key);
+            entry = shard.Find(key, _now);
+            if (entry is null)
+            {
+                continue;
+            }
+
+            value = entry.Value as T;
+            if (value is null)
+            {
+                _w.WriteRaw(Replies.WrongType);
+                return false;
+            }
+
+            return true;
+        }
+
+        key = default;
+        shard = null;
+        entry = null;
+        value = null;
+        return true;
     }
 
     private static byte[] CountArgument(int count) => System.Text.Encoding.ASCII.GetBytes(count.ToString(System.Globalization.CultureInfo.InvariantCulture));

@@ -762,22 +762,13 @@ internal sealed partial class RespSession
         }
 
         using var locks = LockArguments(2, keyCount);
-        for (var i = 2; i < 2 + keyCount; i++)
+        if (!TryFindFirstExisting<SortedSetValue>(2, keyCount, out var key, out var shard, out var entry, out var zset))
         {
-            var key = _req[i];
-            var shard = _keyspace.ShardFor(key);
-            var entry = shard.Find(key, _now);
-            if (entry is null)
-            {
-                continue;
-            }
+            return;
+        }
 
-            if (entry.Value is not SortedSetValue zset)
-            {
-                _w.WriteRaw(Replies.WrongType);
-                return;
-            }
-
+        if (zset is not null)
+        {
             var n = (int)Math.Min(count, zset.Count);
             _w.WriteArrayHeader(2);
             _w.WriteBulk(key);
@@ -791,7 +782,7 @@ internal sealed partial class RespSession
                 WriteScore(item.Score);
             }
 
-            ZSetChanged(shard, entry, zset);
+            ZSetChanged(shard!, entry!, zset);
             _logAs = [min ? "ZPOPMIN"u8.ToArray() : "ZPOPMAX"u8.ToArray(), key.ToArray(), CountArgument(n)];
             return;
         }
