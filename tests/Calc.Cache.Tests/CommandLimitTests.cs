@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using Calc.Cache.Server;
 using Calc.Testing;
@@ -34,22 +33,7 @@ public sealed class LargeKeyspaceTests
         var refusal = await Should.ThrowAsync<RedisServerException>(() => scanner.ExecuteAsync("KEYS", "*"));
         refusal.Message.ShouldBe($"ERR KEYS would examine {KeyCount} keys, more than keys-max-scan (100000): iterate with SCAN instead");
 
-        using var scanDone = CancellationTokenSource.CreateLinkedTokenSource(Token);
-        var slowest = TimeSpan.Zero;
-        var pings = 0;
-        var pinging = Task.Run(
-            async () =>
-            {
-                while (!scanDone.IsCancellationRequested)
-                {
-                    var watch = Stopwatch.StartNew();
-                    (await pinger.ExecuteAsync("PING")).Text().ShouldBe("PONG");
-                    slowest = watch.Elapsed > slowest ? watch.Elapsed : slowest;
-                    pings++;
-                    await Task.Delay(10, Token);
-                }
-            },
-            Token);
+        var pings = PingWatch.Start(pinger);
 
         long seen = 0;
         var calls = 0;
@@ -68,13 +52,12 @@ public sealed class LargeKeyspaceTests
         }
         while (cursor != "0" && DateTime.UtcNow < deadline);
 
-        await scanDone.CancelAsync();
-        await pinging;
+        await pings.StopAsync();
 
         seen.ShouldBe(KeyCount / 10);
         calls.ShouldBeGreaterThanOrEqualTo(KeyCount / 200_000);
-        pings.ShouldBeGreaterThan(calls / 2, "the other client should have been answered between scan calls");
-        slowest.ShouldBeLessThan(PingBudget);
+        pings.Pings.ShouldBeGreaterThan(calls / 2, "the other client should have been answered between scan calls");
+        pings.Slowest.ShouldBeLessThan(PingBudget);
     }
 }
 

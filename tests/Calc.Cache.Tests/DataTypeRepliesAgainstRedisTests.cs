@@ -46,6 +46,17 @@ public class DataTypeRepliesAgainstRedisTests(CacheServerFixture server, RedisSe
             "HSET {k}:h a b\nLCS {k}:h {k}:s1\nBITCOUNT {k}:h\nSETBIT {k}:h 0 1\nTOUCH {k}:s1 {k}:s2 {k}:none\nHSCAN {k}:h 0\nHSCAN {k}:h x\nHRANDFIELD {k}:none\nHRANDFIELD {k}:h 1 FOO\nOBJECT ENCODING {k}:h"
         },
         {
+            "mpop",
+            "RPUSH {k}:m a b c d e\nLMPOP 2 {k}:l {k}:m LEFT\nLMPOP 2 {k}:l {k}:m RIGHT COUNT 2\nLMPOP 1 {k}:m LEFT COUNT 10\nEXISTS {k}:m\nLMPOP 1 {k}:m LEFT\n" +
+            "LMPOP 0 {k}:m LEFT\nLMPOP x {k}:m LEFT\nLMPOP -1 {k}:m LEFT\nLMPOP 3 {k}:m LEFT\nLMPOP 1 {k}:m UP\nLMPOP 1 {k}:m LEFT COUNT 0\nLMPOP 1 {k}:m LEFT COUNT x\n" +
+            "LMPOP 1 {k}:m LEFT COUNT 1 COUNT 2\nLMPOP 1 {k}:m LEFT FOO\nLMPOP 1 {k}:m LEFT COUNT\nLMPOP 9223372036854775807 {k}:m LEFT\nSET {k}:str v\nLMPOP 2 {k}:str {k}:m LEFT\n" +
+            "RPUSH {k}:l x\nLMPOP 2 {k}:l {k}:str LEFT\nRPUSH {k}:l p q r\nBLMPOP 0 2 {k}:none {k}:l RIGHT COUNT 2\nBLMPOP 0.01 1 {k}:none LEFT\n" +
+            "BLMPOP -1 1 {k}:l LEFT\nBLMPOP x 1 {k}:l LEFT\nBLMPOP 0 0 {k}:l LEFT\nBLMPOP 0 1 {k}:l UP\nBLMPOP 0 2 {k}:str {k}:l LEFT\nBLMPOP 0 1 {k}:l LEFT COUNT 0\n" +
+            "ZADD {k}:z 1 a 2 b 3 c 4 d\nZMPOP 2 {k}:none {k}:z MIN\nZMPOP 1 {k}:z MAX COUNT 2\nZMPOP 1 {k}:z min COUNT 5\nEXISTS {k}:z\nZMPOP 1 {k}:z MIN\n" +
+            "ZMPOP 0 {k}:z MIN\nZMPOP 2 {k}:z MIN\nZMPOP 1 {k}:z LEFT\nZMPOP 1 {k}:z MIN COUNT -1\nZMPOP 1 {k}:z MAX COUNT 1 FOO\nZMPOP 2 {k}:str {k}:z MIN\n" +
+            "ZADD {k}:inf -inf a 1.5 b +inf c\nZMPOP 1 {k}:inf MIN COUNT 3"
+        },
+        {
             "wrong-types",
             "SET {k}:str v\nRPUSH {k}:list v\nSADD {k}:set v\nZADD {k}:zset 1 v\nHSET {k}:hash f v\nLPUSH {k}:str x\nLRANGE {k}:set 0 1\nBLPOP {k}:str 1\nSADD {k}:list x\nSMEMBERS {k}:zset\n" +
             "SINTER {k}:set {k}:list\nZADD {k}:set 1 x\nZRANGE {k}:list 0 1\nZUNIONSTORE {k}:d 2 {k}:zset {k}:list\nZUNIONSTORE {k}:d 2 {k}:zset {k}:set\nZRANGE {k}:d 0 -1 WITHSCORES\n" +

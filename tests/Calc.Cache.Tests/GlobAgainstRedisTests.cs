@@ -62,6 +62,8 @@ public class GlobAgainstRedisTests(CacheServerFixture server, RedisServer redis)
         var ours = ourConnection.GetDatabase();
         var theirs = theirConnection.GetDatabase();
         var known = ConfigNames(await ours.ExecuteAsync("CONFIG", "GET", "*")).ToHashSet(StringComparer.Ordinal);
+        // Compared on the names both servers have: ours (lua-max-memory, keys-max-scan, ...) are not redis's.
+        var theirKnown = ConfigNames(await theirs.ExecuteAsync("CONFIG", "GET", "*")).ToHashSet(StringComparer.Ordinal);
 
         var longClasses = new[]
         {
@@ -74,7 +76,7 @@ public class GlobAgainstRedisTests(CacheServerFixture server, RedisServer redis)
             var redisNames = ConfigNames(await theirs.ExecuteAsync("CONFIG", "GET", pattern))
                 .Where(n => known.Contains(n.ToLowerInvariant())).Order(StringComparer.Ordinal);
 
-            ConfigNames(await ours.ExecuteAsync("CONFIG", "GET", pattern)).Order(StringComparer.Ordinal)
+            ConfigNames(await ours.ExecuteAsync("CONFIG", "GET", pattern)).Where(n => theirKnown.Contains(n.ToLowerInvariant())).Order(StringComparer.Ordinal)
                 .ShouldBe(redisNames, $"CONFIG GET '{pattern}'");
         }
     }

@@ -17,12 +17,12 @@ internal enum CommandKind
     HSet, HSetNx, HMSet, HGet, HMGet, HGetAll, HDel, HExists, HLen, HIncrBy, HIncrByFloat, HKeys, HVals, HStrLen,
 
     // Lists, sets, sorted sets, bitmaps and the key/hash commands added with them (RespSession.Lists/Blocking/Sets/SortedSets/Bitmaps.cs)
-    LPush, RPush, LPushX, RPushX, LPop, RPop, LRange, LLen, LIndex, LSet, LRem, LTrim, LInsert, LPos, LMove, RPopLPush,
-    BLPop, BRPop, BLMove, BRPopLPush,
+    LPush, RPush, LPushX, RPushX, LPop, RPop, LRange, LLen, LIndex, LSet, LRem, LTrim, LInsert, LPos, LMove, RPopLPush, LMPop,
+    BLPop, BRPop, BLMove, BRPopLPush, BLMPop,
     SAdd, SRem, SMembers, SIsMember, SMIsMember, SCard, SPop, SRandMember, SInter, SInterStore, SUnion, SUnionStore,
     SDiff, SDiffStore, SInterCard, SMove, SScan,
     ZAdd, ZRem, ZScore, ZMScore, ZIncrBy, ZCard, ZCount, ZLexCount, ZRange, ZRangeByScore, ZRevRangeByScore, ZRevRange,
-    ZRangeByLex, ZRevRangeByLex, ZRank, ZRevRank, ZPopMin, ZPopMax, ZRangeStore, ZUnion, ZInter, ZDiff, ZUnionStore,
+    ZRangeByLex, ZRevRangeByLex, ZRank, ZRevRank, ZPopMin, ZPopMax, ZMPop, ZRangeStore, ZUnion, ZInter, ZDiff, ZUnionStore,
     ZInterStore, ZDiffStore, ZInterCard, ZScan, ZRemRangeByScore, ZRemRangeByRank, ZRemRangeByLex, ZRandMember,
     SetBit, GetBit, BitCount, BitPos, BitOp, Lcs, Touch, HScan, HRandField,
 

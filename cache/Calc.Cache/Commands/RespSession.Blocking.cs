@@ -2,7 +2,7 @@ using Calc.Cache.Storage;
 
 namespace Calc.Cache.Commands;
 
-// Blocking list pops (BLPOP BRPOP BLMOVE BRPOPLPUSH), as Redis does them: a pop that finds every key empty
+// Blocking list pops (BLPOP BRPOP BLMPOP BLMOVE BRPOPLPUSH), as Redis does them: a pop that finds every key empty
 // registers the client on its keys and the connection stops executing its further commands; a command that pushes
 // to one of those keys serves the longest-waiting client once it is done (ServeBlockedClients, on the pusher's
 // thread, whichever loop that is), and the blocked client's own loop writes the reply (ResumeBlocked). The timeout
@@ -38,6 +38,16 @@ internal sealed partial class RespSession
         else if (!waiter.IsServed)
         {
             _w.WriteNullArray(); // BLMOVE too: Redis answers every blocking list command's timeout with the null array
+        }
+        else if (waiter.PopCount > 0)
+        {
+            _w.WriteArrayHeader(2);
+            _w.WriteBulk(waiter.ServedKey);
+            _w.WriteArrayHeader(waiter.ServedValues!.Length);
+            foreach (var value in waiter.ServedValues)
+            {
+                _w.WriteBulk(value);
+            }
         }
         else if (waiter.Destination is null)
         {
@@ -106,24 +116,15 @@ internal sealed partial class RespSession
         }
 
         using var locks = _keyspace.LockShards(indices);
-        for (var i = 1; i <= keyCount; i++)
+        if (!TryFindFirstExisting<ListValue>(1, keyCount, out var key, out var shard, out var entry, out var list))
         {
-            var key = _req[i];
-            var shard = _keyspace.ShardFor(key);
-            var entry = shard.Find(key, _now);
-            if (entry is null)
-            {
-                continue;
-            }
+            return;
+        }
 
-            if (entry.Value is not ListValue list)
-            {
-                _w.WriteRaw(Replies.WrongType);
-                return;
-            }
-
+        if (list is not null)
+        {
             var value = left ? list.PopLeft() : list.PopRight();
-            ListChanged(shard, entry, list);
+            ListChanged(shard!, entry!, list);
             _logAs = [left ? "LPOP"u8.ToArray() : "RPOP"u8.ToArray(), key.ToArray()];
             _w.WriteArrayHeader(2);
             _w.WriteBulk(key);
@@ -256,6 +257,28 @@ internal sealed partial class RespSession
             }
 
             waiter.Complete(key, value!);
+            return true;
+        }
+
+        if (waiter.PopCount > 0)
+        {
+            var values = new byte[Math.Min(waiter.PopCount, list.Count)][];
+            for (var i = 0; i < values.Length; i++)
+            {
+                values[i] = waiter.Left ? list.PopLeft() : list.PopRight();
+            }
+
+            ListChanged(shard, entry, list);
+            if (aof is not null && !_replaying)
+            {
+                aof.Records.Append([waiter.Left ? "LPOP"u8.ToArray() : "RPOP"u8.ToArray(), key, CountArgument(values.Length)]);
+                if (aof.RewriteRecords is { } rewrite)
+                {
+                    LogKeyState(rewrite, key);
+                }
+            }
+
+            waiter.Complete(key, values);
             return true;
         }
 

@@ -7,12 +7,14 @@ namespace Calc.Cache.Commands;
 internal sealed partial class RespSession
 {
     /// <summary>
-    /// HSCAN key cursor [MATCH pattern] [COUNT count]: the whole hash in one reply with cursor 0, as Redis answers for
-    /// a small (listpack) hash. O(fields) like HGETALL, whatever COUNT says (see cache/README.md, Limits).
+    /// HSCAN key cursor [MATCH pattern] [COUNT count]: as SSCAN, the cursor counts down through the dense pair list (see
+    /// <see cref="HashValue"/>), COUNT pairs a call (capped to keys-max-scan), so a field present for the whole scan is
+    /// returned at least once. A small (listpack) hash comes whole in one reply with cursor 0 and in insertion order,
+    /// as Redis answers it.
     /// </summary>
     private void HScan()
     {
-        if (!TryParseScanArguments(out _, out var glob, out _))
+        if (!TryParseScanArguments(out var cursor, out var glob, out var count))
         {
             return;
         }
@@ -27,7 +29,34 @@ internal sealed partial class RespSession
             }
 
             var items = new List<byte[]>();
-            foreach (var (field, value) in hash?.Fields ?? [])
+            if (hash is null)
+            {
+                WriteScanReply(0, items);
+                return;
+            }
+
+            if (cursor == 0 && hash.Encoding == "listpack")
+            {
+                foreach (var (field, value) in hash.Fields)
+                {
+                    AddIfMatches(field, value);
+                }
+
+                WriteScanReply(0, items);
+                return;
+            }
+
+            var size = hash.Count;
+            var position = cursor == 0 || cursor > (ulong)size ? size : (int)cursor;
+            for (var examined = 0L; position > 0 && examined < count; examined++)
+            {
+                var (field, value) = hash[--position];
+                AddIfMatches(field, value);
+            }
+
+            WriteScanReply(position, items);
+
+            void AddIfMatches(byte[] field, byte[] value)
             {
                 if (glob is null || glob.IsMatch(field))
                 {
@@ -35,12 +64,10 @@ internal sealed partial class RespSession
                     items.Add(value);
                 }
             }
-
-            WriteScanReply(0, items);
         }
     }
 
-    /// <summary>HRANDFIELD key [count [WITHVALUES]] (O(fields): the hash has no random access).</summary>
+    /// <summary>HRANDFIELD key [count [WITHVALUES]]: O(1) a pick (the dense pair list).</summary>
     private void HRandField()
     {
         long count = 1;
@@ -86,7 +113,7 @@ internal sealed partial class RespSession
                 }
                 else
                 {
-                    _w.WriteBulk(hash.Fields.ElementAt(Random.Shared.Next(hash.Count)).Key);
+                    _w.WriteBulk(hash[Random.Shared.Next(hash.Count)].Key);
                 }
 
                 return;
@@ -98,9 +125,8 @@ internal sealed partial class RespSession
                 return;
             }
 
-            var pairs = hash.Fields.ToArray();
             var resp3Pairs = withValues && Protocol == 3;
-            WriteRandomPicks(pairs.Length, count, Pick, withValues && !resp3Pairs ? 2 : 1);
+            WriteRandomPicks(hash.Count, count, Pick, "fields", withValues && !resp3Pairs ? 2 : 1);
 
             void Pick(int i)
             {
@@ -109,10 +135,11 @@ internal sealed partial class RespSession
                     _w.WriteArrayHeader(2);
                 }
 
-                _w.WriteBulk(pairs[i].Key);
+                var (field, value) = hash[i];
+                _w.WriteBulk(field);
                 if (withValues)
                 {
-                    _w.WriteBulk(pairs[i].Value);
+                    _w.WriteBulk(value);
                 }
             }
         }

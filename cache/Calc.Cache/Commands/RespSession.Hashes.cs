@@ -156,7 +156,8 @@ internal sealed partial class RespSession
         var shard = _keyspace.ShardFor(key);
         lock (shard)
         {
-            if (!TryGetHash(shard, key, create: false, out _, out var hash))
+            if (!TryGetHash(shard, key, create: false, out _, out var hash)
+                || !WithinScanLimit(hash?.Count ?? 0, "fields", "iterate with HSCAN instead"))
             {
                 return;
             }

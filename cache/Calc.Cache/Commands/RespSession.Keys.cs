@@ -47,15 +47,29 @@ internal sealed partial class RespSession
         _w.WriteInteger(found);
     }
 
+    /// <summary>
+    /// keys-max-scan, the one bound on a single command's work: one command must not hold its event loop (and every
+    /// other client on it) for long, so a command that would examine more than the limit's keys or elements (KEYS,
+    /// SMEMBERS, HGETALL, LRANGE 0 -1, SINTER, ZUNION, a large SRANDMEMBER count...) is refused before it starts, with
+    /// an error naming the way that works in steps. 0 = no limit. False after writing the refusal.
+    /// </summary>
+    private bool WithinScanLimit(long work, string what, string instead)
+    {
+        var limit = _server.Options.KeysMaxScan;
+        if (limit <= 0 || work <= limit)
+        {
+            return true;
+        }
+
+        _w.WriteError(string.Create(CultureInfo.InvariantCulture, $"ERR {_req.GetString(0).ToUpperInvariant()} would examine {work} {what}, more than keys-max-scan ({limit}): {instead}"));
+        return false;
+    }
+
     private void Keys()
     {
         var pattern = _req[1];
-        var limit = _server.Options.KeysMaxScan;
-        var total = _keyspace.Count();
-        if (limit > 0 && total > limit)
+        if (!WithinScanLimit(_keyspace.Count(), "keys", "iterate with SCAN instead"))
         {
-            // Bounded work per command: one KEYS must not hold this event loop (and its other clients) for long.
-            _w.WriteError($"ERR KEYS would examine {total} keys, more than keys-max-scan ({limit}): iterate with SCAN instead");
             return;
         }
 

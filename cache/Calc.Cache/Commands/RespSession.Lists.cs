@@ -219,6 +219,11 @@ internal sealed partial class RespSession
                 return;
             }
 
+            if (!WithinScanLimit(to - from + 1, "elements", "ask for a smaller range"))
+            {
+                return;
+            }
+
             _w.WriteArrayHeader(to - from + 1);
             for (var i = from; i <= to; i++)
             {
@@ -568,6 +573,153 @@ internal sealed partial class RespSession
         _w.WriteRaw(Replies.SyntaxError);
         return false;
     }
+
+    /// <summary>
+    /// LMPOP/ZMPOP's <c>numkeys key [key ...] LEFT|RIGHT (MIN|MAX) [COUNT count]</c> from <paramref name="numKeysIndex"/>,
+    /// with Redis's checks in its order and its texts. <paramref name="firstSide"/> is true for LEFT (MIN).
+    /// </summary>
+    private bool TryParseMPopArguments(int numKeysIndex, ReadOnlySpan<byte> first, ReadOnlySpan<byte> second, out int keyCount, out bool firstSide, out long count)
+    {
+        keyCount = 0;
+        firstSide = false;
+        count = 1;
+        if (!TryParseInteger(_req[numKeysIndex], out var numKeys) || numKeys < 1)
+        {
+            _w.WriteError("ERR numkeys should be greater than 0");
+            return false;
+        }
+
+        var sideIndex = numKeysIndex + 1 + numKeys;
+        if (numKeys > _req.Count || sideIndex >= _req.Count)
+        {
+            _w.WriteRaw(Replies.SyntaxError);
+            return false;
+        }
+
+        firstSide = Is((int)sideIndex, first);
+        if (!firstSide && !Is((int)sideIndex, second))
+        {
+            _w.WriteRaw(Replies.SyntaxError);
+            return false;
+        }
+
+        var hasCount = false;
+        for (var i = (int)sideIndex + 1; i < _req.Count; i++)
+        {
+            if (!hasCount && Is(i, "COUNT"u8) && i + 1 < _req.Count)
+            {
+                if (!TryParseInteger(_req[++i], out count) || count < 1)
+                {
+                    _w.WriteError("ERR count should be greater than 0");
+                    return false;
+                }
+
+                hasCount = true;
+            }
+            else
+            {
+                _w.WriteRaw(Replies.SyntaxError);
+                return false;
+            }
+        }
+
+        keyCount = (int)numKeys;
+        return true;
+    }
+
+    /// <summary>
+    /// LMPOP numkeys key [key ...] LEFT|RIGHT [COUNT count], and BLMPOP timeout numkeys ...: pops up to count elements
+    /// from the first non-empty list of the keys, answering [key, [elements]]; when every key is empty, the null array
+    /// (LMPOP, or BLMPOP inside EXEC or a script) or BLMPOP blocks as BLPOP does (<see cref="BlockingPop"/>).
+    /// </summary>
+    private void LMPop(bool blocking)
+    {
+        var first = blocking ? 3 : 2;
+        if (!TryParseMPopArguments(first - 1, "LEFT"u8, "RIGHT"u8, out var keyCount, out var left, out var count))
+        {
+            return;
+        }
+
+        long timeout = 0;
+        if (blocking && !TryArgTimeout(1, out timeout))
+        {
+            return;
+        }
+
+        using var locks = LockArguments(first, keyCount);
+        if (!TryFindFirstExisting<ListValue>(first, keyCount, out var key, out var shard, out var entry, out var list))
+        {
+            return;
+        }
+
+        if (list is not null)
+        {
+            var n = (int)Math.Min(count, list.Count);
+            _w.WriteArrayHeader(2);
+            _w.WriteBulk(key);
+            _w.WriteArrayHeader(n);
+            for (var j = 0; j < n; j++)
+            {
+                _w.WriteBulk(left ? list.PopLeft() : list.PopRight());
+            }
+
+            ListChanged(shard!, entry!, list);
+            _logAs = [left ? "LPOP"u8.ToArray() : "RPOP"u8.ToArray(), key.ToArray(), CountArgument(n)];
+            return;
+        }
+
+        _logNothing = true;
+        if (!blocking || WakeBlocked is null || _exclusive) // inside EXEC (and scripts) a pop never blocks, as in Redis
+        {
+            _w.WriteNullArray();
+            return;
+        }
+
+        var keys = new byte[keyCount][];
+        for (var i = 0; i < keyCount; i++)
+        {
+            keys[i] = _req.ToArray(first + i);
+        }
+
+        Block(new BlockedPop(_server.Blocking, keys, left, null, false, WakeBlocked, (int)Math.Min(count, int.MaxValue)), timeout);
+    }
+
+    /// <summary>
+    /// The first of the <paramref name="count"/> keys from argument <paramref name="first"/> that exists (their shards
+    /// locked by the caller), as the multi-key pops look for one; <paramref name="value"/> null when none does. False
+    /// after replying WRONGTYPE for a key of another type met first.
+    /// </summary>
+    private bool TryFindFirstExisting<T>(int first, int count, out ReadOnlySpan<byte> key, out Shard? shard, out CacheEntry? entry, out T? value)
+        where T : CollectionValue
+    {
+        for (var i = first; i < first + count; i++)
+        {
+            key = _req[i];
+            shard = _keyspace.ShardFor(key);
+            entry = shard.Find(key, _now);
+            if (entry is null)
+            {
+                continue;
+            }
+
+            value = entry.Value as T;
+            if (value is null)
+            {
+                _w.WriteRaw(Replies.WrongType);
+                return false;
+            }
+
+            return true;
+        }
+
+        key = default;
+        shard = null;
+        entry = null;
+        value = null;
+        return true;
+    }
+
+    private static byte[] CountArgument(int count) => System.Text.Encoding.ASCII.GetBytes(count.ToString(System.Globalization.CultureInfo.InvariantCulture));
 
     /// <summary>LMOVE and RPOPLPUSH.</summary>
     private void LMove(bool legacy)

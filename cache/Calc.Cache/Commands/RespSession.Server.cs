@@ -75,6 +75,9 @@ internal sealed partial class RespSession
                 Line("used_memory_rss", rss);
                 Line("used_memory_rss_human", Human(rss));
                 Line("used_memory_gc_heap", GC.GetTotalMemory(forceFullCollection: false));
+                var lua = _server.ScriptsIfStarted?.UsedMemory ?? 0;
+                Line("used_memory_lua", lua);
+                Line("used_memory_lua_human", Human(lua));
                 Line("maxmemory", options.MaxMemory);
                 Line("maxmemory_human", Human(options.MaxMemory));
                 Line("maxmemory_policy", CacheServerOptions.PolicyName(options.MaxMemoryPolicy));
@@ -146,7 +149,7 @@ internal sealed partial class RespSession
     }
 
     private static readonly string[] ConfigNames =
-        ["port", "bind", "requirepass", "maxmemory", "maxmemory-policy", "maxclients", "proto-max-bulk-len", "client-output-timeout", "client-reply-max-bytes", "keys-max-scan", "enable-debug-command", "shutdown-timeout", "io-threads", "busy-poll-us", "save", "appendonly", "appendfsync", "auto-aof-rewrite-percentage", "auto-aof-rewrite-min-size", "dir", "databases", "timeout", "busy-reply-threshold", "lua-time-limit", "script-max-time", "client-output-buffer-limit"];
+        ["port", "bind", "requirepass", "maxmemory", "maxmemory-policy", "maxclients", "proto-max-bulk-len", "client-output-timeout", "client-reply-max-bytes", "keys-max-scan", "enable-debug-command", "shutdown-timeout", "io-threads", "busy-poll-us", "save", "appendonly", "appendfsync", "auto-aof-rewrite-percentage", "auto-aof-rewrite-min-size", "dir", "databases", "timeout", "busy-reply-threshold", "lua-time-limit", "script-max-time", "lua-max-memory", "client-output-buffer-limit"];
 
     private string ConfigValue(string name)
     {
@@ -177,6 +180,7 @@ internal sealed partial class RespSession
             "timeout" => "0",
             "busy-reply-threshold" or "lua-time-limit" => o.BusyReplyThresholdMs.ToString(CultureInfo.InvariantCulture),
             "script-max-time" => o.ScriptMaxTimeMs.ToString(CultureInfo.InvariantCulture),
+            "lua-max-memory" => o.LuaMaxMemory.ToString(CultureInfo.InvariantCulture),
             "client-output-buffer-limit" => string.Create(CultureInfo.InvariantCulture,
                 $"normal 0 0 0 slave 268435456 67108864 60 pubsub {o.PubSubHardLimit} {o.PubSubSoftLimit} {o.PubSubSoftSeconds}"),
             _ => "",

@@ -104,7 +104,8 @@ internal sealed partial class RespSession
         var shard = _keyspace.ShardFor(key);
         lock (shard)
         {
-            if (!TryGetSet(shard, key, create: false, out _, out var set))
+            if (!TryGetSet(shard, key, create: false, out _, out var set)
+                || !WithinScanLimit(set?.Count ?? 0, "members", "iterate with SSCAN instead"))
             {
                 return;
             }
@@ -284,17 +285,22 @@ internal sealed partial class RespSession
                 return;
             }
 
-            WriteRandomPicks(set.Count, count, i => _w.WriteBulk(set[i]));
+            WriteRandomPicks(set.Count, count, i => _w.WriteBulk(set[i]), "members");
         }
     }
 
     /// <summary>
     /// SRANDMEMBER/ZRANDMEMBER/HRANDFIELD with a count: a positive count picks distinct positions (at most
-    /// <paramref name="size"/>), a negative one |count| positions with repetition. The reply is bounded by
-    /// client-reply-max-bytes (a huge negative count closes the connection, where Redis would try to build it).
+    /// <paramref name="size"/>), a negative one |count| positions with repetition. More picks than keys-max-scan are
+    /// refused (<see cref="WithinScanLimit"/>); the work is O(picks) whatever the size.
     /// </summary>
-    private void WriteRandomPicks(int size, long count, Action<int> write, int entriesPerPick = 1)
+    private void WriteRandomPicks(int size, long count, Action<int> write, string what, int entriesPerPick = 1)
     {
+        if (!WithinScanLimit(count < 0 ? -count : Math.Min(count, size), what, "ask for fewer"))
+        {
+            return;
+        }
+
         if (count < 0)
         {
             var n = -count;
@@ -319,7 +325,23 @@ internal sealed partial class RespSession
             return;
         }
 
-        // A partial Fisher-Yates over the positions: distinct, uniform, O(picks) once the array exists.
+        if (picks <= size / 4)
+        {
+            // Few picks from many: draw and redraw repeats (on average under 4/3 draws a pick), no O(size) array.
+            var drawn = new HashSet<int>(picks);
+            while (drawn.Count < picks)
+            {
+                var position = Random.Shared.Next(size);
+                if (drawn.Add(position))
+                {
+                    write(position);
+                }
+            }
+
+            return;
+        }
+
+        // A partial Fisher-Yates over the positions: distinct, uniform; the array is at most 4 x picks.
         var positions = new int[size];
         for (var i = 0; i < size; i++)
         {
@@ -451,12 +473,20 @@ internal sealed partial class RespSession
         return result;
     }
 
+    /// <summary>What <see cref="Combine"/> examines: the smallest set once per set (SINTER), every member (SUNION), the first set once per set (SDIFF).</summary>
+    private static long CombineWork(SetOperation operation, SetValue?[] sets) => operation switch
+    {
+        SetOperation.Inter => Array.Exists(sets, s => s is null) ? 0 : (long)sets.Min(s => s!.Count) * sets.Length,
+        SetOperation.Union => sets.Sum(s => (long)(s?.Count ?? 0)),
+        _ => (long)(sets[0]?.Count ?? 0) * sets.Length,
+    };
+
     /// <summary>SINTER/SUNION/SDIFF key [key ...].</summary>
     private void SetCombine(SetOperation operation)
     {
         var count = _req.Count - 1;
         using var locks = LockArguments(1, count);
-        if (!TryLoadSets(1, count, out var sets))
+        if (!TryLoadSets(1, count, out var sets) || !WithinScanLimit(CombineWork(operation, sets), "members", "iterate with SSCAN instead"))
         {
             return;
         }
@@ -474,7 +504,7 @@ internal sealed partial class RespSession
     {
         var count = _req.Count - 2;
         using var locks = LockArguments(2, count, extra: 1);
-        if (!TryLoadSets(2, count, out var sets))
+        if (!TryLoadSets(2, count, out var sets) || !WithinScanLimit(CombineWork(operation, sets), "members", "iterate with SSCAN instead"))
         {
             return;
         }

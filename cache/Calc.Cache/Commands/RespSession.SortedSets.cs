@@ -618,6 +618,12 @@ internal sealed partial class RespSession
                 return;
             }
 
+            if (zset is not null && kind == RangeKind.Rank && ClampRange(start, stop, zset.Count, out var from, out var to)
+                && !WithinScanLimit(to - from + 1, "members", "ask for a smaller range"))
+            {
+                return;
+            }
+
             var items = zset is null ? [] : kind == RangeKind.Rank ? SelectByRank(zset, start, stop, reverse) : SelectByValue(zset, kind, min, max, reverse, offset, limit);
             WriteScored(items, withScores);
         }
@@ -744,6 +750,47 @@ internal sealed partial class RespSession
         }
     }
 
+    /// <summary>
+    /// ZMPOP numkeys key [key ...] MIN|MAX [COUNT count]: pops up to count members from the first non-empty sorted set
+    /// of the keys, answering [key, [[member, score], ...]] (pairs in RESP2 too, as Redis), or the null array.
+    /// </summary>
+    private void ZMPop()
+    {
+        if (!TryParseMPopArguments(1, "MIN"u8, "MAX"u8, out var keyCount, out var min, out var count))
+        {
+            return;
+        }
+
+        using var locks = LockArguments(2, keyCount);
+        if (!TryFindFirstExisting<SortedSetValue>(2, keyCount, out var key, out var shard, out var entry, out var zset))
+        {
+            return;
+        }
+
+        if (zset is not null)
+        {
+            var n = (int)Math.Min(count, zset.Count);
+            _w.WriteArrayHeader(2);
+            _w.WriteBulk(key);
+            _w.WriteArrayHeader(n);
+            for (var j = 0; j < n; j++)
+            {
+                var item = zset.At(min ? 0 : zset.Count - 1);
+                zset.Remove(item.Member);
+                _w.WriteArrayHeader(2);
+                _w.WriteBulk(item.Member);
+                WriteScore(item.Score);
+            }
+
+            ZSetChanged(shard!, entry!, zset);
+            _logAs = [min ? "ZPOPMIN"u8.ToArray() : "ZPOPMAX"u8.ToArray(), key.ToArray(), CountArgument(n)];
+            return;
+        }
+
+        _logNothing = true;
+        _w.WriteNullArray();
+    }
+
     private void ZPop(bool max)
     {
         if (_req.Count > 3)
@@ -856,7 +903,7 @@ internal sealed partial class RespSession
             }
 
             var resp3Pairs = withScores && Protocol == 3;
-            WriteRandomPicks(zset.Count, count, Pick, withScores && !resp3Pairs ? 2 : 1);
+            WriteRandomPicks(zset.Count, count, Pick, "members", withScores && !resp3Pairs ? 2 : 1);
 
             void Pick(int i)
             {
@@ -936,6 +983,18 @@ internal sealed partial class RespSession
         }
 
         using var locks = LockArguments(first + 1, count, store ? 1 : -1);
+        long work = 0;
+        for (var k = 0; k < count; k++)
+        {
+            var key = _req[first + 1 + k];
+            work += (_keyspace.ShardFor(key).Lookup(key, _now)?.Value as CollectionValue)?.Count ?? 0;
+        }
+
+        // Every input is copied whatever the operation: the work is the sum of their sizes.
+        if (!WithinScanLimit(work, "members", "iterate with ZSCAN instead"))
+        {
+            return;
+        }
 
         // Inputs may be sorted sets or plain sets (members scored 1), as in Redis.
         var inputs = new Dictionary<byte[], double>?[count];

@@ -251,6 +251,8 @@ internal sealed partial class RespSession
             case CommandKind.LPos: LPos(); break;
             case CommandKind.LMove: LMove(legacy: false); break;
             case CommandKind.RPopLPush: LMove(legacy: true); break;
+            case CommandKind.LMPop: LMPop(blocking: false); break;
+            case CommandKind.BLMPop: LMPop(blocking: true); break;
             case CommandKind.BLPop: BlockingPop(left: true); break;
             case CommandKind.BRPop: BlockingPop(left: false); break;
             case CommandKind.BLMove: BlockingMove(legacy: false); break;
@@ -290,6 +292,7 @@ internal sealed partial class RespSession
             case CommandKind.ZRank: ZRank(reverse: false); break;
             case CommandKind.ZRevRank: ZRank(reverse: true); break;
             case CommandKind.ZPopMin: ZPop(max: false); break;
+            case CommandKind.ZMPop: ZMPop(); break;
             case CommandKind.ZPopMax: ZPop(max: true); break;
             case CommandKind.ZUnion: ZCombine(SetOperation.Union, store: false); break;
             case CommandKind.ZInter: ZCombine(SetOperation.Inter, store: false); break;

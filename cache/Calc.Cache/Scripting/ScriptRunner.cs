@@ -74,6 +74,7 @@ internal sealed class ScriptRunner : IDisposable
         real._G = __calc_env
         """;
 
+    private readonly LuaMemoryBudget _memory = new();
     private readonly Lua _lua;
     private readonly LuaFunction _call;
     private readonly LuaFunction _sha1;
@@ -96,7 +97,7 @@ internal sealed class ScriptRunner : IDisposable
     {
         _reply = reply;
         _execute = execute;
-        _lua = new Lua(openLibs: false);
+        _lua = new Lua(_memory.Allocator, _memory.UserData);
         _lua.OpenBasicLibrary();
         _lua.OpenTableLibrary();
         _lua.OpenStringLibrary();
@@ -132,6 +133,19 @@ internal sealed class ScriptRunner : IDisposable
     /// <summary>Milliseconds after which a script is stopped whatever it did (script-max-time; 0 = never).</summary>
     public long MaxTimeMs { get; set; }
 
+    /// <summary>
+    /// Bytes the interpreter may hold while a script runs or compiles (lua-max-memory; 0 = no limit): past it the
+    /// allocation fails and the script ends with an out-of-memory error.
+    /// </summary>
+    public long MaxMemory
+    {
+        get => _memory.Limit;
+        set => _memory.Limit = value;
+    }
+
+    /// <summary>Bytes the interpreter holds now (INFO's used_memory_lua).</summary>
+    public long UsedMemory => _memory.Used;
+
     /// <summary>Called from the hook once a running script has passed <see cref="BusyThresholdMs"/>.</summary>
     public Action? OnBusy { get; set; }
 
@@ -154,11 +168,24 @@ internal sealed class ScriptRunner : IDisposable
             return null;
         }
 
-        if (_lua.LoadBuffer(body, "@user_script") != LuaStatus.OK)
+        _memory.ResetRefused();
+        _memory.Enforced = true;
+        LuaStatus status;
+        try
         {
-            var message = _lua.ToString(-1, false) ?? "";
+            status = _lua.LoadBuffer(body, "@user_script");
+        }
+        finally
+        {
+            _memory.Enforced = false;
+        }
+
+        if (status != LuaStatus.OK)
+        {
+            var message = _memory.Refused ? OutOfMemory : "ERR Error compiling script (new function): " + (_lua.ToString(-1, false) ?? "");
             _lua.Pop(1);
-            return "ERR Error compiling script (new function): " + message;
+            ReturnMemoryAfterRefusal();
+            return message;
         }
 
         // _ENV (the chunk's first upvalue) is the read-only proxy of the globals.
@@ -214,6 +241,8 @@ internal sealed class ScriptRunner : IDisposable
         _wrote = _killRequested = _timedOut = false;
         _startTicks = Stopwatch.GetTimestamp();
         _running = true;
+        _memory.ResetRefused();
+        _memory.Enforced = true;
         LuaStatus status;
         try
         {
@@ -221,10 +250,16 @@ internal sealed class ScriptRunner : IDisposable
         }
         finally
         {
+            _memory.Enforced = false;
             _running = false;
         }
 
-        if (status == LuaStatus.OK)
+        if (status is not (LuaStatus.OK or LuaStatus.Yield) && _memory.Refused)
+        {
+            // Lua's own errors (LUA_ERRMEM) and lauxlib's buffers ("not enough memory", a runtime error) both end here.
+            output.WriteError(OutOfMemory + Where(thread, sha));
+        }
+        else if (status == LuaStatus.OK)
         {
             if (thread.GetTop() == 0)
             {
@@ -254,9 +289,26 @@ internal sealed class ScriptRunner : IDisposable
         _lua.Pop(1);
         SetArray("KEYS", _noArgs);
         SetArray("ARGV", _noArgs);
+        ReturnMemoryAfterRefusal();
     }
 
-    public void Dispose() => _lua.Dispose();
+    public void Dispose()
+    {
+        _lua.Dispose();
+        _memory.Dispose();
+    }
+
+    private string OutOfMemory => string.Create(CultureInfo.InvariantCulture, $"ERR Lua out of memory: the script needed more than lua-max-memory ({_memory.Limit} bytes)");
+
+    /// <summary>After a refused allocation, what the stopped script held is garbage: collect it now, not at the next script.</summary>
+    private void ReturnMemoryAfterRefusal()
+    {
+        if (_memory.Refused)
+        {
+            _lua.GarbageCollector(LuaGC.Collect, 0);
+            _memory.ResetRefused();
+        }
+    }
 
     private void SetArray(string name, byte[][] values)
     {
@@ -335,7 +387,34 @@ internal sealed class ScriptRunner : IDisposable
         }
     }
 
+    /// <summary>Lua calls these two C functions while the budget is enforced; their own pushes must not fail (see <see cref="LuaMemoryBudget"/>).</summary>
     private int Sha1Hex(IntPtr state)
+    {
+        _memory.Enforced = false;
+        try
+        {
+            return Sha1HexUnbounded(state);
+        }
+        finally
+        {
+            _memory.Enforced = true;
+        }
+    }
+
+    private int Call(IntPtr state)
+    {
+        _memory.Enforced = false;
+        try
+        {
+            return CallUnbounded(state);
+        }
+        finally
+        {
+            _memory.Enforced = true;
+        }
+    }
+
+    private static int Sha1HexUnbounded(IntPtr state)
     {
         var lua = Lua.FromIntPtr(state);
         var text = lua.GetTop() >= 1 && lua.Type(1) is LuaType.String or LuaType.Number ? lua.ToBuffer(1, false) : [];
@@ -344,7 +423,7 @@ internal sealed class ScriptRunner : IDisposable
     }
 
     /// <summary>redis.call/pcall's C part: (protect, command, args...) → ok, reply. Never raises a Lua error.</summary>
-    private int Call(IntPtr state)
+    private int CallUnbounded(IntPtr state)
     {
         var lua = Lua.FromIntPtr(state);
         var protect = lua.ToBoolean(1);

@@ -56,6 +56,14 @@ public sealed class CacheServerOptions
     public long ScriptMaxTimeMs { get; set; } = 60_000;
 
     /// <summary>
+    /// lua-max-memory (ours): the most bytes the Lua interpreter may hold (all scripts' data, cached scripts included)
+    /// while a script runs or compiles. An allocation past it fails: the script ends with an out-of-memory error, its
+    /// memory is collected, and the server and later scripts go on. Redis has no such limit (a script there can use
+    /// all of the machine's memory). 0 = no limit. Default 64mb. Runtime-settable.
+    /// </summary>
+    public long LuaMaxMemory { get; set; } = 64L * 1024 * 1024;
+
+    /// <summary>
     /// client-output-buffer-limit for the pubsub class: a subscriber whose unsent messages pass
     /// <see cref="PubSubHardLimit"/> bytes, or stay above <see cref="PubSubSoftLimit"/> for
     /// <see cref="PubSubSoftSeconds"/>, is disconnected. 0 = no such limit. Default 32mb 8mb 60, as Redis.
@@ -278,6 +286,14 @@ public sealed class CacheServerOptions
                 }
 
                 ScriptMaxTimeMs = maxMs;
+                return null;
+            case "lua-max-memory":
+                if (!TryParseMemory(value, out var luaBytes) || luaBytes is > 0 and < 1024 * 1024)
+                {
+                    return "argument must be a memory value of at least 1mb (0 = no limit)";
+                }
+
+                LuaMaxMemory = luaBytes;
                 return null;
             case "client-output-buffer-limit":
                 return SetOutputBufferLimits(value);

@@ -51,6 +51,7 @@ internal sealed class ServerContext(CacheServerOptions options)
 
             _scripts.BusyThresholdMs = Options.BusyReplyThresholdMs;
             _scripts.MaxTimeMs = Options.ScriptMaxTimeMs;
+            _scripts.MaxMemory = Options.LuaMaxMemory;
             return _scripts;
         }
     }

@@ -1,7 +1,7 @@
 namespace Calc.Cache.Storage;
 
 /// <summary>
-/// A client blocked in BLPOP, BRPOP, BLMOVE or BRPOPLPUSH. Exactly one of three things ends the wait, decided by one
+/// A client blocked in BLPOP, BRPOP, BLMPOP, BLMOVE or BRPOPLPUSH. Exactly one of three things ends the wait, decided by one
 /// compare-and-swap on its state: a command that made one of its keys a non-empty list serves it
 /// (<see cref="TryClaim"/>, on that command's thread, with the keys' shards locked), its timeout expires, or its
 /// connection goes away (<see cref="TryCancel"/>). Only the first two wake the client, whose own loop then writes
@@ -18,8 +18,9 @@ internal sealed class BlockedPop : IDisposable
     private Timer? _timer;
     private int _state;
 
-    public BlockedPop(BlockingRegistry registry, byte[][] keys, bool left, byte[]? destination, bool destinationLeft, Action wake)
+    public BlockedPop(BlockingRegistry registry, byte[][] keys, bool left, byte[]? destination, bool destinationLeft, Action wake, int popCount = 0)
     {
+        PopCount = popCount;
         _registry = registry;
         Keys = keys;
         Left = left;
@@ -37,6 +38,12 @@ internal sealed class BlockedPop : IDisposable
     public byte[]? Destination { get; }
 
     public bool DestinationLeft { get; }
+
+    /// <summary>BLMPOP's COUNT: up to this many elements, answered as [key, [elements]]; 0 for the one-element commands.</summary>
+    public int PopCount { get; }
+
+    /// <summary>BLMPOP: the elements popped (set with the claim).</summary>
+    public byte[][]? ServedValues { get; private set; }
 
     /// <summary>Set with the claim: the key served and the element popped.</summary>
     public byte[]? ServedKey { get; private set; }
@@ -70,6 +77,14 @@ internal sealed class BlockedPop : IDisposable
     {
         ServedKey = key;
         ServedValue = value;
+        Finish();
+    }
+
+    /// <summary>BLMPOP's elements; it is woken. Call after a successful <see cref="TryClaim"/>.</summary>
+    public void Complete(byte[] key, byte[][] values)
+    {
+        ServedKey = key;
+        ServedValues = values;
         Finish();
     }
 

@@ -9,8 +9,8 @@ internal static class MemoryEstimate
     /// <summary>CacheEntry object (48) + key-table slot with slack (16 B at 37-75% load while keys are added: 21-43, counted as 42; down to 19% after deletes).</summary>
     public const long Entry = 90;
 
-    /// <summary>Dictionary entry with slack inside a hash value.</summary>
-    public const long HashField = 42;
+    /// <summary>Per hash field: the index entry with slack (as a set member's) and the dense 16-byte (field, value) slot with slack.</summary>
+    public const long HashField = 60;
 
     /// <summary>The hash's own Dictionary and HashValue objects.</summary>
     public const long HashObject = 120;
