@@ -18,6 +18,20 @@ internal sealed class HashValue : CollectionValue
 
     private bool _hashtable;
 
+    /// <summary>COPY: the same fields, and the same OBJECT ENCODING (Redis duplicates the encoding as it is).</summary>
+    public HashValue Clone()
+    {
+        var copy = new HashValue();
+        copy.Fields.EnsureCapacity(Fields.Count);
+        foreach (var (field, value) in Fields)
+        {
+            copy.Set(field, value); // element arrays are shared: a hash field's value is replaced, never changed in place
+        }
+
+        copy._hashtable = _hashtable;
+        return copy;
+    }
+
     /// <summary>Sets a field; true if it was new.</summary>
     public bool Set(byte[] field, byte[] value)
     {
