@@ -70,6 +70,53 @@ public class DatabasePersistenceTests
         }
     }
 
+    [Fact]
+    public async Task A_swapdb_during_a_rewrite_abandons_that_rewrite_and_a_restart_still_sees_the_swap()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "calc-cache-swap-" + Guid.NewGuid().ToString("N"));
+        var options = Calc.Cache.Server.CacheServerOptions.Parse(["--port", "0", "--appendonly", "yes", "--dir", dir]);
+        try
+        {
+            const int Keys = 200_000; // a rewrite that walks them takes far longer than the next command of the pipeline
+            await using (var first = await Calc.Cache.Server.CacheServer.StartAsync(options, Token))
+            {
+                await using (var connection = await Clients.ConnectAsync(first.Port))
+                {
+                    var db = connection.GetDatabase(0);
+                    for (var batch = 0; batch < Keys / 1000; batch++)
+                    {
+                        await db.StringSetAsync([.. Enumerable.Range(batch * 1000, 1000).Select(i => new KeyValuePair<RedisKey, RedisValue>($"key:{i}", i))]);
+                    }
+                }
+
+                await using var raw = await RawConnection.OpenAsync(first.Port);
+                await raw.SendAsync("BGREWRITEAOF\r\nSWAPDB 0 1\r\n");
+                (await raw.ReadUntilAsync("+OK\r\n")).ShouldStartWith("+Background append only file rewriting started");
+                var persistence = "";
+                for (var attempt = 0; attempt < 600 && !persistence.Contains("aof_rewrite_in_progress:0", StringComparison.Ordinal); attempt++)
+                {
+                    await Task.Delay(50, Token);
+                    await raw.SendAsync("INFO persistence\r\n");
+                    var header = await raw.ReadUntilAsync("\r\n");
+                    persistence = await raw.ReadAsync(int.Parse(header[1..^2], System.Globalization.CultureInfo.InvariantCulture) + 2);
+                }
+
+                persistence.ShouldContain("aof_last_bgrewrite_status:err");
+                persistence.ShouldContain("aof_rewrites:0");
+            }
+
+            await using var second = await Calc.Cache.Server.CacheServer.StartAsync(options, Token);
+            await using var again = await Clients.ConnectAsync(second.Port);
+            (await again.GetDatabase(0).ExecuteAsync("DBSIZE")).ToString().ShouldBe("0");
+            (await again.GetDatabase(1).ExecuteAsync("DBSIZE")).ToString().ShouldBe(Keys.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            (await again.GetDatabase(1).StringGetAsync("key:123")).ToString().ShouldBe("123");
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
     private static async Task WriteAcrossDatabasesAsync(ConnectionMultiplexer connection)
     {
         var three = connection.GetDatabase(3);
