@@ -18,11 +18,12 @@ public class DatabaseLockOrderTests
         await using var up = await RawConnection.OpenAsync(server.Port);
         (await up.ExchangeAsync("PING\r\n", "+PONG\r\n")).ShouldBe("+PONG\r\n");
         server.MoveConnections(0, 1);
-        await using var down = await RawConnection.OpenAsync(server.Port); // on loop 0 while the other is on loop 1
-        for (var attempt = 0; attempt < 100 && !(await ThreadsAsync(down)).Contains("io_thread_1:clients=1,", StringComparison.Ordinal); attempt++)
+        for (var attempt = 0; attempt < 100 && !(await ThreadsAsync(up)).Contains("io_thread_1:clients=1,", StringComparison.Ordinal); attempt++)
         {
             await Task.Delay(20, Token);
         }
+
+        await using var down = await RawConnection.OpenAsync(server.Port); // on loop 0 while the other is on loop 1
 
         (await ThreadsAsync(down)).ShouldContain("io_thread_0:clients=1,");
         (await up.ExchangeAsync("SELECT 0\r\n", "+OK\r\n")).ShouldBe("+OK\r\n");

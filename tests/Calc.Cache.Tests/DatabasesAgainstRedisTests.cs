@@ -131,6 +131,36 @@ public class DatabasesAgainstRedisTests(DatabasesAgainstRedisTests.OwnServers se
     }
 
     [Fact]
+    public async Task Keys_with_a_ttl_in_another_database_expire_without_being_read()
+    {
+        foreach (var port in new[] { servers.OursPort, servers.RedisPort })
+        {
+            await using var connection = await Clients.ConnectAsync(port);
+            await connection.GetServer("127.0.0.1", port).FlushAllDatabasesAsync();
+            var five = connection.GetDatabase(5);
+            for (var i = 0; i < 20; i++)
+            {
+                await five.StringSetAsync($"short:{i}", "v", TimeSpan.FromMilliseconds(100));
+            }
+
+            await five.StringSetAsync("stays", "v");
+            var keyspace = "";
+            for (var attempt = 0; attempt < 200; attempt++)
+            {
+                keyspace = (string)(await five.ExecuteAsync("INFO", "keyspace"))!; // counts keys without reading them
+                if (keyspace.Contains("db5:keys=1,", StringComparison.Ordinal))
+                {
+                    break;
+                }
+
+                await Task.Delay(50, Token);
+            }
+
+            keyspace.ShouldContain("db5:keys=1,expires=0,", customMessage: $"port {port}: active expiry did not reach database 5");
+        }
+    }
+
+    [Fact]
     public async Task StackExchange_redis_works_on_database_3_as_against_redis()
     {
         var ours = await OtherDatabaseScenarioAsync(servers.OursPort);
