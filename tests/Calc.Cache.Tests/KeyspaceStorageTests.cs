@@ -50,7 +50,7 @@ public class KeyspaceStorageTests
         var context = new ServerContext(new CacheServerOptions());
         var session = new RespSession(context, new RespWriter(new ArrayBufferWriter<byte>(4096)), "test", "test");
         var request = new RespRequest();
-        var keyspace = context.Keyspace;
+        var keyspace = context.Databases[0];
         void Run(string command)
         {
             var buffer = new ReadOnlySequence<byte>(Encoding.ASCII.GetBytes(command + "\r\n"));
@@ -91,6 +91,24 @@ public class KeyspaceStorageTests
         Run("SET s v");
         Run("FLUSHALL");
         keyspace.UsedMemory.ShouldBe(0);
+
+        // Every database counts toward used_memory; a key's bytes follow it through MOVE, COPY, SWAPDB and FLUSHDB.
+        var three = context.Databases[3];
+        Run("RPUSH l a b c");
+        var oneList = keyspace.UsedMemory;
+        Run("MOVE l 3");
+        (keyspace.UsedMemory, three.UsedMemory).ShouldBe((0, oneList));
+        Run("SELECT 3");
+        Run("COPY l l DB 5");
+        context.Databases[5].UsedMemory.ShouldBe(oneList);
+        context.Databases.UsedMemory.ShouldBe(2 * oneList);
+        Run("SWAPDB 3 0");
+        (keyspace.UsedMemory, three.UsedMemory).ShouldBe((oneList, 0));
+        Run("SELECT 5");
+        Run("FLUSHDB");
+        context.Databases.UsedMemory.ShouldBe(oneList);
+        Run("FLUSHALL");
+        context.Databases.UsedMemory.ShouldBe(0);
     }
 
     [Fact]

@@ -8,7 +8,7 @@ internal enum CommandKind
     GetDel, GetEx, GetSet, GetRange, SetRange,
 
     // Keys
-    Del, Unlink, Exists, Keys, Scan, RandomKey, Rename, RenameNx, Type, DbSize, FlushDb, FlushAll, Select,
+    Del, Unlink, Exists, Keys, Scan, RandomKey, Rename, RenameNx, Type, DbSize, FlushDb, FlushAll, Select, SwapDb, Move, Copy, Dump, Restore,
 
     // Expiry
     Expire, PExpire, ExpireAt, PExpireAt, Ttl, PTtl, ExpireTime, PExpireTime, Persist,

@@ -46,7 +46,12 @@ internal static class CommandTable
         new("dbsize", CommandKind.DbSize, 1, R | F, 0, 0, 0, "server", "Returns the number of keys in the database."),
         new("flushdb", CommandKind.FlushDb, -1, W, 0, 0, 0, "server", "Remove all keys from the current database."),
         new("flushall", CommandKind.FlushAll, -1, W, 0, 0, 0, "server", "Removes all keys from all databases."),
-        new("select", CommandKind.Select, 2, F, 0, 0, 0, "connection", "Changes the selected database (only 0 exists)."),
+        new("select", CommandKind.Select, 2, F, 0, 0, 0, "connection", "Changes the selected database."),
+        new("swapdb", CommandKind.SwapDb, 3, W | F, 0, 0, 0, "server", "Swaps two Redis databases."),
+        new("move", CommandKind.Move, 3, W | F, 1, 1, 1, "generic", "Moves a key to another database."),
+        new("copy", CommandKind.Copy, -3, W | M, 1, 2, 1, "generic", "Copies the value of a key to a new key."),
+        new("dump", CommandKind.Dump, 2, R, 1, 1, 1, "generic", "Returns a serialized representation of the value stored at a key (Calc.Cache's own format, not RDB)."),
+        new("restore", CommandKind.Restore, -4, W | M, 1, 1, 1, "generic", "Creates a key from the serialized representation of a value (Calc.Cache's DUMP format)."),
         new("expire", CommandKind.Expire, -3, W | F, 1, 1, 1, "generic", "Sets the expiration time of a key in seconds."),
         new("pexpire", CommandKind.PExpire, -3, W | F, 1, 1, 1, "generic", "Sets the expiration time of a key in milliseconds."),
         new("expireat", CommandKind.ExpireAt, -3, W | F, 1, 1, 1, "generic", "Sets the expiration time of a key to a Unix timestamp."),
@@ -202,7 +207,7 @@ internal static class CommandTable
         "xadd", "xread", "xrange", "xlen", "xgroup", "xreadgroup", "xack",
         "pfadd", "pfcount", "pfmerge", "bitfield", "geoadd", "geosearch", "bzmpop", "bzpopmin", "bzpopmax",
         "save", "bgsave", "bgrewriteaof", "lastsave", "shutdown", "replicaof", "slaveof", "sync", "psync", "monitor",
-        "migrate", "move", "copy", "dump", "restore", "swapdb", "wait", "slowlog", "latency", "memory", "acl", "cluster",
+        "migrate", "wait", "slowlog", "latency", "memory", "acl", "cluster",
         "sort", "module", "lolwut", "failover",
     };
 

@@ -10,7 +10,7 @@ namespace Calc.Cache.Commands;
 internal sealed partial class RespSession
 {
     private BlockedPop? _blocked;
-    private List<byte[]>? _readyKeys;
+    private List<(Keyspace Db, byte[] Key)>? _readyKeys; // lists that got elements while clients wait on them, by database
 
     /// <summary>
     /// Set by the connection loop: wakes it (from any thread) once the blocked command has its answer. Null where a
@@ -67,9 +67,15 @@ internal sealed partial class RespSession
     /// <summary>Called with <paramref name="key"/>'s shard locked after elements were added to its list.</summary>
     private void ListPushed(byte[] key)
     {
-        if (_server.Blocking.HasWaiters(key))
+        ListPushed(_keyspace, key);
+    }
+
+    /// <summary>Called with <paramref name="key"/>'s shard in <paramref name="db"/> locked after it became a non-empty list.</summary>
+    private void ListPushed(Keyspace db, byte[] key)
+    {
+        if (db.Blocking.HasWaiters(key))
         {
-            (_readyKeys ??= []).Add(key);
+            (_readyKeys ??= []).Add((db, key));
         }
     }
 
@@ -145,7 +151,7 @@ internal sealed partial class RespSession
             keys[i] = _req.ToArray(i + 1);
         }
 
-        Block(new BlockedPop(_server.Blocking, keys, left, null, false, WakeBlocked), timeout);
+        Block(new BlockedPop(_keyspace.Blocking, keys, left, null, false, WakeBlocked), timeout);
     }
 
     /// <summary>BLMOVE source destination LEFT|RIGHT LEFT|RIGHT timeout, and BRPOPLPUSH source destination timeout.</summary>
@@ -186,7 +192,7 @@ internal sealed partial class RespSession
             return;
         }
 
-        Block(new BlockedPop(_server.Blocking, [source.ToArray()], fromLeft, destination.ToArray(), toLeft, WakeBlocked), timeout);
+        Block(new BlockedPop(_keyspace.Blocking, [source.ToArray()], fromLeft, destination.ToArray(), toLeft, WakeBlocked), timeout);
     }
 
     private static byte[] Side(bool left) => left ? "LEFT"u8.ToArray() : "RIGHT"u8.ToArray();
@@ -194,7 +200,7 @@ internal sealed partial class RespSession
     // Called with the keys' shards locked, so no push can come between the empty check and the registration.
     private void Block(BlockedPop waiter, long timeoutMs)
     {
-        _server.Blocking.Add(waiter);
+        _keyspace.Blocking.Add(waiter);
         _blocked = waiter;
         waiter.StartTimer(timeoutMs);
     }
@@ -207,15 +213,23 @@ internal sealed partial class RespSession
     private void ServeBlockedClients(AppendOnlyFile? aof)
     {
         var ready = _readyKeys!;
-        for (var i = 0; i < ready.Count; i++)
+        var selected = _keyspace;
+        try
         {
-            var key = ready[i];
-            while (_server.Blocking.First(key) is { } waiter && ServeOne(key, waiter, aof))
+            for (var i = 0; i < ready.Count; i++)
             {
+                var (db, key) = ready[i];
+                _keyspace = db; // MOVE, COPY ... DB and SWAPDB make lists ready in another database than the selected one
+                while (db.Blocking.First(key) is { } waiter && ServeOne(key, waiter, aof))
+                {
+                }
             }
         }
-
-        ready.Clear();
+        finally
+        {
+            _keyspace = selected;
+            ready.Clear();
+        }
     }
 
     /// <summary>Serves <paramref name="waiter"/> from <paramref name="key"/>; false when the key holds no list to pop from.</summary>
@@ -233,7 +247,7 @@ internal sealed partial class RespSession
 
         if (!waiter.TryClaim())
         {
-            _server.Blocking.Remove(waiter); // timed out or gone meanwhile; the next one may still be served
+            _keyspace.Blocking.Remove(waiter); // timed out or gone meanwhile; the next one may still be served
             return true;
         }
 
@@ -248,6 +262,7 @@ internal sealed partial class RespSession
 
             if (aof is not null && !_replaying)
             {
+                SelectInLog(aof);
                 aof.Records.Append(["LMOVE"u8.ToArray(), key, destination, Side(waiter.Left), Side(waiter.DestinationLeft)]);
                 if (aof.RewriteRecords is { } rewrite)
                 {
@@ -286,6 +301,7 @@ internal sealed partial class RespSession
         ListChanged(shard, entry, list);
         if (aof is not null && !_replaying)
         {
+            SelectInLog(aof);
             aof.Records.Append([waiter.Left ? "LPOP"u8.ToArray() : "RPOP"u8.ToArray(), key]);
             if (aof.RewriteRecords is { } rewrite)
             {

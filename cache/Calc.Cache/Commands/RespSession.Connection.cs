@@ -38,6 +38,7 @@ internal sealed partial class RespSession
         EndTransaction();
         UnsubscribeAll();
         Name = null;
+        SelectDatabase(0);
         _w.Protocol = 2;
         Authenticated = string.IsNullOrEmpty(_server.Options.RequirePass);
         _w.WriteRaw("+RESET\r\n"u8);
@@ -259,7 +260,7 @@ internal sealed partial class RespSession
     {
         var now = Clock.UnixMs;
         return $"id={c.Id} addr={c.Address} laddr={c.LocalAddress} fd=-1 name={c.Name} age={(now - c.CreatedMs) / 1000} " +
-            $"idle={(now - c.LastInteractionMs) / 1000} flags=N db=0 sub=0 psub=0 ssub=0 multi=-1 qbuf=0 qbuf-free=0 " +
+            $"idle={(now - c.LastInteractionMs) / 1000} flags=N db={c.Database} sub=0 psub=0 ssub=0 multi=-1 qbuf=0 qbuf-free=0 " +
             $"argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd={c._lastCommand?.Name ?? "NULL"} " +
             $"user=default redir=-1 resp={c.Protocol} lib-name={c.LibName} lib-ver={c.LibVersion}";
     }

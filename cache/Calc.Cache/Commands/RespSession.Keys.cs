@@ -254,7 +254,7 @@ internal sealed partial class RespSession
         }
     }
 
-    private void Flush()
+    private void Flush(bool all)
     {
         if (_req.Count > 2 || (_req.Count == 2 && !Is(1, "ASYNC"u8) && !Is(1, "SYNC"u8)))
         {
@@ -262,18 +262,15 @@ internal sealed partial class RespSession
             return;
         }
 
-        _keyspace.FlushAll();
-        _w.WriteRaw(Replies.Ok);
-    }
-
-    private void Select()
-    {
-        if (!TryArgInteger(1, out var index))
+        if (all)
         {
-            return;
+            _server.Databases.FlushAll();
+        }
+        else
+        {
+            _keyspace.FlushAll();
         }
 
-        // One database: a registry needs no more, and it keeps every key in one striped table.
-        _w.WriteRaw(index == 0 ? Replies.Ok : Replies.DbIndexOutOfRange);
+        _w.WriteRaw(Replies.Ok);
     }
 }

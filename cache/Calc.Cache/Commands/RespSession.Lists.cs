@@ -681,7 +681,7 @@ internal sealed partial class RespSession
             keys[i] = _req.ToArray(first + i);
         }
 
-        Block(new BlockedPop(_server.Blocking, keys, left, null, false, WakeBlocked, (int)Math.Min(count, int.MaxValue)), timeout);
+        Block(new BlockedPop(_keyspace.Blocking, keys, left, null, false, WakeBlocked, (int)Math.Min(count, int.MaxValue)), timeout);
     }
 
     /// <summary>

@@ -112,6 +112,7 @@ internal sealed partial class RespSession
                 return;
             }
 
+            s.Self._server.ScriptSession!.SelectDatabase(s.Self._keyspace.Index); // a script starts in its caller's database; its SELECTs stay its own (Redis 7)
             runner.Run(sha, s.Keys, s.Args, s.ReadOnly, s.Self._w);
         });
     }

@@ -64,10 +64,10 @@ internal sealed partial class RespSession
                 text.Append("# Clients\r\n");
                 Line("connected_clients", _server.ConnectedClients);
                 Line("maxclients", options.MaxClients);
-                Line("blocked_clients", _server.Blocking.BlockedClients);
+                Line("blocked_clients", _server.Databases.BlockedClients);
                 break;
             case "memory":
-                var used = _keyspace.UsedMemory;
+                var used = _server.Databases.UsedMemory;
                 var rss = Environment.WorkingSet;
                 text.Append("# Memory\r\n");
                 Line("used_memory", used);
@@ -101,7 +101,7 @@ internal sealed partial class RespSession
                 }
                 break;
             case "stats":
-                var (hits, misses, expired, evicted) = _keyspace.Stats();
+                var (hits, misses, expired, evicted) = _server.Databases.Stats();
                 text.Append("# Stats\r\n");
                 Line("total_connections_received", _server.TotalConnections);
                 Line("total_commands_processed", _server.CommandsProcessed);
@@ -124,10 +124,13 @@ internal sealed partial class RespSession
                 break;
             case "keyspace":
                 text.Append("# Keyspace\r\n");
-                var keys = _keyspace.Count();
-                if (keys > 0)
+                foreach (var db in _server.Databases.Existing)
                 {
-                    text.Append(CultureInfo.InvariantCulture, $"db0:keys={keys},expires={_keyspace.VolatileCount()},avg_ttl=0\r\n");
+                    var keys = db.Count();
+                    if (keys > 0)
+                    {
+                        text.Append(CultureInfo.InvariantCulture, $"db{db.Index}:keys={keys},expires={db.VolatileCount()},avg_ttl=0\r\n");
+                    }
                 }
 
                 break;
@@ -176,7 +179,7 @@ internal sealed partial class RespSession
             "auto-aof-rewrite-percentage" => o.AutoAofRewritePercentage.ToString(CultureInfo.InvariantCulture),
             "auto-aof-rewrite-min-size" => o.AutoAofRewriteMinSize.ToString(CultureInfo.InvariantCulture),
             "dir" => Path.GetFullPath(o.Dir),
-            "databases" => "1",
+            "databases" => o.Databases.ToString(CultureInfo.InvariantCulture),
             "timeout" => "0",
             "busy-reply-threshold" or "lua-time-limit" => o.BusyReplyThresholdMs.ToString(CultureInfo.InvariantCulture),
             "script-max-time" => o.ScriptMaxTimeMs.ToString(CultureInfo.InvariantCulture),

@@ -10,7 +10,7 @@ internal sealed partial class RespSession
     private List<(CommandInfo Info, byte[][] Args)>? _queued; // non-null between MULTI and EXEC/DISCARD
     private bool _queueFailed; // a command was refused at queue time: EXEC answers EXECABORT
     private WatchState? _watch;
-    private readonly List<byte[]> _watchedKeys = [];
+    private readonly List<(Keyspace Db, byte[] Key)> _watchedKeys = []; // a watch is on a key of a database number
     private bool _exclusive; // inside EXEC or a script: nested sections run inline
 
     /// <summary>Set by <see cref="Server.RespCommandBatch"/>: this session's batch runs under the gate.</summary>
@@ -91,7 +91,7 @@ internal sealed partial class RespSession
                 shard.Watch(key, _watch);
             }
 
-            _watchedKeys.Add(key);
+            _watchedKeys.Add((_keyspace, key));
         }
 
         _w.WriteRaw(Replies.Ok);
@@ -111,9 +111,9 @@ internal sealed partial class RespSession
             return;
         }
 
-        foreach (var key in _watchedKeys)
+        foreach (var (db, key) in _watchedKeys)
         {
-            var shard = _keyspace.ShardFor(key);
+            var shard = db.ShardFor(key);
             lock (shard)
             {
                 shard.Unwatch(key, _watch);
@@ -163,9 +163,9 @@ internal sealed partial class RespSession
         if (watch is not null)
         {
             // Lazy expiry of the watched keys first: a key that expired since WATCH is a change (Redis 7).
-            foreach (var key in _watchedKeys)
+            foreach (var (db, key) in _watchedKeys)
             {
-                var shard = _keyspace.ShardFor(key);
+                var shard = db.ShardFor(key);
                 lock (shard)
                 {
                     shard.Find(key, _now, touch: false);

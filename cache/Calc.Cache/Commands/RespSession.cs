@@ -13,7 +13,7 @@ namespace Calc.Cache.Commands;
 internal sealed partial class RespSession
 {
     private readonly ServerContext _server;
-    private readonly Keyspace _keyspace;
+    private Keyspace _keyspace; // the selected database: SELECT changes it, so a command pays no lookup of its db
     private readonly RespWriter _w;
     private RespRequest _req = null!;
     private long _now;
@@ -24,7 +24,7 @@ internal sealed partial class RespSession
     {
         _replaying = replaying;
         _server = server;
-        _keyspace = server.Keyspace;
+        _keyspace = server.Databases[0];
         _w = writer;
         Id = server.NextClientId();
         Address = address;
@@ -58,6 +58,12 @@ internal sealed partial class RespSession
     public bool CloseRequested { get; private set; }
 
     public int Protocol => _w.Protocol;
+
+    /// <summary>The selected database's number (CLIENT LIST db=).</summary>
+    public int Database => _keyspace.Index;
+
+    /// <summary>SELECT without the reply (RESET, a script starting in its caller's database).</summary>
+    internal void SelectDatabase(int index) => _keyspace = _server.Databases[index];
 
     /// <summary>Runs one parsed command and writes its reply.</summary>
     public void Execute(RespRequest request)
@@ -153,6 +159,7 @@ internal sealed partial class RespSession
                 _w.ClearErrorFlag();
                 _logAs = null;
                 _logNothing = false;
+                _otherDatabase = null;
                 Dispatch(info);
                 if (!_w.ErrorWritten)
                 {
@@ -209,9 +216,14 @@ internal sealed partial class RespSession
             case CommandKind.RenameNx: Rename(onlyIfNew: true); break;
             case CommandKind.Type: TypeOf(); break;
             case CommandKind.DbSize: _w.WriteInteger(_keyspace.Count()); break;
-            case CommandKind.FlushDb: Flush(); break;
-            case CommandKind.FlushAll: Flush(); break;
+            case CommandKind.FlushDb: Flush(all: false); break;
+            case CommandKind.FlushAll: Flush(all: true); break;
             case CommandKind.Select: Select(); break;
+            case CommandKind.SwapDb: SwapDb(); break;
+            case CommandKind.Move: Move(); break;
+            case CommandKind.Copy: Copy(); break;
+            case CommandKind.Dump: Dump(); break;
+            case CommandKind.Restore: Restore(); break;
             case CommandKind.Expire: Expire(1000, relative: true); break;
             case CommandKind.PExpire: Expire(1, relative: true); break;
             case CommandKind.ExpireAt: Expire(1000, relative: false); break;
@@ -360,7 +372,8 @@ internal sealed partial class RespSession
     {
         var options = _server.Options;
         var limit = options.MaxMemory;
-        if (_keyspace.UsedMemory <= limit)
+        var databases = _server.Databases;
+        if (databases.UsedMemory <= limit)
         {
             return true;
         }
@@ -371,15 +384,15 @@ internal sealed partial class RespSession
         }
 
         // Bounded, like Redis's eviction time limit: a command never waits for a whole sweep of the keyspace.
-        for (var i = 0; i < 10_000 && _keyspace.UsedMemory > limit; i++)
+        for (var i = 0; i < 10_000 && databases.UsedMemory > limit; i++)
         {
-            if (!_keyspace.EvictOne(options.MaxMemoryPolicy))
+            if (!databases.EvictOne(options.MaxMemoryPolicy))
             {
                 break;
             }
         }
 
-        return _keyspace.UsedMemory <= limit;
+        return databases.UsedMemory <= limit;
     }
 
     private void UnknownCommand()

@@ -12,7 +12,7 @@ internal sealed class ActiveExpiryService(ServerContext server) : BackgroundServ
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         using var timer = new PeriodicTimer(Period);
-        var next = 0;
+        var cursors = new int[server.Databases.Count];
         while (await timer.WaitForNextTickAsync(stoppingToken))
         {
             // In the gate's shared mode, so no key expires in the middle of an EXEC or a script (Redis freezes
@@ -21,7 +21,7 @@ internal sealed class ActiveExpiryService(ServerContext server) : BackgroundServ
             {
                 try
                 {
-                    next = server.Keyspace.ActiveExpireCycle(next, Budget, out _);
+                    server.Databases.ActiveExpireCycle(cursors, Budget);
                 }
                 finally
                 {

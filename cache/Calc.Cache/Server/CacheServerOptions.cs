@@ -94,6 +94,9 @@ public sealed class CacheServerOptions
     /// </summary>
     public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(3);
 
+    /// <summary>Number of databases (SELECT 0 .. n-1), <c>databases</c> as in redis.conf (default 16, 1-1024); start only.</summary>
+    public int Databases { get; set; } = 16;
+
     /// <summary>Persistence: append every write to <see cref="AppendFileName"/> in <see cref="Dir"/> and replay it at start.</summary>
     public bool AppendOnly { get; set; }
 
@@ -374,9 +377,17 @@ public sealed class CacheServerOptions
                 return null;
             case "save":
                 return null; // no snapshots here; accepted (also by CONFIG SET) so redis tooling that sets it works
-            case "daemonize" or "protected-mode" or "loglevel" or "databases" when !atRuntime:
+            case "databases" when !atRuntime:
+                if (!int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var databases) || databases is < 1 or > 1024)
+                {
+                    return "argument must be between 1 and 1024 inclusive";
+                }
+
+                Databases = databases;
+                return null;
+            case "daemonize" or "protected-mode" or "loglevel" when !atRuntime:
                 return null; // accepted for drop-in compatibility with redis-server command lines; no effect
-            case "port" or "bind" or "proto-max-bulk-len" or "enable-debug-command" or "shutdown-timeout" or "io-threads" or "busy-poll-us" or "appendonly" or "dir" or "appendfilename" or "appendfsync":
+            case "port" or "bind" or "proto-max-bulk-len" or "enable-debug-command" or "shutdown-timeout" or "io-threads" or "busy-poll-us" or "appendonly" or "dir" or "appendfilename" or "appendfsync" or "databases":
                 return "can't set immutable config";
             default:
                 return "unknown option";

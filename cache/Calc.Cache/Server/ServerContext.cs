@@ -19,10 +19,8 @@ internal sealed class ServerContext(CacheServerOptions options)
 
     public CacheServerOptions Options { get; } = options;
 
-    public Keyspace Keyspace { get; } = new();
-
-    /// <summary>Clients blocked in BLPOP/BRPOP/BLMOVE, by key.</summary>
-    public BlockingRegistry Blocking { get; } = new();
+    /// <summary>The numbered databases (SELECT); each has its own blocked clients (BLPOP ...).</summary>
+    public Databases Databases { get; } = new(options.Databases);
 
     /// <summary>Batches run in its shared mode, EXEC and scripts in its exclusive mode (their atomicity).</summary>
     public ExclusiveGate Gate { get; } = new();
@@ -45,6 +43,7 @@ internal sealed class ServerContext(CacheServerOptions options)
             {
                 var replies = new ArrayBufferWriter<byte>();
                 var session = RespSession.ForScripts(this, replies);
+                ScriptSession = session;
                 var runner = new ScriptRunner(replies, session.ExecuteFromScript) { OnBusy = () => Gate.BusyScript = true };
                 Volatile.Write(ref _scripts, runner);
             }
@@ -55,6 +54,9 @@ internal sealed class ServerContext(CacheServerOptions options)
             return _scripts;
         }
     }
+
+    /// <summary>The session redis.call runs on (set with <see cref="Scripts"/>): a script starts in its caller's database.</summary>
+    public RespSession? ScriptSession { get; private set; }
 
     /// <summary>Any thread: the interpreter if a script has run (SCRIPT KILL), else null.</summary>
     public ScriptRunner? ScriptsIfStarted => Volatile.Read(ref _scripts);

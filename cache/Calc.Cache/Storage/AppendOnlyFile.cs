@@ -47,7 +47,7 @@ internal sealed class AppendOnlyFile : IDisposable
         _server = server;
         _logger = logger;
         _file = OpenForAppend(path);
-        _records = new AofRecords(_file);
+        _records = new AofRecords(_file, _file.Length == 0 ? 0 : AofRecords.UnknownDatabase);
         _baseSize = _file.Length;
         _flusher = new Timer(_ => OnTick(), null, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
     }
@@ -63,6 +63,15 @@ internal sealed class AppendOnlyFile : IDisposable
     /// <see cref="Gate"/> held); null otherwise.
     /// </summary>
     public AofRecords? RewriteRecords { get; private set; }
+
+    /// <summary>
+    /// SWAPDB ran while a rewrite runs (call with <see cref="Gate"/> held): the snapshot may hold some stripes from
+    /// before the swap and some from after, and key states cannot express the swap, so that rewrite is abandoned (the
+    /// old file, which logged the SWAPDB, stays in use; the next automatic or requested rewrite starts over).
+    /// </summary>
+    public void SpoilRewrite() => _rewriteSpoiled = RewriteRecords is not null;
+
+    private bool _rewriteSpoiled;
 
     /// <summary>For INFO persistence: whether a rewrite runs, how many finished, whether the last failed, the sizes.</summary>
     public (bool InProgress, long Rewrites, bool LastFailed, long CurrentSize, long BaseSize) Status()
@@ -84,7 +93,8 @@ internal sealed class AppendOnlyFile : IDisposable
             }
 
             _rewriteBuffer = new MemoryStream();
-            RewriteRecords = new AofRecords(_rewriteBuffer);
+            RewriteRecords = new AofRecords(_rewriteBuffer, AofRecords.UnknownDatabase);
+            _rewriteSpoiled = false;
             _rewrite = Task.Factory.StartNew(Rewrite, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
             return true;
         }
@@ -207,24 +217,27 @@ internal sealed class AppendOnlyFile : IDisposable
         try
         {
             rewritten = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, FileBufferSize);
-            var records = new AofRecords(rewritten);
-            var keyspace = _server.Keyspace;
+            var records = new AofRecords(rewritten, 0);
             var now = Clock.UnixMs;
-            for (var i = 0; i < Keyspace.ShardCount; i++)
+            foreach (var keyspace in _server.Databases.Existing)
             {
-                if (_disposing)
+                for (var i = 0; i < Keyspace.ShardCount; i++)
                 {
-                    throw new OperationCanceledException("The server is stopping.");
-                }
-
-                var shard = keyspace[i];
-                lock (shard)
-                {
-                    foreach (var entry in shard.Entries())
+                    if (_disposing)
                     {
-                        if (!entry.IsExpired(now))
+                        throw new OperationCanceledException("The server is stopping.");
+                    }
+
+                    var shard = keyspace[i];
+                    lock (shard)
+                    {
+                        foreach (var entry in shard.Entries())
                         {
-                            records.State(entry.Key, entry);
+                            if (!entry.IsExpired(now))
+                            {
+                                records.Select(keyspace.Index);
+                                records.State(entry.Key, entry);
+                            }
                         }
                     }
                 }
@@ -233,6 +246,11 @@ internal sealed class AppendOnlyFile : IDisposable
             rewritten.Flush(flushToDisk: true); // the long part of the fsync, outside the log's lock
             lock (Gate)
             {
+                if (_rewriteSpoiled)
+                {
+                    throw new InvalidOperationException("SWAPDB ran during the rewrite; the rewrite is abandoned.");
+                }
+
                 _rewriteBuffer!.WriteTo(rewritten);
                 rewritten.Flush(flushToDisk: true);
                 File.Move(temp, _path, overwrite: true);
@@ -240,7 +258,7 @@ internal sealed class AppendOnlyFile : IDisposable
                 _file.Dispose();
                 _file = rewritten; // the open descriptor follows the rename
                 rewritten = null;
-                _records = new AofRecords(_file);
+                _records = new AofRecords(_file, AofRecords.UnknownDatabase);
                 _baseSize = _file.Length;
                 _rewrites++;
                 _lastRewriteFailed = false;
@@ -297,8 +315,29 @@ internal sealed class AppendOnlyFile : IDisposable
 /// Writes commands in RESP form to a stream: the log itself, a rewrite's new file or its buffer. Straight from the
 /// spans given: nothing is allocated per record.
 /// </summary>
-internal sealed class AofRecords(Stream stream)
+internal sealed class AofRecords(Stream stream, int database)
 {
+    /// <summary>Where the stream's position has no known selected database: the next record starts with SELECT.</summary>
+    public const int UnknownDatabase = -1;
+
+    private int _database = database;
+
+    /// <summary>Writes SELECT when the records so far leave another database selected (replay runs them in order).</summary>
+    public void Select(int db)
+    {
+        if (db == _database)
+        {
+            return;
+        }
+
+        Span<byte> digits = stackalloc byte[11];
+        Utf8Formatter.TryFormat(db, digits, out var written);
+        WriteLength((byte)'*', 2);
+        WriteBulk("SELECT"u8);
+        WriteBulk(digits[..written]);
+        _database = db;
+    }
+
     /// <summary>A command as it was received.</summary>
     public void Append(RespRequest request)
     {
@@ -335,6 +374,12 @@ internal sealed class AofRecords(Stream stream)
             Utf8Formatter.TryFormat(entry.ExpiresAt, digits, out var written);
             Command("PEXPIREAT"u8, key, digits[..written]);
         }
+    }
+
+    public void FlushDb()
+    {
+        WriteLength((byte)'*', 1);
+        WriteBulk("FLUSHDB"u8);
     }
 
     public void FlushAll()

@@ -199,6 +199,20 @@ internal sealed class BlockingRegistry
         }
     }
 
+    /// <summary>The keys someone waits on now (SWAPDB checks them against the swapped-in contents).</summary>
+    public byte[][] Keys()
+    {
+        if (Volatile.Read(ref _blocked) == 0)
+        {
+            return [];
+        }
+
+        lock (_gate)
+        {
+            return [.. _byKey.Keys];
+        }
+    }
+
     /// <summary>The longest-waiting client on <paramref name="key"/>, or null.</summary>
     public BlockedPop? First(byte[] key)
     {

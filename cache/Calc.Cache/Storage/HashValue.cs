@@ -32,6 +32,21 @@ internal sealed class HashValue : CollectionValue
     /// <summary>The pair at <paramref name="position"/> of the dense list (0 to <see cref="Count"/> - 1).</summary>
     public KeyValuePair<byte[], byte[]> this[int position] => _pairs[position];
 
+    /// <summary>COPY: the same fields, and the same OBJECT ENCODING (Redis duplicates the encoding as it is).</summary>
+    public HashValue Clone()
+    {
+        var copy = new HashValue();
+        copy._pairs.EnsureCapacity(_pairs.Count);
+        copy._index.EnsureCapacity(_pairs.Count);
+        foreach (var (field, value) in _pairs)
+        {
+            copy.Set(field, value); // element arrays are shared: a hash field's value is replaced, never changed in place
+        }
+
+        copy._hashtable = _hashtable;
+        return copy;
+    }
+
     /// <summary>Sets a field; true if it was new.</summary>
     public bool Set(byte[] field, byte[] value)
     {

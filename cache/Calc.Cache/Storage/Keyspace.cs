@@ -3,9 +3,10 @@ using System.Diagnostics;
 namespace Calc.Cache.Storage;
 
 /// <summary>
-/// The keyspace (database 0): <see cref="ShardCount"/> stripes, each a dictionary under its own lock, so both cores
+/// One database (SELECT n): <see cref="ShardCount"/> stripes, each a dictionary under its own lock, so both cores
 /// serve commands at once and a command on one key holds only that key's stripe. Commands over several keys lock
-/// their stripes in ascending index order (<see cref="LockShards"/>), which rules out deadlock.
+/// their stripes in ascending index order (<see cref="LockShards"/>); a command over two databases (MOVE, COPY ... DB)
+/// locks the lower database's stripe first (<see cref="Databases.LockPair"/>), which rules out deadlock.
 /// </summary>
 internal sealed class Keyspace
 {
@@ -16,15 +17,22 @@ internal sealed class Keyspace
     private readonly Shard[] _shards = new Shard[ShardCount];
     private long _usedMemory;
 
-    public Keyspace()
+    public Keyspace(int index = 0)
     {
+        Index = index;
         for (var i = 0; i < _shards.Length; i++)
         {
             _shards[i] = new Shard(this);
         }
     }
 
-    /// <summary>Estimated bytes held by keys and values (see <see cref="MemoryEstimate"/>).</summary>
+    /// <summary>The database number (SELECT's argument); a database keeps its number, SWAPDB exchanges contents.</summary>
+    public int Index { get; }
+
+    /// <summary>Clients blocked in BLPOP/BRPOP/BLMOVE on this database's keys.</summary>
+    public BlockingRegistry Blocking { get; } = new();
+
+    /// <summary>Estimated bytes held by this database's keys and values (see <see cref="MemoryEstimate"/>).</summary>
     public long UsedMemory => Volatile.Read(ref _usedMemory);
 
     public Shard this[int index] => _shards[index];
@@ -95,6 +103,30 @@ internal sealed class Keyspace
         {
             shard.Clear();
         }
+    }
+
+    /// <summary>
+    /// SWAPDB: exchanges every stripe's keys with <paramref name="other"/>'s. Call in the gate's exclusive section (no
+    /// command runs); each pair of stripes is also locked, lower database first, against the AOF rewrite's walk. The
+    /// watchers and blocked clients stay with their database number, as in Redis; watched keys that exist on either
+    /// side are dirty.
+    /// </summary>
+    public void SwapWith(Keyspace other)
+    {
+        var (first, second) = Index < other.Index ? (this, other) : (other, this);
+        for (var i = 0; i < ShardCount; i++)
+        {
+            lock (first._shards[i])
+            {
+                lock (second._shards[i])
+                {
+                    _shards[i].SwapContents(other._shards[i]);
+                }
+            }
+        }
+
+        var memory = Interlocked.Exchange(ref _usedMemory, Volatile.Read(ref other._usedMemory));
+        Interlocked.Exchange(ref other._usedMemory, memory);
     }
 
     /// <summary>A random live key, or null when the keyspace is empty.</summary>

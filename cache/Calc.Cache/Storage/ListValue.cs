@@ -14,6 +14,18 @@ internal sealed class ListValue : CollectionValue
 
     public override int Count => _count;
 
+    /// <summary>COPY: the same elements in order (arrays shared: LSET replaces an element, nothing changes one in place).</summary>
+    public ListValue Clone()
+    {
+        var copy = new ListValue();
+        for (var i = 0; i < _count; i++)
+        {
+            copy.PushRight(this[i]);
+        }
+
+        return copy;
+    }
+
     public byte[] this[int index]
     {
         get => _items[Slot(index)];

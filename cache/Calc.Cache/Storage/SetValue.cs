@@ -24,6 +24,19 @@ internal sealed class SetValue : CollectionValue
 
     public byte[] this[int index] => _members[index];
 
+    /// <summary>COPY: the same members (arrays shared; a member never changes), and the same OBJECT ENCODING.</summary>
+    public SetValue Clone()
+    {
+        var copy = new SetValue();
+        foreach (var member in _members)
+        {
+            copy.Add(member);
+        }
+
+        copy._hashtable = _hashtable;
+        return copy;
+    }
+
     public bool Contains(ReadOnlySpan<byte> member) => _index.GetAlternateLookup<ReadOnlySpan<byte>>().ContainsKey(member);
 
     public bool Add(byte[] member)

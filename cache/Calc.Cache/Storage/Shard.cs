@@ -13,8 +13,8 @@ namespace Calc.Cache.Storage;
 /// </remarks>
 internal sealed class Shard
 {
-    private readonly KeyTable _keys = new();
-    private readonly List<CacheEntry> _volatile = [];
+    private KeyTable _keys = new();
+    private List<CacheEntry> _volatile = [];
     private readonly Keyspace _owner;
 
     public Shard(Keyspace owner)
@@ -229,6 +229,28 @@ internal sealed class Shard
         _volatile.Clear();
         _volatile.TrimExcess();
         _owner.AddMemory(-freed);
+    }
+
+    /// <summary>
+    /// SWAPDB: exchanges this stripe's keys with the same stripe of another database (both locked). The watchers stay
+    /// (they watch a key of a database number); those of keys that exist on either side are dirty, as Redis's
+    /// touchAllWatchedKeysInDb.
+    /// </summary>
+    public void SwapContents(Shard other)
+    {
+        TouchWatchersOfKeysIn(other);
+        other.TouchWatchersOfKeysIn(this);
+        (_keys, other._keys) = (other._keys, _keys);
+        (_volatile, other._volatile) = (other._volatile, _volatile);
+    }
+
+    private void TouchWatchersOfKeysIn(Shard other)
+    {
+        if (_watchers is not null)
+        {
+            _watchers.Flushed(key => _keys.Find(key) is not null || other._keys.Find(key) is not null);
+            _watchers = _watchers.IsEmpty ? null : _watchers;
+        }
     }
 
     /// <summary>Bytes this entry is counted for in <see cref="Keyspace.UsedMemory"/>.</summary>

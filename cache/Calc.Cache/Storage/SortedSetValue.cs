@@ -39,6 +39,19 @@ internal sealed class SortedSetValue : CollectionValue
     /// <summary>Member at dense position <paramref name="position"/> (random pick, ZSCAN): unordered.</summary>
     public ScoredMember Dense(int position) => _dense[position];
 
+    /// <summary>COPY: the same members and scores, and the same OBJECT ENCODING.</summary>
+    public SortedSetValue Clone()
+    {
+        var copy = new SortedSetValue();
+        foreach (var item in _dense)
+        {
+            copy.Set(item.Member, item.Score);
+        }
+
+        copy._skiplist = _skiplist;
+        return copy;
+    }
+
     public bool TryGetScore(ReadOnlySpan<byte> member, out double score)
     {
         if (_index.GetAlternateLookup<ReadOnlySpan<byte>>().TryGetValue(member, out var position))
