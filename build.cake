@@ -89,8 +89,12 @@ Task("Pack")
 
     // A new version per pack: a consumer can never pick up a stale copy of the same version from the NuGet cache.
     var suffix = "local." + DateTime.UtcNow.ToString("yyyyMMddHHmmss");
-    foreach (var project in projects)
-        Run("dotnet", $"pack {project} -c {configuration} -o {feed} --version-suffix {suffix} -p:ContinuousIntegrationBuild=true -v quiet -nologo");
+    // One `dotnet pack` over a solution of just these projects: one restore and one build graph for all of them, built
+    // side by side where their references allow (a pack per project restored and evaluated the shared ones again each time).
+    var packSolution = artifacts.CombineWithFilePath("internal-packages.slnx");
+    System.IO.File.WriteAllText(packSolution.FullPath, "<Solution>\n"
+        + string.Concat(projects.Select(p => $"  <Project Path=\"{System.IO.Path.GetFullPath(p)}\" />\n")) + "</Solution>\n");
+    Run("dotnet", $"pack {packSolution} -c {configuration} -p:PackageOutputPath={feed}/ --version-suffix {suffix} -p:ContinuousIntegrationBuild=true -v quiet -nologo");
     System.IO.File.WriteAllText(versionFile.FullPath,
         "<Project>\n  <PropertyGroup>\n    <CalcPackagesVersion>0.1.0-" + suffix + "</CalcPackagesVersion>\n  </PropertyGroup>\n</Project>\n");
     System.IO.File.WriteAllText(hashFile.FullPath, hash);
@@ -158,8 +162,10 @@ Task("Test")
     .IsDependentOn("Build")
     .Does(() => RunTests(coverage: HasArgument("coverage")));
 
-// One `dotnet test` over the solution; with coverage, coverlet's collector records what ran and ReportGenerator turns
-// it into artifacts/coverage/index.html. The summed line comes last, for people and CI alike.
+// Every test project as its own `dotnet test`, `--test-jobs` of them at a time (default: one per core), the longest
+// first: the slowest projects (the CLI's, the gateway's) take minutes each, and started last they would run on alone
+// while the other core idles. With coverage, coverlet's collector records what ran and ReportGenerator turns it into
+// artifacts/coverage/index.html. The summed line comes last, for people and CI alike.
 void RunTests(bool coverage)
 {
     CleanDirectory(testResults);
@@ -169,12 +175,45 @@ void RunTests(bool coverage)
     var testFilter = mongoRuns ? filter : string.IsNullOrEmpty(filter) ? "Requires!=mongo" : $"({filter})&Requires!=mongo";
     var filterArg = string.IsNullOrEmpty(testFilter) ? "" : $" --filter \"{testFilter}\"";
     var collect = coverage ? " --collect:\"XPlat Code Coverage\"" : "";
-    // Snapshot tests (Snapshooter) fail on a missing snapshot instead of writing it: CI never approves its own output.
-    // Only the value "true" switches strict mode on ("1" does not).
-    var exit = StartProcess("dotnet", new ProcessSettings {
-        Arguments = $"test {solution} -c {configuration} --no-build --logger trx --results-directory {testResults}{filterArg}{collect}",
-        WorkingDirectory = root,
-        EnvironmentVariables = new Dictionary<string, string> { ["SNAPSHOOTER_STRICT_MODE"] = "true" } });
+    var jobs = Argument("test-jobs", Environment.ProcessorCount);
+    var projects = TestProjectsLongestFirst();
+    Information($"{projects.Count} test projects, {jobs} at a time, longest first: {string.Join(", ", projects.Select(p => p.GetFilenameWithoutExtension().FullPath))}");
+
+    var queue = new System.Collections.Concurrent.ConcurrentQueue<FilePath>(projects);
+    var durations = new System.Collections.Concurrent.ConcurrentDictionary<string, TimeSpan>();
+    var exits = new System.Collections.Concurrent.ConcurrentDictionary<string, int>();
+    var clock = System.Diagnostics.Stopwatch.StartNew();
+    var workers = Enumerable.Range(0, Math.Max(1, jobs)).Select(_ => System.Threading.Tasks.Task.Run(() =>
+    {
+        while (queue.TryDequeue(out var project))
+        {
+            var name = project.GetFilenameWithoutExtension().FullPath;
+            var started = clock.Elapsed;
+            // Snapshot tests (Snapshooter) fail on a missing snapshot instead of writing it: CI never approves its own output.
+            // Only the value "true" switches strict mode on ("1" does not).
+            var start = new System.Diagnostics.ProcessStartInfo("dotnet",
+                $"test {project.FullPath} -c {configuration} --no-build --logger \"trx;LogFileName={name}.trx\" --results-directory {testResults}{filterArg}{collect}")
+            {
+                WorkingDirectory = root.FullPath,
+                UseShellExecute = false,
+            };
+            start.Environment["SNAPSHOOTER_STRICT_MODE"] = "true";
+            using var process = System.Diagnostics.Process.Start(start)!;
+            process.WaitForExit();
+            durations[name] = clock.Elapsed - started;
+            exits[name] = process.ExitCode;
+        }
+    })).ToArray();
+    System.Threading.Tasks.Task.WaitAll(workers);
+
+    // Only a full run's durations order the next one (a filtered or coverage run's would mislead it).
+    if (string.IsNullOrEmpty(filter) && !coverage)
+        System.IO.File.WriteAllLines(TestDurationsFile.FullPath, durations.OrderByDescending(d => d.Value)
+        .Select(d => $"{d.Key} {d.Value.TotalSeconds.ToString("0", System.Globalization.CultureInfo.InvariantCulture)}"));
+    Information($"Test projects (wall clock, {jobs} at a time; {clock.Elapsed:m\\:ss} in all):");
+    foreach (var (name, duration) in durations.OrderByDescending(d => d.Value))
+        Information($"  {duration:m\\:ss}  {name}{(exits[name] != 0 ? $"  (exit code {exits[name]})" : "")}");
+    var exit = exits.Values.Any(e => e != 0) ? 1 : 0;
 
     if (coverage)
     {
@@ -198,6 +237,36 @@ void RunTests(bool coverage)
     if (!mongoRuns) Console.WriteLine("mongo compliance: not run (no MongoDB server; set CALC_TEST_MONGO)");
     if (exit != 0 || failed > 0) throw new Exception("Tests failed.");
     if (passed == 0) throw new Exception("No test ran.");
+}
+
+// Each project's wall-clock seconds in the last run, longest first, to order the next run by.
+FilePath TestDurationsFile => artifacts.CombineWithFilePath("test-durations.txt");
+
+// The test projects (tests/*/*Tests.csproj), ordered by the last run's durations when artifacts/test-durations.txt has
+// them, else by these measured ones (CI run of 2 December, 2 cores; seconds), unknown projects before the fast ones.
+List<FilePath> TestProjectsLongestFirst()
+{
+    var measured = new Dictionary<string, double>(StringComparer.Ordinal)
+    {
+        ["Calc.Cli.Tests"] = 226, ["Calc.Gateway.Tests"] = 203, ["Calc.Jobs.Tests"] = 133, ["Calc.Calculations.Tests"] = 121,
+        ["Calc.Dashboard.Tests"] = 67, ["Calc.Cache.Tests"] = 56, ["Calc.Telemetry.Tests"] = 55, ["Calc.Data.Tests"] = 35,
+        ["Calc.Core.Tests"] = 13, ["Calc.Numerics.Tests"] = 10, ["Calc.Gateway.UnitTests"] = 10,
+    };
+    if (FileExists(TestDurationsFile))
+    {
+        foreach (var line in System.IO.File.ReadAllLines(TestDurationsFile.FullPath))
+        {
+            var parts = line.Split(' ');
+            if (parts.Length == 2 && double.TryParse(parts[1], System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var seconds))
+                measured[parts[0]] = seconds;
+        }
+    }
+
+    return GetFiles(root.FullPath + "/tests/*/*.csproj")
+        .Where(p => p.GetFilenameWithoutExtension().FullPath.EndsWith("Tests", StringComparison.Ordinal))
+        .OrderByDescending(p => measured.TryGetValue(p.GetFilenameWithoutExtension().FullPath, out var s) ? s : 60)
+        .ThenBy(p => p.FullPath, StringComparer.Ordinal)
+        .ToList();
 }
 
 Task("Run")

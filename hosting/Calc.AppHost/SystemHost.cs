@@ -15,6 +15,10 @@ namespace Calc.AppHost;
 /// </summary>
 internal static class SystemHost
 {
+    private static readonly TimeSpan ReadinessPoll = TimeSpan.FromMilliseconds(100);
+    private static readonly TimeSpan ReadinessWait = TimeSpan.FromSeconds(30);
+    private static readonly HttpClient ReadinessHttp = new() { Timeout = TimeSpan.FromSeconds(5) };
+
     public static async Task<int> RunAsync(AppHostOptions options, LogWriter log, FullProfileServers? servers)
     {
         var settings = options.System;
@@ -62,11 +66,11 @@ internal static class SystemHost
                     cache = resource;
                     break;
                 case AppRole.Gateway:
-                    gateway = WithReadiness(resource, app).WaitFor(cache!);
+                    gateway = WithReadiness(builder, resource, app).WaitFor(cache!);
                     break;
                 default:
                     // Services register with the gateway as they start.
-                    WithReadiness(resource, app).WaitFor(gateway!);
+                    WithReadiness(builder, resource, app).WaitFor(gateway!);
                     break;
             }
 
@@ -91,24 +95,59 @@ internal static class SystemHost
         return system.ExitCode;
     }
 
-    private static IResourceBuilder<ExecutableResource> WithReadiness(IResourceBuilder<ExecutableResource> resource, AppLaunch app) =>
-        resource.WithHttpEndpoint(port: app.Port, name: "http", isProxied: false).WithHttpHealthCheck("/health/ready", endpointName: "http");
+    private static IResourceBuilder<ExecutableResource> WithReadiness(IDistributedApplicationBuilder builder, IResourceBuilder<ExecutableResource> resource, AppLaunch app)
+    {
+        var ready = new Uri(app.BaseAddress!, "/health/ready");
+        return resource.WithHttpEndpoint(port: app.Port, name: "http", isProxied: false)
+            .WithHealthCheck(AddReadinessCheck(builder, $"{app.Name}-ready", async cancellationToken =>
+            {
+                using var response = await ReadinessHttp.GetAsync(ready, cancellationToken);
+                return response.IsSuccessStatusCode;
+            }));
+    }
 
     // The cache speaks RESP, not HTTP: healthy once it accepts connections.
-    private static string AddAcceptsConnectionsCheck(IDistributedApplicationBuilder builder, AppLaunch app)
+    private static string AddAcceptsConnectionsCheck(IDistributedApplicationBuilder builder, AppLaunch app) =>
+        AddReadinessCheck(builder, $"{app.Name}-accepts-connections", async cancellationToken =>
+        {
+            using var client = new TcpClient();
+            await client.ConnectAsync(IPAddress.Loopback, app.Port, cancellationToken);
+            return true;
+        });
+
+    /// <summary>
+    /// A health check that asks again every <see cref="ReadinessPoll"/> for up to <see cref="ReadinessWait"/> before it
+    /// answers Unhealthy. Aspire runs a resource's checks with growing pauses while it is unhealthy (1 s, 2 s, ... 5 s):
+    /// one check that answered at once would leave an app that became ready meanwhile waiting seconds to be noticed, and
+    /// each app waits for the one before it (cache, gateway, services), so those pauses added up at every start.
+    /// </summary>
+    private static string AddReadinessCheck(IDistributedApplicationBuilder builder, string name, Func<CancellationToken, Task<bool>> probe)
     {
-        var name = $"{app.Name}-accepts-connections";
         builder.Services.AddHealthChecks().AddAsyncCheck(name, async cancellationToken =>
         {
-            try
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            var reason = "not ready";
+            while (true)
             {
-                using var client = new TcpClient();
-                await client.ConnectAsync(IPAddress.Loopback, app.Port, cancellationToken);
-                return HealthCheckResult.Healthy();
-            }
-            catch (SocketException exception)
-            {
-                return HealthCheckResult.Unhealthy(exception.Message);
+                try
+                {
+                    if (await probe(cancellationToken))
+                    {
+                        return HealthCheckResult.Healthy();
+                    }
+                }
+                catch (Exception exception) when (exception is SocketException or HttpRequestException
+                                                      || (exception is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+                {
+                    reason = exception.Message;
+                }
+
+                if (clock.Elapsed >= ReadinessWait)
+                {
+                    return HealthCheckResult.Unhealthy(reason);
+                }
+
+                await Task.Delay(ReadinessPoll, cancellationToken);
             }
         });
         return name;

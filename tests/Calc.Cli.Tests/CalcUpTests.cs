@@ -1,4 +1,8 @@
+using System.Net;
 using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using Xunit.Sdk;
+using Xunit.v3;
 
 namespace Calc.Cli.Tests;
 
@@ -12,9 +16,18 @@ public sealed class CalcUpCluster : IAsyncLifetime
     public async ValueTask DisposeAsync() => await Up.DisposeAsync();
 }
 
-/// <summary><c>calc up</c> (embedded profile) starts a working system: cache, gateway, two calculation instances, jobs.</summary>
-public sealed class CalcUpTests(CalcUpCluster cluster) : IClassFixture<CalcUpCluster>
+/// <summary>
+/// <c>calc up</c> (embedded profile) starts a working system: cache, gateway, two calculation instances, jobs. It runs
+/// the Aspire app host, which runs every app under DCP (Aspire's orchestrator, from its NuGet package: no Docker) next
+/// to the Aspire dashboard. One system for the class (each start takes 20-60 s here): the SIGTERM test stops it, so
+/// <see cref="StopTestLast"/> runs that one after the others.
+/// </summary>
+[TestCaseOrderer(typeof(StopTestLast))]
+public sealed partial class CalcUpTests(CalcUpCluster cluster) : IClassFixture<CalcUpCluster>
 {
+    /// <summary>The test that stops the class's system.</summary>
+    internal const string StopTest = nameof(The_app_host_routes_a_calculation_through_the_gateway_serves_the_Aspire_dashboard_and_leaves_nothing_running_after_SIGTERM);
+
     [Fact]
     public async Task The_gateway_answers_status_with_two_calculation_instances_and_jobs_registered()
     {
@@ -53,6 +66,59 @@ public sealed class CalcUpTests(CalcUpCluster cluster) : IClassFixture<CalcUpClu
         budget.Lines.ShouldContain("status: done");
         budget.Output.ShouldContain("amount=33.34");
     }
+
+    [Fact]
+    public async Task The_app_host_routes_a_calculation_through_the_gateway_serves_the_Aspire_dashboard_and_leaves_nothing_running_after_SIGTERM()
+    {
+        var up = cluster.Up;
+        await up.WaitForOutputAsync("Ctrl+C stops everything", TimeSpan.FromSeconds(30));
+
+        var calculation = await CalcCli.RunAsync(up.Gateway, "submit", "addition", "39", "12", "--watch");
+        calculation.ExitCode.ShouldBe(0, calculation.ToString());
+        calculation.Lines.ShouldContain("result: 51");
+
+        // The login URL carries the dashboard's browser token; it sets the auth cookie and sends the browser on.
+        var login = new Uri(AspireLine().Match(up.Output).Groups[1].Value);
+        login.GetLeftPart(UriPartial.Authority).ShouldBe(up.AspireDashboard.GetLeftPart(UriPartial.Authority), up.Output);
+        using (var handler = new HttpClientHandler { AllowAutoRedirect = false, CookieContainer = new CookieContainer() })
+        using (var browser = new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(30) })
+        {
+            using var signIn = await browser.GetAsync(login, TestContext.Current.CancellationToken);
+            signIn.StatusCode.ShouldBe(HttpStatusCode.Redirect);
+            handler.CookieContainer.GetCookies(up.AspireDashboard).Count.ShouldBeGreaterThan(0, "the token is accepted");
+            using var home = await browser.GetAsync(up.AspireDashboard, TestContext.Current.CancellationToken);
+            home.StatusCode.ShouldBe(HttpStatusCode.OK);
+        }
+
+        // Everything the app host is responsible for: itself, DCP (detached, watching the app host), the dashboard, the apps.
+        var appHost = ProcessTree.ChildrenOf(up.ProcessId, "Calc.AppHost.dll").ShouldHaveSingleItem(up.Output);
+        var tree = ProcessTree.Of(appHost);
+        tree.Values.ShouldContain(c => c.Contains("dcp", StringComparison.Ordinal), string.Join("\n", tree.Values));
+        tree.Values.ShouldContain(c => c.Contains("Aspire.Dashboard", StringComparison.Ordinal), string.Join("\n", tree.Values));
+        foreach (var pid in up.Children.Values)
+        {
+            tree.Keys.ShouldContain(pid, "every app runs under DCP");
+        }
+
+        up.Signal("TERM");
+        (await up.WaitForExitAsync(TimeSpan.FromSeconds(90))).ShouldBe(0, up.Output);
+        var left = await CalcUpProcess.WaitUntilGoneAsync(tree.Keys, TimeSpan.FromSeconds(30));
+        left.ShouldBeEmpty(string.Join("\n", left.Select(p => $"{p}: {tree[p]}")) + "\n" + up.Output);
+    }
+
+    [GeneratedRegex(@"aspire: +(http://\S+)")]
+    private static partial Regex AspireLine();
+}
+
+/// <summary>
+/// Runs <see cref="CalcUpTests.StopTest"/> after the other tests of the class (which need the system it stops), the
+/// others in xunit's default order.
+/// </summary>
+public sealed class StopTestLast : ITestCaseOrderer
+{
+    public IReadOnlyCollection<TTestCase> OrderTestCases<TTestCase>(IReadOnlyCollection<TTestCase> testCases)
+        where TTestCase : notnull, ITestCase =>
+        [.. DefaultTestCaseOrderer.Instance.OrderTestCases(testCases).OrderBy(t => t.TestMethodName == CalcUpTests.StopTest)];
 }
 
 /// <summary>Stopping <c>calc up</c> leaves nothing behind: each test starts its own system.</summary>
