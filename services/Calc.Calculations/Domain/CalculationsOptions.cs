@@ -54,5 +54,12 @@ internal sealed class CalculationsOptions
     [Range(1, 100)]
     public int MaxAttempts { get; set; } = 3;
 
+    /// <summary>
+    /// How many of the calculations this instance wrote last it keeps a copy of, for their next term or finalize to
+    /// start from instead of a load (0: none; see <see cref="RecentCopies"/>).
+    /// </summary>
+    [Range(0, 1_000_000)]
+    public int RecentCopies { get; set; } = 1024;
+
     public TimeSpan Lease => TimeSpan.FromSeconds(LeaseSeconds);
 }
