@@ -20,8 +20,8 @@ public sealed class RecentCopiesTests(PostgresServer postgres)
         var other = new CalculationsClient(second.CreateClient());
 
         var id = await creator.CreateIdAsync(new { type = "addition", init = 1 });
-        await other.AddTermAsync(id, new { term = 10 });
-        await creator.AddTermAsync(id, new { term = 100 });
+        await other.AddTermAsync(id, 10);
+        await creator.AddTermAsync(id, 100);
         // The other instance's copy is now older than the store too.
         using var finalize = await other.FinalizeAsync(id);
 
@@ -47,7 +47,7 @@ public sealed class RecentCopiesTests(PostgresServer postgres)
         }
 
         // The creator's copy still says building; the store says otherwise, and the store decides.
-        await creator.AddTermAsync(id, new { term = 10 }, HttpStatusCode.Conflict);
+        await creator.AddTermAsync(id, 10, HttpStatusCode.Conflict);
         (await other.WaitForFinalAsync(id))["result"]!.ToString().ShouldBe("1");
     }
 

@@ -40,10 +40,16 @@ internal sealed class FinalizeCalculation(
         // From the copy this instance stored last, when it says building and a slot is free: the start is then the
         // only statement (a stale copy loses its write and the start is decided on a load, see RecentCopies). Every
         // other answer (404, already finalized, 503) is taken from a load below.
-        if (copies.Take(id) is { Document.Status: CalculationStatus.Building } copy && scheduler.TryAcquire(copy.Document.Priority) is { } free)
+        if (copies.Take(id) is { Document.Status: CalculationStatus.Building } copy)
         {
-            metrics.Admission(admitted: true, copy.Document.Priority);
-            return await StartAsync(free, copy, ct);
+            if (scheduler.TryAcquire(copy.Document.Priority) is { } free)
+            {
+                metrics.Admission(admitted: true, copy.Document.Priority);
+                return await StartAsync(free, copy, ct);
+            }
+
+            // No slot: the answer comes from the load below, and the copy stays for the client's retry.
+            copies.Keep(copy);
         }
 
         var stored = await repository.LoadAsync(id, ct);
