@@ -1,5 +1,9 @@
 using System.Net;
+using Calc.Calculations.Contracts;
+using Calc.Calculations.Domain;
+using Calc.Data;
 using Calc.Testing;
+using Microsoft.Extensions.Options;
 
 namespace Calc.Calculations.Tests;
 
@@ -68,5 +72,53 @@ public sealed class RecentCopiesTests(PostgresServer postgres)
         var answer = await CalculationsClient.ReadAsync(finalize, HttpStatusCode.OK);
         answer["status"]!.GetValue<string>().ShouldBe("cancelled");
         (await creator.GetAsync(id))["status"]!.GetValue<string>().ShouldBe("cancelled");
+    }
+}
+
+public sealed class RecentCopiesBoundsTests
+{
+    private static StoredDocument<Calculation> Copy(string id, string init = "1", params string[] terms) => new(
+        id,
+        new Calculation { Id = id, Type = CalculationType.Addition, Init = init, Terms = terms, TimeoutSeconds = 60, CreatedAt = DateTimeOffset.UnixEpoch },
+        Version: 1,
+        ExpiresAt: null);
+
+    private static RecentCopies Create(int copies, int maxDigits) =>
+        new(Options.Create(new CalculationsOptions { RecentCopies = copies, RecentCopyMaxDigits = maxDigits }));
+
+    [Fact]
+    public void No_more_copies_are_kept_than_RecentCopies()
+    {
+        var copies = Create(copies: 3, maxDigits: 100);
+
+        for (var i = 0; i < 10; i++)
+        {
+            copies.Keep(Copy($"c{i}"));
+        }
+
+        Enumerable.Range(0, 10).Count(i => copies.Take($"c{i}") is not null).ShouldBe(3);
+    }
+
+    [Fact]
+    public void A_calculation_with_more_digits_than_RecentCopyMaxDigits_is_not_kept_and_its_older_copy_is_dropped()
+    {
+        var copies = Create(copies: 10, maxDigits: 10);
+        copies.Keep(Copy("small", "12345", "12345"));
+        copies.Keep(Copy("grown", "12345"));
+
+        copies.Keep(Copy("grown", "12345", "123456"));
+
+        copies.Take("small").ShouldNotBeNull();
+        copies.Take("grown").ShouldBeNull();
+    }
+
+    [Fact]
+    public void RecentCopies_0_keeps_nothing()
+    {
+        var copies = Create(copies: 0, maxDigits: 100);
+
+        copies.Keep(Copy("c"));
+
+        copies.Take("c").ShouldBeNull();
     }
 }

@@ -8,7 +8,8 @@ namespace Calc.Calculations.Domain;
 /// The calculations this instance wrote last, as it stored them (content, version, expiry): the copy a building
 /// calculation's next change starts from, so that a term or a finalize right after the create costs one versioned
 /// write instead of a load plus a write. About <see cref="CalculationsOptions.RecentCopies"/> are kept (0: none;
-/// concurrent writers may pass it by a few), and a copy is dropped when it is used.
+/// concurrent writers may pass it by a few), only of calculations of at most
+/// <see cref="CalculationsOptions.RecentCopyMaxDigits"/> digits in all, and a copy is dropped when it is used.
 /// </summary>
 /// <remarks>
 /// A copy is only a guess: another instance or request may have changed the calculation since. Correctness does not
@@ -24,8 +25,12 @@ internal sealed class RecentCopies(IOptions<CalculationsOptions> options)
     public void Keep(StoredDocument<Calculation> stored)
     {
         var limit = options.Value.RecentCopies;
-        if (limit == 0)
+        var document = stored.Document;
+        if (limit == 0 || document.Init.Length + document.Terms.Sum(term => term.Length) > options.Value.RecentCopyMaxDigits)
         {
+            // A large calculation is not kept (memory stays about RecentCopies x RecentCopyMaxDigits); an older copy
+            // of it would be stale now, so it goes too.
+            _copies.TryRemove(stored.Id, out _);
             return;
         }
 
