@@ -20,6 +20,11 @@ internal sealed class MartenDocumentStore : IDocumentStore
     // Serializes schema changes of every Calc instance on the database ("CalcMrtn").
     private const long SchemaLockKey = 0x43616c63_4d72746e;
 
+    // Npgsql's defaults for these keys when the connection string leaves them out (see Tuned).
+    internal const int DefaultMaxAutoPrepare = 64;
+    internal const int DefaultAutoPrepareMinUsages = 2;
+
+    private readonly string _connectionString;
     private readonly NpgsqlDataSource _dataSource;
     private readonly DocumentStore _store;
     private readonly TimeProvider _time;
@@ -29,7 +34,8 @@ internal sealed class MartenDocumentStore : IDocumentStore
     public MartenDocumentStore(DocumentStoreContext context)
     {
         _time = context.Time;
-        _dataSource = NpgsqlDataSource.Create(context.Options.ConnectionString!);
+        _connectionString = context.Options.ConnectionString!;
+        _dataSource = NpgsqlDataSource.Create(Tuned(_connectionString));
         var options = new StoreOptions();
         options.Connection(_dataSource);
         // The schema is applied once per store, under an advisory lock (EnsureSchemaAsync), never by Marten on the side.
@@ -52,6 +58,52 @@ internal sealed class MartenDocumentStore : IDocumentStore
         }
 
         _store = new DocumentStore(options);
+    }
+
+    /// <summary>
+    /// The connection string with the store's defaults for what the caller left out: <c>No Reset On Close=true</c>,
+    /// <c>Max Auto Prepare=64</c>, <c>Auto Prepare Min Usages=2</c>. Keys given in the connection string win.
+    /// </summary>
+    /// <remarks>
+    /// Npgsql's pool reset is a <c>DISCARD ALL</c> sent ahead of the first command after every return of a connection
+    /// to the pool, i.e. once per repository call, and it also drops every prepared statement, so nothing could stay
+    /// prepared (bench/RESULTS.md, issue 16: 10 of 22 statements per calculation, and every statement re-planned).
+    /// Dropping it is safe because nothing leaves session state on a pooled connection: the provider and Marten's
+    /// sessions issue no <c>SET</c>, <c>LISTEN</c>, temporary table or <c>PREPARE</c> of their own; every write is
+    /// one autocommit statement or one Marten transaction (committed or rolled back before the connection goes back;
+    /// Npgsql rolls back an open one itself); and the one session-level advisory lock, the schema lock, is taken on
+    /// a connection of its own that is never pooled (<see cref="ApplySchemaAsync"/>). Prepared statements are then kept
+    /// per physical connection: a statement run twice on it is prepared (parsed and planned once), at most 64 per
+    /// connection, least recently used evicted.
+    /// </remarks>
+    internal static string Tuned(string connectionString)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(connectionString);
+        if (!Given(connectionString, "NoResetOnClose"))
+        {
+            builder.NoResetOnClose = true;
+        }
+
+        if (!Given(connectionString, "MaxAutoPrepare"))
+        {
+            builder.MaxAutoPrepare = DefaultMaxAutoPrepare;
+        }
+
+        if (!Given(connectionString, "AutoPrepareMinUsages"))
+        {
+            builder.AutoPrepareMinUsages = DefaultAutoPrepareMinUsages;
+        }
+
+        return builder.ConnectionString;
+    }
+
+    // Whether the connection string sets the key itself, in either of Npgsql's spellings ("No Reset On Close",
+    // "NoResetOnClose"), in any case.
+    private static bool Given(string connectionString, string name)
+    {
+        var builder = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = connectionString };
+        return builder.Keys.Cast<string>().Any(key =>
+            string.Equals(key.Replace(" ", "", StringComparison.Ordinal), name, StringComparison.OrdinalIgnoreCase));
     }
 
     public IDocumentRepository<T> CreateRepository<T>(DocumentCollection<T> collection) where T : class =>
@@ -85,8 +137,10 @@ internal sealed class MartenDocumentStore : IDocumentStore
         _ = ((IReadOnlyStoreOptions)_store.Options).AllKnownDocumentTypes();
         // Weasel compares the schema and then runs plain CREATE TABLE / CREATE INDEX: two instances doing it at once
         // fail with "already exists". A session-level advisory lock makes every instance apply it one after another;
-        // the later ones find nothing to change.
-        await using var connection = await _dataSource.OpenConnectionAsync();
+        // the later ones find nothing to change. The lock is session state, so it is taken on a connection outside the
+        // pool (whose connections are not reset, see Tuned): should the unlock fail, closing the connection ends it.
+        await using var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(_connectionString) { Pooling = false }.ConnectionString);
+        await connection.OpenAsync();
         await using (var command = new NpgsqlCommand($"SELECT pg_advisory_lock({SchemaLockKey})", connection))
         {
             await command.ExecuteNonQueryAsync();

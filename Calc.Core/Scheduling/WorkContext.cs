@@ -4,6 +4,7 @@ namespace Calc.Core.Scheduling;
 public sealed class WorkContext : IDisposable
 {
     private readonly CancellationTokenSource _stop;
+    private Action? _releaseSlot;
     private int _reason;
 
     internal WorkContext(string workId, WorkPriority priority, TimeProvider time)
@@ -24,6 +25,17 @@ public sealed class WorkContext : IDisposable
 
     /// <summary>Why the task was asked to stop; <see cref="StopReason.None"/> while it may run on.</summary>
     public StopReason StopReason => (StopReason)Volatile.Read(ref _reason);
+
+    /// <summary>
+    /// Gives the task's slot back now, before the task ends, for a task whose remaining part (recording its outcome)
+    /// needs no slot: the slot then bounds the work itself, not the writes around it. The task stays running for
+    /// everything else (<see cref="WorkScheduler.IsRunning"/>, <see cref="WorkScheduler.RunningIds"/>,
+    /// <see cref="WorkScheduler.Stop"/>, and <see cref="WorkScheduler.ShutdownAsync"/> waits for it) until it ends.
+    /// Calling it again, or not at all, is fine: the slot is given back once, at the latest when the task ends.
+    /// </summary>
+    public void ReleaseSlot() => Interlocked.Exchange(ref _releaseSlot, null)?.Invoke();
+
+    internal void HoldSlot(Action release) => _releaseSlot = release;
 
     internal void StopAfter(TimeSpan timeout)
     {

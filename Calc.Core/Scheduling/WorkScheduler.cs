@@ -9,7 +9,8 @@ namespace Calc.Core.Scheduling;
 /// Runs tasks with bounded concurrency: at most <see cref="CapacityOptions.Slots"/> at once, of which
 /// <see cref="CapacityOptions.ReservedHigh"/> are kept for high-priority tasks. There is no queue: a task that cannot
 /// get a slot is refused at once (<see cref="TryAcquire"/> returns null), so callers answer 503 instead of letting
-/// work pile up. Each started task gets a timeout and can be cancelled; its slot is freed when it ends.
+/// work pile up. Each started task gets a timeout and can be cancelled; its slot is freed when it ends, or earlier
+/// when the task gives it back (<see cref="WorkContext.ReleaseSlot"/>).
 /// </summary>
 /// <remarks>
 /// Admission is two-phase so that callers can record a task durably between taking a slot and starting it:
@@ -171,6 +172,7 @@ public sealed partial class WorkScheduler : IDisposable
             throw new InvalidOperationException($"Work '{workId}' is already running on this instance.");
         }
 
+        context.HoldSlot(() => Release(slot.Priority));
         context.StopAfter(timeout);
         _ = Task.Run(async () =>
         {
@@ -186,7 +188,7 @@ public sealed partial class WorkScheduler : IDisposable
             finally
             {
                 _running.TryRemove(workId, out _);
-                Release(slot.Priority);
+                context.ReleaseSlot();
                 context.Dispose();
                 completion.SetResult();
             }

@@ -6,6 +6,10 @@
 # Calc.Cache; the client rate limit is off (RateLimiting:PermitLimit=0). Variants are named INSTANCES-TELEMETRY:
 #   2-on    2 instances, telemetry at its defaults (every request traced, /metrics served)
 #   1-off   1 instance, OTEL_SDK_DISABLED=true in the gateway and the instances
+#   2-on-reset  as 2-on, with Npgsql's pool reset and no auto-preparation (the provider's defaults before issue 16:
+#               "No Reset On Close=false;Max Auto Prepare=0" in the connection string, which wins over the defaults)
+#   2-on-nocopies  as 2-on, with Calculations:RecentCopies=0 (every term and finalize loads first)
+#   (-reset and -nocopies may be combined, in that order: 2-on-reset-nocopies)
 # After a warm-up of every variant, ROUNDS rounds; in each, every client count of CLIENTS runs against every variant
 # in rotated order, DURATION seconds each (after WARMUP seconds at that count, not measured). Per step the load
 # generator reads, at both ends of the measured window: /proc utime+stime of the gateway, each instance, PostgreSQL
@@ -39,7 +43,7 @@ log_level="${LOG_LEVEL:-}"
 results="${RESULTS:-$root/bench/RESULTS.md}"
 pg_bin=/usr/lib/postgresql/15/bin
 for variant in "${variants[@]}"; do
-  [[ "$variant" =~ ^[1-9]-(on|off)$ ]] || { echo "variant '$variant': expected INSTANCES-on or INSTANCES-off, e.g. 2-on" >&2; exit 2; }
+  [[ "$variant" =~ ^[1-9]-(on|off)(-reset)?(-nocopies)?$ ]] || { echo "variant '$variant': expected INSTANCES-on or INSTANCES-off, optionally -reset and -nocopies, e.g. 2-on" >&2; exit 2; }
 done
 mkdir -p "$out"
 rm -rf "${out:?}"/run && mkdir -p "$out/run"
@@ -107,7 +111,11 @@ wait_for_resp "$cache_port"
 
 declare -A gateway_url gateway_pid instance_pids database
 for variant in "${variants[@]}"; do
-  instances=${variant%%-*} telemetry=${variant##*-}
+  instances=${variant%%-*} telemetry=${variant#*-} telemetry=${telemetry%%-*}
+  connection_extra=""
+  [[ "$variant" != *-reset* ]] || connection_extra=";No Reset On Close=false;Max Auto Prepare=0"
+  recent_copies=1024
+  [[ "$variant" != *-nocopies ]] || recent_copies=0
   db="calc_${variant//-/_}"
   database[$variant]=$db
   psql_admin -c "CREATE DATABASE $db" >/dev/null
@@ -123,8 +131,8 @@ for variant in "${variants[@]}"; do
   pids=""
   for i in $(seq 1 "$instances"); do
     port=$(free_port)
-    OTEL_SDK_DISABLED=$otel_disabled Gateway__Url="${gateway_url[$variant]}" Service__InstanceId="$variant-$i" \
-      Database__Provider=marten Database__ConnectionString="Host=127.0.0.1;Port=$pg_port;Username=postgres;Database=$db" \
+    OTEL_SDK_DISABLED=$otel_disabled Gateway__Url="${gateway_url[$variant]}" Service__InstanceId="$variant-$i" Calculations__RecentCopies=$recent_copies \
+      Database__Provider=marten Database__ConnectionString="Host=127.0.0.1;Port=$pg_port;Username=postgres;Database=$db$connection_extra" \
       run services/Calc.Calculations --urls "http://127.0.0.1:$port" >"$out/run/instance-$variant-$i.log" 2>&1 &
     PIDS+=($!)
     pids+="instance-$i=$! "
@@ -218,13 +226,14 @@ def ratio(a, b, c, key):
     return med([x[a] / x[b] for x in per_round.values() if a in x and b in x and x[b]])
 def server(f):
     return f["cpu_gateway_us"] + f["cpu_postgres_us"] + sum(x for k, x in f.items() if k.startswith("cpu_instance-"))
+for r in rows: r[3]["server_us"] = server(r[3])
 for a in variants[1:]:
-    print(f"- {a} / {variants[0]} throughput (median of per-round ratios): " + ", ".join(f"{c} clients **{ratio(a, variants[0], c, 'rate'):.2f}x**" for c in clients))
+    print(f"- {a} / {variants[0]} throughput (median of per-round ratios): " + ", ".join(f"{c} clients **{ratio(a, variants[0], c, 'rate'):.2f}x**" for c in clients)
+          + "; server CPU per calculation " + ", ".join(f"{ratio(a, variants[0], c, 'server_us'):.2f}x" for c in clients))
 for v in variants:
-    n, t = v.split("-")
-    off = f"{n}-off"
+    n, t, *rest = v.split("-")
+    off = "-".join([n, "off", *rest])
     if t == "on" and off in variants:
-        for r in rows: r[3]["server_us"] = server(r[3])
         print(f"- telemetry on/off, {n} instance(s): throughput " + ", ".join(f"{c} clients **{ratio(v, off, c, 'rate'):.3f}x**" for c in clients)
               + "; server CPU per calculation " + ", ".join(f"{ratio(v, off, c, 'server_us'):.3f}x" for c in clients))
 # The statements of the first variant at the middle client count, last round: what one calculation asks of PostgreSQL.

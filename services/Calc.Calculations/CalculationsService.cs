@@ -30,6 +30,7 @@ internal static class CalculationsService
         services.AddCallbacks<CalculationCallbackSource>();
         services.AddIdempotencyKeys();
 
+        services.AddSingleton<RecentCopies>();
         services.AddSingleton<WorkScheduler>();
         services.AddSingleton<CalculationsMetrics>();
         services.AddLoadReporter<WorkSchedulerLoadReporter>();

@@ -13,6 +13,10 @@ public sealed class CalculationsApp(IReadOnlyDictionary<string, string?> setting
         return new CalculationsApp(Settings(settings, ("Database:Provider", "postgres"), ("Database:ConnectionString", connectionString)));
     }
 
+    /// <summary>An instance on a database another instance may share (made by <see cref="PostgresServer.CreateDatabaseAsync"/>).</summary>
+    public static CalculationsApp OnPostgresDatabase(string connectionString, params (string Key, string? Value)[] settings) =>
+        new(Settings(settings, ("Database:Provider", "postgres"), ("Database:ConnectionString", connectionString)));
+
     public static CalculationsApp OnSqlite(TempDirectory directory, params (string Key, string? Value)[] settings) =>
         new(Settings(settings, ("Database:Provider", "sqlite"), ("Database:ConnectionString", $"Data Source={directory.Combine("calculations.db")}")));
 

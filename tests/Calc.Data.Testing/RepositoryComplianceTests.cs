@@ -246,6 +246,67 @@ public abstract class RepositoryComplianceTests<TFixture>(TFixture fixture) : IC
     }
 
     [Fact]
+    public async Task A_change_from_a_current_copy_writes_without_loading_and_returns_the_next_copy()
+    {
+        var store = Orders();
+        var expiresAt = DateTimeOffset.UtcNow.AddHours(1);
+        var inserted = await store.InsertAsync("o1", Order.Sample(rank: 1), expiresAt, Ct);
+        var orders = new LoadCounting<Order>(store);
+
+        var first = await orders.ChangeAsync(inserted.Stored!, order => order with { Rank = order.Rank + 1 }, Ct);
+        var second = await orders.ChangeAsync(first!.Stored, order => order with { Rank = order.Rank + 1 }, Ct);
+
+        orders.Loads.ShouldBe(0);
+        second!.Changed.ShouldBeTrue();
+        second.Stored.Version.ShouldBe(3);
+        var loaded = await store.LoadAsync("o1", Ct);
+        loaded!.Document.Rank.ShouldBe(3);
+        loaded.Version.ShouldBe(3);
+        loaded.ExpiresAt!.Value.ToUnixTimeMilliseconds().ShouldBe(expiresAt.ToUnixTimeMilliseconds());
+    }
+
+    [Fact]
+    public async Task A_change_from_a_stale_copy_is_applied_to_the_stored_document_and_loses_no_update()
+    {
+        var orders = Orders();
+        var stale = (await orders.InsertAsync("o1", Order.Sample(rank: 1), cancellationToken: Ct)).Stored!;
+        await orders.UpdateAsync("o1", Order.Sample(rank: 10), expectedVersion: 1, cancellationToken: Ct);
+
+        var changed = await orders.ChangeAsync(stale, order => order with { Rank = order.Rank + 1 }, Ct);
+
+        changed!.Changed.ShouldBeTrue();
+        changed.Stored.Version.ShouldBe(3);
+        (await orders.LoadAsync("o1", Ct))!.Document.Rank.ShouldBe(11);
+    }
+
+    [Fact]
+    public async Task A_change_declined_on_a_stale_copy_is_decided_again_on_the_stored_document()
+    {
+        var orders = Orders();
+        var stale = (await orders.InsertAsync("o1", Order.Sample(status: OrderStatus.Delivered), cancellationToken: Ct)).Stored!;
+        await orders.UpdateAsync("o1", Order.Sample(status: OrderStatus.Open), expectedVersion: 1, cancellationToken: Ct);
+
+        // Only an open order is changed: the copy says delivered, the stored document is open.
+        var changed = await orders.ChangeAsync(stale, order => order.Status == OrderStatus.Open ? order with { Rank = 7 } : null, Ct);
+
+        changed!.Changed.ShouldBeTrue();
+        (await orders.LoadAsync("o1", Ct))!.Document.Rank.ShouldBe(7);
+    }
+
+    [Fact]
+    public async Task A_change_from_a_copy_of_a_deleted_document_writes_nothing_and_returns_null()
+    {
+        var orders = Orders();
+        var copy = (await orders.InsertAsync("o1", Order.Sample(), cancellationToken: Ct)).Stored!;
+        await orders.DeleteAsync("o1", Ct);
+
+        var changed = await orders.ChangeAsync(copy, order => order with { Rank = 5 }, Ct);
+
+        changed.ShouldBeNull();
+        (await orders.LoadAsync("o1", Ct)).ShouldBeNull();
+    }
+
+    [Fact]
     public async Task Of_two_concurrent_inserts_of_one_id_exactly_one_wins()
     {
         var orders = Orders();
@@ -569,4 +630,38 @@ public abstract class RepositoryComplianceTests<TFixture>(TFixture fixture) : IC
             (await orders.InsertAsync(id, order, cancellationToken: Ct)).Status.ShouldBe(WriteStatus.Written);
         }
     }
+}
+
+/// <summary>A repository that counts the loads it passes on to the real one (every other call goes straight through).</summary>
+internal sealed class LoadCounting<T>(IDocumentRepository<T> inner) : IDocumentRepository<T> where T : class
+{
+    private int _loads;
+
+    public int Loads => Volatile.Read(ref _loads);
+
+    public Task<StoredDocument<T>?> LoadAsync(string id, CancellationToken cancellationToken = default)
+    {
+        Interlocked.Increment(ref _loads);
+        return inner.LoadAsync(id, cancellationToken);
+    }
+
+    public Task<IReadOnlyList<StoredDocument<T>>> LoadManyAsync(IReadOnlyList<string> ids, CancellationToken cancellationToken = default) =>
+        inner.LoadManyAsync(ids, cancellationToken);
+
+    public Task<WriteResult<T>> InsertAsync(string id, T document, DateTimeOffset? expiresAt = null, CancellationToken cancellationToken = default) =>
+        inner.InsertAsync(id, document, expiresAt, cancellationToken);
+
+    public Task<WriteResult<T>> UpdateAsync(string id, T document, long expectedVersion, DateTimeOffset? expiresAt = null, CancellationToken cancellationToken = default) =>
+        inner.UpdateAsync(id, document, expectedVersion, expiresAt, cancellationToken);
+
+    public Task<bool> DeleteAsync(string id, CancellationToken cancellationToken = default) => inner.DeleteAsync(id, cancellationToken);
+
+    public Task<IReadOnlyList<StoredDocument<T>>> QueryAsync(DocumentQuery query, CancellationToken cancellationToken = default) =>
+        inner.QueryAsync(query, cancellationToken);
+
+    public Task<long> CountAsync(string? indexValue = null, CancellationToken cancellationToken = default) => inner.CountAsync(indexValue, cancellationToken);
+
+    public Task<IReadOnlyDictionary<string, long>> CountByIndexAsync(CancellationToken cancellationToken = default) => inner.CountByIndexAsync(cancellationToken);
+
+    public Task<long> PurgeExpiredAsync(CancellationToken cancellationToken = default) => inner.PurgeExpiredAsync(cancellationToken);
 }

@@ -54,5 +54,19 @@ internal sealed class CalculationsOptions
     [Range(1, 100)]
     public int MaxAttempts { get; set; } = 3;
 
+    /// <summary>
+    /// How many of the calculations this instance wrote last it keeps a copy of, for their next term or finalize to
+    /// start from instead of a load (0: none; see <see cref="RecentCopies"/>).
+    /// </summary>
+    [Range(0, 1_000_000)]
+    public int RecentCopies { get; set; } = 1024;
+
+    /// <summary>
+    /// Digits (the initial value and every term together) a calculation may have for its copy to be kept: bounds the
+    /// copies' memory to about <see cref="RecentCopies"/> times this.
+    /// </summary>
+    [Range(1, 10_000_000)]
+    public int RecentCopyMaxDigits { get; set; } = 10_000;
+
     public TimeSpan Lease => TimeSpan.FromSeconds(LeaseSeconds);
 }

@@ -34,12 +34,24 @@ internal sealed partial class CalculationProcessor(
     /// state <paramref name="isStillEligible"/> accepts) and starts it on <paramref name="slot"/>. On any refusal the
     /// slot is given back. Returns the stored calculation, or null when it changed meanwhile.
     /// </summary>
-    public async Task<Calculation?> TryStartAsync(WorkSlot slot, string id, Func<Calculation, bool> isStillEligible, CancellationToken cancellationToken)
+    public Task<Calculation?> TryStartAsync(WorkSlot slot, string id, Func<Calculation, bool> isStillEligible, CancellationToken cancellationToken) =>
+        TryStartAsync(slot, id, known: null, isStillEligible, cancellationToken);
+
+    /// <summary>
+    /// As <see cref="TryStartAsync(WorkSlot, string, Func{Calculation, bool}, CancellationToken)"/>, from the copy the
+    /// caller has just loaded: the start is then one versioned write, no second load (the copy only saves the load:
+    /// should it be stale, the write loses and the start is decided on a fresh load).
+    /// </summary>
+    public Task<Calculation?> TryStartAsync(WorkSlot slot, StoredDocument<Calculation> known, Func<Calculation, bool> isStillEligible, CancellationToken cancellationToken) =>
+        TryStartAsync(slot, known.Id, known, isStillEligible, cancellationToken);
+
+    private async Task<Calculation?> TryStartAsync(
+        WorkSlot slot, string id, StoredDocument<Calculation>? known, Func<Calculation, bool> isStillEligible, CancellationToken cancellationToken)
     {
         using (slot)
         {
             var now = time.GetUtcNow();
-            var taken = await repository.ChangeAsync(id, c => isStillEligible(c)
+            Calculation? Take(Calculation c) => isStillEligible(c)
                 ? c with
                 {
                     Status = CalculationStatus.Processing,
@@ -48,7 +60,10 @@ internal sealed partial class CalculationProcessor(
                     LeaseOwner = identity.InstanceId,
                     LeaseExpiresAt = now + options.Value.Lease,
                 }
-                : null, cancellationToken);
+                : null;
+            var taken = known is null
+                ? await repository.ChangeAsync(id, Take, cancellationToken)
+                : await repository.ChangeAsync(known, Take, cancellationToken);
             if (taken is not { Changed: true })
             {
                 return null;
@@ -57,13 +72,20 @@ internal sealed partial class CalculationProcessor(
             var calculation = taken.Document;
             var remaining = calculation.Deadline!.Value - now;
             LogStarted(logger, id, calculation.Type, calculation.Attempts, identity.InstanceId);
-            _ = slot.Start(id, remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero, context => RunAsync(context, calculation));
+            var stored = taken.Stored;
+            _ = slot.Start(id, remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero, context => RunAsync(context, stored));
             return calculation;
         }
     }
 
-    private async Task RunAsync(WorkContext context, Calculation calculation)
+    // The slot bounds the computation only: it is given back as soon as the computation ends, before the outcome is
+    // written, so a slow store does not keep slots taken (and finalizes refused with 503) for work that is done. The
+    // outcome write still happens while the calculation counts as running here (the lease renewer keeps its lease,
+    // shutdown waits for it), and a crash before it leaves the calculation processing under a lease that expires,
+    // for recovery to take up.
+    private async Task RunAsync(WorkContext context, StoredDocument<Calculation> started)
     {
+        var calculation = started.Document;
         var progress = _progress[calculation.Id] = new LiveProgress();
         // Under the request that started it (finalize), or a root span when recovery took it up.
         using var activity = CalculationsTelemetry.Source.StartActivity("calculation process");
@@ -87,14 +109,17 @@ internal sealed partial class CalculationProcessor(
             }
             catch (OperationCanceledException) when (context.CancellationToken.IsCancellationRequested)
             {
+                context.ReleaseSlot();
                 activity?.SetTag("calc.stop_reason", context.StopReason.ToString());
-                await RecordStopAsync(calculation, context.StopReason);
+                await RecordStopAsync(started, context.StopReason);
                 return;
             }
             catch (Exception ex) when (ex is OutOfMemoryException or ArithmeticException or FormatException or OverflowException)
             {
                 evaluation = Evaluation.Failure($"The calculation could not be computed: {ex.Message}");
             }
+
+            context.ReleaseSlot();
 
             if (evaluation.Error is not null)
             {
@@ -103,7 +128,7 @@ internal sealed partial class CalculationProcessor(
 
             var now = time.GetUtcNow();
             var status = evaluation.Error is null ? CalculationStatus.Done : CalculationStatus.Failed;
-            var finished = await FinishAsync(calculation.Id, c => evaluation.Error is null
+            var finished = await FinishAsync(started, c => evaluation.Error is null
                 ? c.Finish(CalculationStatus.Done, now) with { Result = evaluation.Value, ResultDigits = evaluation.Digits, Progress = 100 }
                 : c.Finish(CalculationStatus.Failed, now, evaluation.Error));
             if (finished)
@@ -118,13 +143,14 @@ internal sealed partial class CalculationProcessor(
         }
     }
 
-    private async Task RecordStopAsync(Calculation calculation, StopReason reason)
+    private async Task RecordStopAsync(StoredDocument<Calculation> started, StopReason reason)
     {
+        var calculation = started.Document;
         var now = time.GetUtcNow();
         switch (reason)
         {
             case StopReason.TimedOut:
-                if (await FinishAsync(calculation.Id, c => c.Finish(
+                if (await FinishAsync(started, c => c.Finish(
                     CalculationStatus.TimedOut, now, $"Processing took longer than the timeout of {c.TimeoutSeconds} s and was stopped.")))
                 {
                     metrics.Finished(CalculationStatus.TimedOut);
@@ -134,7 +160,7 @@ internal sealed partial class CalculationProcessor(
                 break;
             case StopReason.Shutdown:
                 // Leave it processing with an expired lease: the next instance to look takes it up at once.
-                await FinishAsync(calculation.Id, c => c with { LeaseExpiresAt = now });
+                await FinishAsync(started, c => c with { LeaseExpiresAt = now });
                 LogHandedBack(logger, calculation.Id);
                 break;
             default:
@@ -146,10 +172,12 @@ internal sealed partial class CalculationProcessor(
     }
 
     // Writes only while this instance still holds the calculation: a cancel or a takeover by another instance wins.
-    private async Task<bool> FinishAsync(string id, Func<Calculation, Calculation> finish)
+    // From the copy stored at the start: one write unless a lease renewal, a cancel or a takeover changed it since.
+    private async Task<bool> FinishAsync(StoredDocument<Calculation> started, Func<Calculation, Calculation> finish)
     {
+        var id = started.Id;
         var result = await repository.ChangeAsync(
-            id,
+            started,
             c => c.Status == CalculationStatus.Processing && c.LeaseOwner == identity.InstanceId ? finish(c) : null,
             CancellationToken.None);
         if (result is { Changed: true, Document: { IsFinal: true, CallbackUrl: not null } })

@@ -198,6 +198,61 @@ public sealed class WorkSchedulerTests
     }
 
     [Fact]
+    public async Task A_slot_given_back_by_its_task_admits_new_work_while_the_task_still_counts_as_running()
+    {
+        using var scheduler = Create(slots: 1, reservedHigh: 0);
+        var released = new TaskCompletionSource();
+        var finish = new TaskCompletionSource();
+        var ended = scheduler.TryAcquire(WorkPriority.Normal)!.Start("writing", Long, async context =>
+        {
+            context.ReleaseSlot();
+            context.ReleaseSlot(); // twice gives back one slot only
+            released.SetResult();
+            await finish.Task;
+        });
+        await released.Task.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
+
+        scheduler.Snapshot().Processing.ShouldBe(0);
+        scheduler.IsRunning("writing").ShouldBeTrue();
+        scheduler.RunningIds.ShouldBe(["writing"]);
+        using (var next = scheduler.TryAcquire(WorkPriority.Normal))
+        {
+            next.ShouldNotBeNull();
+            scheduler.TryAcquire(WorkPriority.Normal).ShouldBeNull();
+        }
+
+        finish.SetResult();
+        await ended.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
+
+        // The end of the task gives back nothing more: the count does not go below zero.
+        scheduler.Snapshot().Processing.ShouldBe(0);
+        scheduler.IsRunning("writing").ShouldBeFalse();
+        using var one = scheduler.TryAcquire(WorkPriority.Normal);
+        one.ShouldNotBeNull();
+        scheduler.TryAcquire(WorkPriority.Normal).ShouldBeNull();
+    }
+
+    [Fact]
+    public async Task Shutdown_waits_for_a_task_that_gave_its_slot_back_and_is_still_recording_its_outcome()
+    {
+        using var scheduler = Create(slots: 1, reservedHigh: 0);
+        var released = new TaskCompletionSource();
+        var recorded = false;
+        _ = scheduler.TryAcquire(WorkPriority.Normal)!.Start("recording", Long, async context =>
+        {
+            context.ReleaseSlot();
+            released.SetResult();
+            await Task.Delay(TimeSpan.FromMilliseconds(300), CancellationToken.None);
+            recorded = true;
+        });
+        await released.Task.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
+
+        await scheduler.ShutdownAsync(TimeSpan.FromSeconds(30));
+
+        recorded.ShouldBeTrue();
+    }
+
+    [Fact]
     public void Reserving_every_slot_for_high_priority_is_rejected_by_validation()
     {
         var options = new CapacityOptions { Slots = 2, ReservedHigh = 2 };

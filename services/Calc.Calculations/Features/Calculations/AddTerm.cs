@@ -26,7 +26,8 @@ public sealed record AddTermRequest(JsonElement? Term);
 /// different term is a 422. The keys are remembered in the calculation itself (<see cref="Calculation.TermKeys"/>),
 /// for as long as it exists.
 /// </summary>
-internal sealed class AddTerm(IDocumentRepository<Calculation> repository, IdempotencyKeys idempotencyKeys, IOptions<CalculationsOptions> options)
+internal sealed class AddTerm(
+    IDocumentRepository<Calculation> repository, IdempotencyKeys idempotencyKeys, RecentCopies copies, IOptions<CalculationsOptions> options)
     : JsonBodyEndpoint<AddTermRequest, Results<Ok<CalculationResponse>, ValidationProblem, ProblemHttpResult>>
 {
     public override void Configure()
@@ -50,7 +51,7 @@ internal sealed class AddTerm(IDocumentRepository<Calculation> repository, Idemp
         var normalized = ExactInteger.Normalize(term);
         var refusal = (IResult?)null;
         var replayed = false;
-        var result = await repository.ChangeAsync(id, c =>
+        Calculation? AddTheTerm(Calculation c)
         {
             // Checked first, whatever the state: the term this key added may since have been finalized with the rest.
             var applied = key is null ? null : c.TermKeys.FirstOrDefault(k => k.Key == key);
@@ -86,7 +87,16 @@ internal sealed class AddTerm(IDocumentRepository<Calculation> repository, Idemp
                 Terms = [.. c.Terms, normalized],
                 TermKeys = key is null ? c.TermKeys : [.. c.TermKeys, new AppliedTermKey(key, c.Terms.Count)],
             };
-        }, ct);
+        }
+
+        // From the copy this instance stored last, when it has one: then one versioned write (see RecentCopies).
+        var result = copies.Take(id) is { } copy
+            ? await repository.ChangeAsync(copy, AddTheTerm, ct)
+            : await repository.ChangeAsync(id, AddTheTerm, ct);
+        if (result is not null)
+        {
+            copies.Keep(result.Stored);
+        }
 
         if (result is not null && replayed)
         {

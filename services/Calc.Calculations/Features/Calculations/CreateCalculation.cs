@@ -32,6 +32,7 @@ internal sealed class CreateCalculation(
     IDocumentRepository<Calculation> repository,
     CallbackOutbox callbacks,
     IdempotencyKeys idempotencyKeys,
+    RecentCopies copies,
     IOptions<CalculationsOptions> options,
     TimeProvider time)
     : JsonBodyEndpoint<CreateCalculationRequest, Results<Created<CalculationResponse>, ProblemHttpResult>>
@@ -92,6 +93,7 @@ internal sealed class CreateCalculation(
             throw new InvalidOperationException($"A new calculation id collided ({write.Status}).");
         }
 
+        copies.Keep(write.Stored!);
         var callback = calculation.CallbackUrl is null ? null : await callbacks.GetStatusAsync(calculation.Id, ct);
         return TypedResults.Created($"/calculations/{calculation.Id}", calculation.ToResponse(callback: callback));
     }

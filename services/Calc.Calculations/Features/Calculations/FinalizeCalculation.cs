@@ -23,6 +23,7 @@ internal sealed class FinalizeCalculation(
     CalculationProcessor processor,
     CallbackOutbox callbacks,
     CalculationsMetrics metrics,
+    RecentCopies copies,
     IOptions<CapacityOptions> capacity)
     : EndpointWithoutRequest<Results<Accepted<CalculationResponse>, Ok<CalculationResponse>, ProblemHttpResult>>
 {
@@ -36,6 +37,21 @@ internal sealed class FinalizeCalculation(
     public override async Task<Results<Accepted<CalculationResponse>, Ok<CalculationResponse>, ProblemHttpResult>> ExecuteAsync(CancellationToken ct)
     {
         var id = Route<string>("id")!;
+        // From the copy this instance stored last, when it says building and a slot is free: the start is then the
+        // only statement (a stale copy loses its write and the start is decided on a load, see RecentCopies). Every
+        // other answer (404, already finalized, 503) is taken from a load below.
+        if (copies.Take(id) is { Document.Status: CalculationStatus.Building } copy)
+        {
+            if (scheduler.TryAcquire(copy.Document.Priority) is { } free)
+            {
+                metrics.Admission(admitted: true, copy.Document.Priority);
+                return await StartAsync(free, copy, ct);
+            }
+
+            // No slot: the answer comes from the load below, and the copy stays for the client's retry.
+            copies.Keep(copy);
+        }
+
         var stored = await repository.LoadAsync(id, ct);
         if (stored is null)
         {
@@ -54,7 +70,15 @@ internal sealed class FinalizeCalculation(
             return Problems.NoCapacity(HttpContext, capacity.Value.RetryAfterSeconds);
         }
 
-        var started = await processor.TryStartAsync(slot, id, c => c.Status == CalculationStatus.Building, ct);
+        return await StartAsync(slot, stored, ct);
+    }
+
+    private async Task<Results<Accepted<CalculationResponse>, Ok<CalculationResponse>, ProblemHttpResult>> StartAsync(
+        WorkSlot slot, StoredDocument<Calculation> stored, CancellationToken ct)
+    {
+        // From the copy at hand: one versioned write, no second load.
+        var id = stored.Id;
+        var started = await processor.TryStartAsync(slot, stored, c => c.Status == CalculationStatus.Building, ct);
         if (started is not null)
         {
             return TypedResults.Accepted($"/calculations/{id}", started.ToResponse(liveProgress: 0));
