@@ -132,7 +132,9 @@ wait_http "http://127.0.0.1:$gateway_port$path"
 wait_http "http://127.0.0.1:$nginx_port$path"
 wait_http "http://127.0.0.1:$gateway_off_port$path"
 # Telemetry really is on in the one and off in the other (else the comparison is void).
-curl -fs "http://127.0.0.1:$gateway_port/metrics" | grep -q '^calc_gateway_forwards' || { echo "gateway: no /metrics, telemetry is off" >&2; exit 1; }
+# (Read whole first: grep -q stops reading at its match, and curl, cut off, would fail the pipeline under pipefail.)
+metrics=$(curl -fs "http://127.0.0.1:$gateway_port/metrics" || true)
+grep -q '^calc_gateway_forwards' <<<"$metrics" || { echo "gateway: no /metrics, telemetry is off" >&2; exit 1; }
 [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$gateway_off_port/metrics")" = 404 ] || { echo "gateway-off: /metrics answers, telemetry is on" >&2; exit 1; }
 
 # --- measure --------------------------------------------------------------------------------------------------------
