@@ -18,9 +18,13 @@ namespace Calc.Core.Hosting;
 /// <see cref="ServiceDefaults"/>: traces from ASP.NET Core, HttpClient, Npgsql and Calc's own sources (every
 /// <c>Calc.*</c> <see cref="ActivitySource"/>), metrics from ASP.NET Core, Kestrel, HttpClient, the runtime and Calc's
 /// own meters (every <c>Calc.*</c> <see cref="Meter"/>), served at <c>/metrics</c> in Prometheus' text format, and
-/// exported over OTLP only when <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set. <c>OTEL_SDK_DISABLED=true</c> switches all of
-/// it off (no spans recorded, no <c>/metrics</c>); W3C trace context still passes through, since ASP.NET Core and
-/// HttpClient propagate it without the SDK.
+/// exported over OTLP only when <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set. Spans are recorded only then: with nowhere
+/// to send them, recording them would cost every request CPU for nothing (measured: 10-60% of the server CPU per
+/// calculation, bench/RESULTS.md). Without an exporter the trace context still passes through, unchanged, sampled flag
+/// included: ASP.NET Core makes its request activity for the logs' trace ids, HttpClient and the gateway's fast lane
+/// send the context on, and <see cref="StartFrom"/> continues a stored context as an unrecorded activity, so the logs of
+/// work done later (a queue delivery, a callback) carry the trace id too. <c>OTEL_SDK_DISABLED=true</c> switches all of
+/// it off (no <c>/metrics</c> either); the trace context still passes through, as without an exporter.
 /// </summary>
 public static class Telemetry
 {
@@ -60,22 +64,35 @@ public static class Telemetry
 
     /// <summary>
     /// Starts <paramref name="name"/> on <paramref name="source"/> as a child of a stored <c>traceparent</c> (work picked
-    /// up later or elsewhere: a queue delivery, an outbox entry), or as a root when it is missing or malformed.
-    /// Null when nobody listens.
+    /// up later or elsewhere: a queue delivery, an outbox entry), or as a root when it is missing or malformed. When
+    /// nobody listens (no exporter), a stored context is still continued, by an activity that records nothing, so the
+    /// work's logs and the calls it makes carry the trace; null then when there is no stored context.
     /// </summary>
     public static Activity? StartFrom(this ActivitySource source, string name, ActivityKind kind, string? traceParent, string? traceState = null)
     {
         ArgumentNullException.ThrowIfNull(source);
-        if (!source.HasListeners())
-        {
-            return null;
-        }
-
-        var parent = traceParent is not null && ActivityContext.TryParse(traceParent, traceState, isRemote: true, out var context) ? context : default;
+        var parsed = traceParent is not null && ActivityContext.TryParse(traceParent, traceState, isRemote: true, out var context);
+        var parent = parsed ? context : default;
         // Not under whatever happens to be current (e.g. the dispatcher's loop): the stored context is the parent.
         var previous = Activity.Current;
         Activity.Current = null;
-        var activity = source.StartActivity(name, kind, parent);
+        Activity? activity;
+        if (source.HasListeners())
+        {
+            activity = source.StartActivity(name, kind, parent);
+        }
+        else if (parsed)
+        {
+            activity = new Activity(name).SetParentId(parent.TraceId, parent.SpanId, parent.TraceFlags);
+            activity.TraceStateString = parent.TraceState;
+            activity.IsAllDataRequested = false; // nothing records it: callers skip their tags
+            activity.Start();
+        }
+        else
+        {
+            activity = null;
+        }
+
         if (activity is null)
         {
             Activity.Current = previous;
@@ -98,14 +115,19 @@ public static class Telemetry
         }
 
         builder.Services.AddHostedService<CoreMetrics>();
+        var exported = !string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]);
         var otel = builder.Services.AddOpenTelemetry()
-            .ConfigureResource(r => r.AddService(identity.ServiceName, serviceInstanceId: identity.InstanceId))
-            .WithTracing(tracing => tracing
+            .ConfigureResource(r => r.AddService(identity.ServiceName, serviceInstanceId: identity.InstanceId));
+        if (exported)
+        {
+            otel.WithTracing(tracing => tracing
                 .AddSource(SourcePrefix + "*")
                 .AddSource("Npgsql") // Npgsql's own ActivitySource: no extra package needed to see its commands
                 .AddAspNetCoreInstrumentation(o => o.Filter = context => !IsPlumbing(context.Request.Path))
-                .AddHttpClientInstrumentation())
-            .WithMetrics(metrics => metrics
+                .AddHttpClientInstrumentation());
+        }
+
+        otel.WithMetrics(metrics => metrics
                 .AddMeter(SourcePrefix + "*")
                 .AddMeter("Npgsql")
                 .AddAspNetCoreInstrumentation()
@@ -114,7 +136,7 @@ public static class Telemetry
                 .AddRuntimeInstrumentation()
                 .AddMeter("System.Runtime")
                 .AddPrometheusExporter());
-        if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
+        if (exported)
         {
             otel.UseOtlpExporter(); // the standard OTEL_EXPORTER_OTLP_* variables configure it
         }

@@ -100,6 +100,10 @@ public sealed class TracePropagationTests(CacheServerProcess cache, RabbitMqServ
         var calculationCallback = await WaitForCallbackAsync(receiver, "/calculation");
         TraceIdOf(calculationCallback).ShouldBe(calculationTrace, $"the calculation's callback carries the client's trace id; got '{calculationCallback.Headers.GetValueOrDefault("traceparent")}'");
         instance.Output.ShouldContain(calculationTrace, customMessage: "the instance's log lines carry the trace id");
+
+        // No exporter is set here, so nothing records spans: the client's sampled flag still reaches the receivers.
+        jobCallback.Headers["traceparent"].ShouldEndWith("-01");
+        calculationCallback.Headers["traceparent"].ShouldEndWith("-01");
     }
 
     [Fact]
