@@ -4,7 +4,8 @@
 # in one run. A stack ("variant") is one gateway and N Calculations instances on the Marten provider, each variant on
 # its own database of one throwaway PostgreSQL (pg_stat_statements loaded) and under its own registry prefix in one
 # Calc.Cache; the client rate limit is off (RateLimiting:PermitLimit=0). Variants are named INSTANCES-TELEMETRY:
-#   2-on    2 instances, telemetry at its defaults (every request traced, /metrics served)
+#   2-on    2 instances, telemetry at its defaults (/metrics served; spans are recorded only with an OTLP endpoint,
+#           and this script sets none, so "on" measures metrics and trace-context passing, not span export)
 #   1-off   1 instance, OTEL_SDK_DISABLED=true in the gateway and the instances
 #   2-on-reset  as 2-on, with Npgsql's pool reset and no auto-preparation (the provider's defaults before issue 16:
 #               "No Reset On Close=false;Max Auto Prepare=0" in the connection string, which wins over the defaults)
