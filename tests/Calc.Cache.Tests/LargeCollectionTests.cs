@@ -37,6 +37,7 @@ public sealed class LargeCollectionTests
             ["HGETALL", "h"], ["HVALS", "h"], ["HRANDFIELD", "h", "-2000000", "WITHVALUES"],
             ["LRANGE", "l", "0", "-1"],
             ["ZRANGE", "z", "0", "-1", "WITHSCORES"], ["ZUNIONSTORE", "d", "2", "z", "s"], ["ZINTER", "2", "z", "z"], ["ZRANDMEMBER", "z", "-2000000"],
+            ["DUMP", "z"], ["COPY", "l", "l-copy"],
         ];
         var answers = new List<string>();
         foreach (var command in refused)

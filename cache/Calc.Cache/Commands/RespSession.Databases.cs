@@ -177,6 +177,12 @@ internal sealed partial class RespSession
                 return;
             }
 
+            // A copy is as deep as the collection: bounded like every other command that walks one.
+            if (entry.Value is CollectionValue collection && !WithinScanLimit(collection.Count, "elements", "a collection this large cannot be copied in one command"))
+            {
+                return;
+            }
+
             var destination = target[toIndex];
             if (destination.Find(to, _now) is { } existing)
             {

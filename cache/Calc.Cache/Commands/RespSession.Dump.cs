@@ -18,6 +18,11 @@ internal sealed partial class RespSession
                 return;
             }
 
+            if (entry.Value is CollectionValue collection && !WithinScanLimit(collection.Count, "elements", "a collection this large cannot be dumped in one command"))
+            {
+                return;
+            }
+
             _w.WriteBulk(DumpFormat.Serialize(entry.Value));
         }
     }
