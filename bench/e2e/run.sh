@@ -10,7 +10,11 @@
 #   2-on-reset  as 2-on, with Npgsql's pool reset and no auto-preparation (the provider's defaults before issue 16:
 #               "No Reset On Close=false;Max Auto Prepare=0" in the connection string, which wins over the defaults)
 #   2-on-nocopies  as 2-on, with Calculations:RecentCopies=0 (every term and finalize loads first)
-#   (-reset and -nocopies may be combined, in that order: 2-on-reset-nocopies)
+#   2-on-otlp   as 2-on, exporting traces, metrics and logs over OTLP/HTTP (protobuf) to bench/e2e/otlp-sink.py, a
+#               sink that accepts and discards them: what "on" costs with a collector or the Aspire dashboard attached.
+#               The exporters' defaults apply (batches every 5 s, metrics every 60 s); the sink's own CPU is shown apart
+#               and is not in the server total. Telemetry on/off for it is taken against INSTANCES-off.
+#   (-reset, -nocopies and -otlp may be combined, in that order: 2-on-reset-nocopies-otlp)
 # After a warm-up of every variant, ROUNDS rounds; in each, every client count of CLIENTS runs against every variant
 # in rotated order, DURATION seconds each (after WARMUP seconds at that count, not measured). Per step the load
 # generator reads, at both ends of the measured window: /proc utime+stime of the gateway, each instance, PostgreSQL
@@ -44,7 +48,8 @@ log_level="${LOG_LEVEL:-}"
 results="${RESULTS:-$root/bench/RESULTS.md}"
 pg_bin=/usr/lib/postgresql/15/bin
 for variant in "${variants[@]}"; do
-  [[ "$variant" =~ ^[1-9]-(on|off)(-reset)?(-nocopies)?$ ]] || { echo "variant '$variant': expected INSTANCES-on or INSTANCES-off, optionally -reset and -nocopies, e.g. 2-on" >&2; exit 2; }
+  [[ "$variant" =~ ^[1-9]-(on|off)(-reset)?(-nocopies)?(-otlp)?$ ]] || { echo "variant '$variant': expected INSTANCES-on or INSTANCES-off, optionally -reset, -nocopies and -otlp, e.g. 2-on" >&2; exit 2; }
+  [[ "$variant" != *-off*-otlp ]] || { echo "variant '$variant': -otlp needs telemetry on" >&2; exit 2; }
 done
 mkdir -p "$out"
 rm -rf "${out:?}"/run && mkdir -p "$out/run"
@@ -55,6 +60,7 @@ missing=()
 [ -x "$pg_bin/postgres" ] || missing+=(postgresql)
 command -v curl >/dev/null || missing+=(curl)
 command -v python3 >/dev/null || missing+=(python3)
+command -v redis-cli >/dev/null || missing+=(redis-tools) # wait_for_resp: the cache answers PING
 install_missing "${missing[@]}"
 
 # --- build (Release) ------------------------------------------------------------------------------------------------
@@ -72,8 +78,10 @@ for project in cache/Calc.Cache services/Calc.Calculations gateway/Calc.Gateway 
   fi
 done
 # Each app runs from its output folder, its content root, so that its appsettings.json applies.
-# Called with &, so it runs in a subshell that exec replaces: $! is then the app's own PID.
-run() { local project=$1; shift; cd "$(dirname "$(bin "$project")")" && exec dotnet "$(bin "$project")" "$@"; }
+# Called with &, so it runs in a subshell that exec replaces: $! is then the app's own PID. The array run_env holds
+# more VAR=value settings for the app (env execs in place, so the PID stays the app's).
+run_env=()
+run() { local project=$1; shift; cd "$(dirname "$(bin "$project")")" && exec env "${run_env[@]}" dotnet "$(bin "$project")" "$@"; }
 
 # --- start everything; stop it by PID on exit -----------------------------------------------------------------------
 work=$(mktemp -d /tmp/calc-bench-e2e.XXXXXX)
@@ -110,6 +118,17 @@ run cache/Calc.Cache --port "$cache_port" --bind 127.0.0.1 >"$out/run/cache.log"
 PIDS+=($!)
 wait_for_resp "$cache_port"
 
+# One OTLP sink for every -otlp variant (only when one is run).
+otlp_env=() otlp_pid=""
+if [[ " ${variants[*]} " == *-otlp\ * ]]; then
+  otlp_port=$(free_port)
+  python3 "$root/bench/e2e/otlp-sink.py" --port "$otlp_port" --stats "$out/run/otlp-received.tsv" --max-seconds 7200 >"$out/run/otlp-sink.log" 2>&1 &
+  PIDS+=($!)
+  otlp_pid=$!
+  wait_http "http://127.0.0.1:$otlp_port/" 50
+  otlp_env=(OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$otlp_port" OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf)
+fi
+
 declare -A gateway_url gateway_pid instance_pids database
 for variant in "${variants[@]}"; do
   instances=${variant%%-*} telemetry=${variant#*-} telemetry=${telemetry%%-*}
@@ -122,6 +141,8 @@ for variant in "${variants[@]}"; do
   psql_admin -c "CREATE DATABASE $db" >/dev/null
   otel_disabled=false
   [ "$telemetry" = on ] || otel_disabled=true
+  run_env=()
+  [[ "$variant" != *-otlp ]] || run_env=("${otlp_env[@]}")
   port=$(free_port)
   gateway_url[$variant]="http://127.0.0.1:$port"
   OTEL_SDK_DISABLED=$otel_disabled RateLimiting__PermitLimit=0 Cache__Endpoint="127.0.0.1:$cache_port" Registry__KeyPrefix="calc-$variant" \
@@ -159,6 +180,7 @@ done
 loadgen() { # variant clients seconds warmup [extra args]
   local variant=$1 clients=$2 seconds=$3 warm=$4; shift 4
   local pids="gateway=${gateway_pid[$variant]},${instance_pids[$variant]// /,}"
+  [[ "$variant" != *-otlp ]] || pids="${pids%,},otlp-sink=$otlp_pid"
   timeout $((seconds + warm + 60)) dotnet "$(bin bench/e2e/Calc.Bench.E2e)" --url "${gateway_url[$variant]}" --clients "$clients" \
     --seconds "$seconds" --warmup-seconds "$warm" --busy-retry-ms "$busy_retry_ms" --pids "${pids%,}" --pg-pid "$pg_pid" \
     --pg "$pg_admin" --pg-database "${database[$variant]}" "$@"
@@ -233,10 +255,13 @@ for a in variants[1:]:
           + "; server CPU per calculation " + ", ".join(f"{ratio(a, variants[0], c, 'server_us'):.2f}x" for c in clients))
 for v in variants:
     n, t, *rest = v.split("-")
-    off = "-".join([n, "off", *rest])
+    off = "-".join([n, "off", *[x for x in rest if x != "otlp"]])  # an exporting variant is set against no telemetry
     if t == "on" and off in variants:
         print(f"- telemetry on/off, {n} instance(s): throughput " + ", ".join(f"{c} clients **{ratio(v, off, c, 'rate'):.3f}x**" for c in clients)
               + "; server CPU per calculation " + ", ".join(f"{ratio(v, off, c, 'server_us'):.3f}x" for c in clients))
+for v in variants:
+    if v.endswith("-otlp"):
+        print(f"- {v}: the OTLP sink's own CPU per calculation (not in the server total): " + ", ".join(f"{c} clients {cell(v, c, 'cpu_otlp-sink_us'):.0f} µs" for c in clients))
 # The statements of the first variant at the middle client count, last round: what one calculation asks of PostgreSQL.
 c = clients[len(clients) // 2]
 files = sorted(glob.glob(os.path.join(run, f"statements-{variants[0]}-c{c}-r*.tsv")))
@@ -253,6 +278,12 @@ echo
 cat "$table"
 echo
 echo "load average before/after the measured rounds: $load_before / $load_after"
+if [ -n "$otlp_pid" ]; then
+  kill "$otlp_pid" 2>/dev/null || true; wait "$otlp_pid" 2>/dev/null || true
+  { echo; echo "OTLP received by the sink over the whole run (path, requests, bytes):"; echo; echo '```'; cat "$out/run/otlp-received.tsv" 2>/dev/null; echo '```'; } >>"$table"
+  grep -q '^/v1/traces' "$out/run/otlp-received.tsv" 2>/dev/null || echo "**No spans reached the sink: the -otlp variants measured no export.**" >>"$table"
+  tail -n 6 "$table"
+fi
 
 model=$(lscpu | awk -F': *' '/^Model name/ { print $2; exit }')
 memory=$(free -g | awk '/^Mem:/ { print $2 " GB total, " $7 " GB available" }')
