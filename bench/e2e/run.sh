@@ -257,7 +257,7 @@ for v in variants:
     n, t, *rest = v.split("-")
     off = "-".join([n, "off", *[x for x in rest if x != "otlp"]])  # an exporting variant is set against no telemetry
     if t == "on" and off in variants:
-        print(f"- telemetry on/off, {n} instance(s): throughput " + ", ".join(f"{c} clients **{ratio(v, off, c, 'rate'):.3f}x**" for c in clients)
+        print(f"- telemetry on/off, {v} against {off}: throughput " + ", ".join(f"{c} clients **{ratio(v, off, c, 'rate'):.3f}x**" for c in clients)
               + "; server CPU per calculation " + ", ".join(f"{ratio(v, off, c, 'server_us'):.3f}x" for c in clients))
 for v in variants:
     if v.endswith("-otlp"):
