@@ -195,16 +195,18 @@ internal sealed class MartenDocumentRepository<T> : IDocumentRepository<T> where
         DocumentGuard.Query(query);
         var now = _time.GetUtcNow();
         await using var session = await QueryAsync(cancellationToken);
-        var live = Live(session, now);
-        if (query.IndexValue is { } value)
+        // Compiled queries (MartenPageQueries.cs): the LINQ is parsed once per query type, not per call.
+        var page = query switch
         {
-            live = live.Where(stored => stored.Idx == value);
-        }
-
-        var ordered = query.Descending
-            ? live.OrderByDescending(stored => stored.Sort).ThenByDescending(stored => stored.Id)
-            : live.OrderBy(stored => stored.Sort).ThenBy(stored => stored.Id);
-        var page = await ordered.Skip(query.Offset).Take(query.Limit).ToListAsync(cancellationToken);
+            { IndexValue: { } value, Descending: true } => await session.QueryAsync(
+                new LiveIndexPageDescending<T> { IndexValue = value, Now = now, Offset = query.Offset, Limit = query.Limit }, cancellationToken),
+            { IndexValue: { } value } => await session.QueryAsync(
+                new LiveIndexPageAscending<T> { IndexValue = value, Now = now, Offset = query.Offset, Limit = query.Limit }, cancellationToken),
+            { Descending: true } => await session.QueryAsync(
+                new LivePageDescending<T> { Now = now, Offset = query.Offset, Limit = query.Limit }, cancellationToken),
+            _ => await session.QueryAsync(
+                new LivePageAscending<T> { Now = now, Offset = query.Offset, Limit = query.Limit }, cancellationToken),
+        };
         return [.. page.Select(ToStored)];
     }
 
