@@ -108,6 +108,64 @@ public class DatabasesAgainstRedisTests(DatabasesAgainstRedisTests.OwnServers se
     }
 
     [Fact]
+    public async Task Restore_of_a_payload_with_a_good_checksum_and_a_corrupt_body_is_refused_and_creates_nothing()
+    {
+        await using var connection = await Clients.ConnectAsync(servers.OursPort);
+        var db = connection.GetDatabase();
+        await db.KeyDeleteAsync(["restored", "source"]);
+        await db.ListRightPushAsync("source", ["a", "b", "c"]);
+        var payload = (byte[])(await db.ExecuteAsync("DUMP", "source"))!;
+        var version = payload[^10..^8];
+
+        // type 1 (list), count 3, "a" "b" "c": each body below is re-signed, so only the body is wrong.
+        byte[][] bodies =
+        [
+            [1, 3, 1, (byte)'a', 1, (byte)'b', 9, (byte)'c'], // a length past the end
+            [1, 4, 1, (byte)'a', 1, (byte)'b', 1, (byte)'c'], // more elements declared than present
+            [1, 0], // an empty collection
+            [2, 2, 1, (byte)'a', 1, (byte)'a'], // a set with a duplicate member
+            [1, 3, 1, (byte)'a', 1, (byte)'b', 1, (byte)'c', 0], // trailing bytes
+            [1, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x01], // a count past 64 bits
+            [9, 0], // an unknown type
+        ];
+        foreach (var body in bodies)
+        {
+            var signed = Sign([.. body, .. version]);
+            (await RestoreErrorAsync(db, signed)).ShouldBe("ERR Bad data format");
+            (await db.KeyExistsAsync("restored")).ShouldBeFalse();
+
+            // REPLACE over an existing key: refused before anything is replaced.
+            await db.StringSetAsync("kept", "v");
+            var error = await Should.ThrowAsync<RedisServerException>(() => db.ExecuteAsync("RESTORE", "kept", 0, signed, "REPLACE"));
+            error.Message.ShouldBe("ERR Bad data format");
+            ((string?)await db.StringGetAsync("kept")).ShouldBe("v");
+        }
+
+        // The signing is right: the untouched body, re-signed the same way, gives back the server's own payload byte for byte.
+        Sign(payload[..^8]).ShouldBe(payload);
+        (await db.PingAsync()).ShouldBeLessThan(TimeSpan.FromSeconds(5));
+    }
+
+    private static byte[] Sign(byte[] bodyAndVersion)
+    {
+        // CRC-64/XZ of everything before the checksum, little-endian, as the DUMP payload's trailer.
+        var crc = ulong.MaxValue;
+        foreach (var b in bodyAndVersion)
+        {
+            crc ^= b;
+            for (var bit = 0; bit < 8; bit++)
+            {
+                crc = (crc & 1) != 0 ? (crc >> 1) ^ 0xC96C5795D7870F42 : crc >> 1;
+            }
+        }
+
+        var signed = new byte[bodyAndVersion.Length + 8];
+        bodyAndVersion.CopyTo(signed, 0);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(signed.AsSpan(bodyAndVersion.Length), ~crc);
+        return signed;
+    }
+
+    [Fact]
     public async Task Info_keyspace_and_client_list_name_each_database()
     {
         foreach (var port in new[] { servers.OursPort, servers.RedisPort })
