@@ -31,6 +31,9 @@ public sealed partial class GatewayRegistration : IHostedLifecycleService, IDisp
     private Task _loop = Task.CompletedTask;
     private Uri? _baseUrl;
     private bool _registered;
+    // A registration was sent, answered or not: the gateway may hold the entry even when the reply never arrived (the
+    // stop cancelled it in flight), so stopping deregisters then too.
+    private volatile bool _registrationSent;
     private bool _failing;
     private long _requestId;
 
@@ -104,7 +107,7 @@ public sealed partial class GatewayRegistration : IHostedLifecycleService, IDisp
             // The loop ends by cancellation.
         }
 
-        if (_registered && _options.Url is not null)
+        if ((_registered || _registrationSent) && _options.Url is not null)
         {
             try
             {
@@ -150,6 +153,7 @@ public sealed partial class GatewayRegistration : IHostedLifecycleService, IDisp
         using var activity = Hosting.Telemetry.Discovery.StartFrom(_registered ? "registry heartbeat" : "registry register", System.Diagnostics.ActivityKind.Internal, traceParent: null);
         try
         {
+            _registrationSent = true;
             await CallAsync(_registered ? RegistryRpc.Heartbeat : RegistryRpc.Register, announcement, cancellationToken);
             if (!_registered || _failing)
             {
