@@ -35,7 +35,7 @@ public sealed class LargeCollectionTests
         [
             ["SMEMBERS", "s"], ["SUNION", "s", "s"], ["SINTERSTORE", "d", "s", "s"], ["SDIFF", "s", "none"], ["SRANDMEMBER", "s", "-2000000"],
             ["HGETALL", "h"], ["HVALS", "h"], ["HRANDFIELD", "h", "-2000000", "WITHVALUES"],
-            ["LRANGE", "l", "0", "-1"],
+            ["LRANGE", "l", "0", "-1"], ["LREM", "l", "0", "absent"], ["LINSERT", "l", "BEFORE", "absent", "x"], ["LPOS", "l", "absent"],
             ["ZRANGE", "z", "0", "-1", "WITHSCORES"], ["ZUNIONSTORE", "d", "2", "z", "s"], ["ZINTER", "2", "z", "z"], ["ZRANDMEMBER", "z", "-2000000"],
             ["DUMP", "z"], ["COPY", "l", "l-copy"],
         ];
@@ -87,6 +87,7 @@ public sealed class LargeCollectionTests
         (await worker.ExecuteAsync("LRANGE", "l", "0", "99999")).Elements().Length.ShouldBe(100_000);
         (await worker.ExecuteAsync("SRANDMEMBER", "s", "-100000")).Elements().Length.ShouldBe(100_000);
         (await worker.ExecuteAsync("HRANDFIELD", "h", "5")).Elements().Length.ShouldBe(5);
+        ((long)await worker.ExecuteAsync("LPOS", "l", "m5", "MAXLEN", "1000")).ShouldBe(5);
     }
 
     /// <summary>A set, hash, list and sorted set of a million elements each, in batches.</summary>

@@ -337,6 +337,12 @@ internal sealed partial class RespSession
                 return;
             }
 
+            // It may walk the whole list (keys-max-scan, WithinScanLimit).
+            if (!WithinScanLimit(list.Count, "elements", "trim or split the list first"))
+            {
+                return;
+            }
+
             var element = _req[3];
             long removed = 0;
             if (count >= 0)
@@ -428,6 +434,12 @@ internal sealed partial class RespSession
                 return;
             }
 
+            // The pivot may be anywhere (keys-max-scan, WithinScanLimit).
+            if (!WithinScanLimit(list.Count, "elements", "trim or split the list first"))
+            {
+                return;
+            }
+
             var pivot = _req[3];
             for (var i = 0; i < list.Count; i++)
             {
@@ -507,6 +519,12 @@ internal sealed partial class RespSession
         lock (shard)
         {
             if (!TryGetList(shard, key, create: false, out _, out var list))
+            {
+                return;
+            }
+
+            // The walk goes as far as MAXLEN, or else the whole list (keys-max-scan, WithinScanLimit).
+            if (list is not null && !WithinScanLimit(maxLen == 0 ? list.Count : Math.Min(maxLen, list.Count), "elements", "give a MAXLEN"))
             {
                 return;
             }
