@@ -31,8 +31,8 @@ public sealed partial class GatewayRegistration : IHostedLifecycleService, IDisp
     private Task _loop = Task.CompletedTask;
     private Uri? _baseUrl;
     private bool _registered;
-    // A registration was sent, answered or not: the gateway may hold the entry even when the reply never arrived (the
-    // stop cancelled it in flight), so stopping deregisters then too.
+    // A registration was sent, answered or not (so true whenever _registered is): the gateway may hold the entry even
+    // when the reply never arrived (the stop cancelled it in flight), so stopping deregisters then too.
     private volatile bool _registrationSent;
     private bool _failing;
     private long _requestId;
@@ -107,7 +107,7 @@ public sealed partial class GatewayRegistration : IHostedLifecycleService, IDisp
             // The loop ends by cancellation.
         }
 
-        if ((_registered || _registrationSent) && _options.Url is not null)
+        if (_registrationSent && _options.Url is not null)
         {
             try
             {
